@@ -1,0 +1,1 @@
+"""The Qt designer: document (AppSpec + undo stack), palette, canvas, inspector."""

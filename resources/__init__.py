@@ -1,0 +1,1 @@
+"""Icons table, styles and translations."""

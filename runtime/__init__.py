@@ -1,0 +1,1 @@
+"""The runtime: app spec, package files, data engine, services, screens and CLI."""

@@ -1,0 +1,1 @@
+"""Qt-free use cases: records, accounts and permissions, Excel import/export."""

@@ -1,0 +1,1 @@
+"""The database: engines, schema from spec, migrations, the record repository, audit."""

@@ -1,0 +1,1 @@
+"""The runtime's Qt windows: login, navigation, record lists, record forms."""

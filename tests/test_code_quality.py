@@ -1,0 +1,43 @@
+"""Lint and layering run with the tests, so CI and developers see the same verdict."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+
+
+def test_ruff_finds_nothing():
+    result = run(str(BIN / "ruff"), "check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_is_applied():
+    result = run(str(BIN / "ruff"), "format", "--check", ".")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_import_layers_hold():
+    """widgets ← runtime ← designer, and the Qt-free core never imports PySide6."""
+    result = run(str(BIN / "lint-imports"))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_qt_free_core_imports_without_qt():
+    """Import the core in a fresh interpreter with PySide6 made unimportable."""
+    code = (
+        "import sys; sys.modules['PySide6'] = None; sys.modules['qtawesome'] = None\n"
+        "import runtime.spec, runtime.package, runtime.expressions, widgets.registry\n"
+        "import runtime.cli\n"
+        "from widgets.registry import default_registry\n"
+        "assert len(default_registry.names()) >= 24\n"
+    )
+    result = run(sys.executable, "-c", code)
+    assert result.returncode == 0, result.stderr

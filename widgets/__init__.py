@@ -1,0 +1,1 @@
+"""Field-type library: one module per type in ``types/``, Qt editors in ``editors/``."""

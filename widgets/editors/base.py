@@ -1,0 +1,68 @@
+"""The editor contract: a QWidget that shows and edits one field's canonical value."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from widgets.base import NO_REFERENCES, FieldSpecBase, ReferenceSource
+from widgets.registry import FieldTypeRegistry, default_registry
+
+
+class FieldEditor(QWidget):
+    """Base of all editors.
+
+    Subclasses build their child widgets in ``__init__`` and implement
+    :meth:`value` and :meth:`set_value` over the canonical value of their type
+    (see ``widgets.base``), emitting ``value_changed`` when the user edits.
+    ``set_value`` must not emit ``value_changed``.
+    """
+
+    value_changed = Signal()
+
+    def __init__(
+        self,
+        spec: FieldSpecBase,
+        references: ReferenceSource | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.spec = spec
+        self.references = references or NO_REFERENCES
+        self._read_only = False
+        self.layout_ = QHBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Show the value but refuse edits (readonly fields, locked records)."""
+        self._read_only = read_only
+        for child in self.findChildren(QWidget):
+            child.setEnabled(not read_only)
+
+    def is_read_only(self) -> bool:
+        return self._read_only
+
+
+def editor_class(spec: FieldSpecBase, registry: FieldTypeRegistry = default_registry) -> type:
+    """The editor class named by the field type (``"module:Class"``)."""
+    module_name, _, class_name = registry.of(spec).editor.partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
+
+
+def create_editor(
+    spec: FieldSpecBase,
+    references: ReferenceSource | None = None,
+    parent: QWidget | None = None,
+    registry: FieldTypeRegistry = default_registry,
+) -> FieldEditor:
+    """A new editor for a field spec, looked up through the registry."""
+    return editor_class(spec, registry)(spec, references, parent)

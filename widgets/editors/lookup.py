@@ -1,0 +1,17 @@
+"""Editor of lookup fields: a picker searching the target form's records (server-side)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from widgets.editors._pickers import ReferenceEditor
+
+
+class LookupEditor(ReferenceEditor):
+    def kind(self) -> Any:
+        return ("record", self.spec.form)
+
+    def search(self, text: str) -> list[tuple[int, str]]:
+        if not self.spec.form:
+            return []
+        return self.references.search_records(self.spec.form, self.spec.display_field, text)

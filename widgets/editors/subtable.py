@@ -1,0 +1,284 @@
+"""Editor of subtables: a grid whose cells edit with their column type's own editor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import qtawesome as qta
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QBoxLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QWidget,
+)
+
+from widgets.base import FieldSpecBase
+from widgets.editors.base import FieldEditor, create_editor
+from widgets.registry import default_registry
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RowsModel(QAbstractTableModel):
+    """The rows being edited: one dict per row with every column key."""
+
+    def __init__(self, columns: list[FieldSpecBase], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.columns = columns
+        self.types = [default_registry.of(column) for column in columns]
+        self.rows: list[dict[str, Any]] = []
+        self.read_only = False
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def cell(self, index: Index) -> Any:
+        return self.rows[index.row()].get(self.columns[index.column()].key)
+
+    def set_cell(self, index: Index, value: Any) -> None:
+        self.rows[index.row()][self.columns[index.column()].key] = value
+        self.dataChanged.emit(index, index)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        column, field_type = self.columns[index.column()], self.types[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            try:
+                return field_type.display(column, self.cell(index))
+            except Exception:  # a half-typed value must not break painting
+                return str(self.cell(index))
+        if (
+            role == Qt.ItemDataRole.TextAlignmentRole
+            and field_type.expression_type(column) == "number"
+        ):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Vertical:
+            return str(section + 1)
+        column = self.columns[section]
+        return f"{column.label} *" if column.required else column.label
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if not self.read_only and not self.types[index.column()].computed:
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def blank_row(self) -> dict[str, Any]:
+        return {column.key: None for column in self.columns}
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.rows = [{column.key: row.get(column.key) for column in self.columns} for row in rows]
+        self.endResetModel()
+
+    def insert_row(self, at: int) -> None:
+        self.beginInsertRows(QModelIndex(), at, at)
+        self.rows.insert(at, self.blank_row())
+        self.endInsertRows()
+
+    def remove_row(self, at: int) -> None:
+        self.beginRemoveRows(QModelIndex(), at, at)
+        del self.rows[at]
+        self.endRemoveRows()
+
+
+class CellDelegate(QStyledItemDelegate):
+    """Edits a cell with the editor of its column's type (via the registry)."""
+
+    def __init__(self, model: RowsModel, references: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.references = references
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        editor = create_editor(self.model.columns[index.column()], self.references, parent)
+        editor.setAutoFillBackground(True)
+        # Commit on every edit, so the model is current whatever closes the editor.
+        editor.value_changed.connect(lambda: self.commitData.emit(editor))
+        return editor
+
+    def setEditorData(self, editor: FieldEditor, index: Index) -> None:
+        editor.set_value(self.model.cell(index))
+
+    def setModelData(self, editor: FieldEditor, model: Any, index: Index) -> None:
+        self.model.set_cell(index, editor.value())
+
+    def updateEditorGeometry(
+        self, editor: QWidget, option: QStyleOptionViewItem, index: Index
+    ) -> None:
+        editor.setGeometry(option.rect)
+
+
+class SubtableEditor(FieldEditor):
+    """Rows in a grid with Add row / Remove row (also Insert / Delete keys)."""
+
+    def __init__(self, spec, references=None, parent=None) -> None:
+        super().__init__(spec, references, parent)
+        self.field_type = default_registry.get("subtable")
+        self.layout_.setDirection(QBoxLayout.Direction.TopToBottom)
+        self.layout_.setSpacing(4)
+        self.model = RowsModel(self.field_type.children(spec), self)
+        self.table = self._make_table()
+        self.layout_.addWidget(self.table, 1)
+        self.layout_.addLayout(self._make_buttons())
+        self.model.dataChanged.connect(lambda *_: self.value_changed.emit())
+        self.table.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
+        self.setFocusProxy(self.table)
+        self.set_value(None)
+
+    def _make_table(self) -> QTableView:
+        table = QTableView(self)
+        table.setModel(self.model)
+        table.setItemDelegate(CellDelegate(self.model, self.references, table))
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(self._edit_triggers())
+        table.setAlternatingRowColors(True)
+        table.verticalHeader().setDefaultSectionSize(max(30, table.fontMetrics().height() + 14))
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        header = table.horizontalHeader()
+        stretch = len(self.model.columns) <= 5
+        header.setSectionResizeMode(
+            QHeaderView.ResizeMode.Stretch if stretch else QHeaderView.ResizeMode.Interactive
+        )
+        header.setDefaultSectionSize(130)
+        table.setMinimumHeight(140)
+        table.installEventFilter(self)
+        return table
+
+    @staticmethod
+    def _edit_triggers() -> QAbstractItemView.EditTrigger:
+        triggers = QAbstractItemView.EditTrigger
+        return (
+            triggers.DoubleClicked
+            | triggers.EditKeyPressed
+            | triggers.AnyKeyPressed
+            | triggers.SelectedClicked
+        )
+
+    def _make_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.add_button = QPushButton(qta.icon("mdi6.table-row-plus-after"), "Add row", self)
+        self.add_button.setToolTip("Add a row below the current one (Insert)")
+        self.add_button.clicked.connect(self.add_row)
+        self.remove_button = QPushButton(qta.icon("mdi6.table-row-remove"), "Remove row", self)
+        self.remove_button.setToolTip("Remove the current row (Delete)")
+        self.remove_button.clicked.connect(self.remove_row)
+        self.count_label = QLabel(self)
+        self.count_label.setStyleSheet("color: palette(placeholder-text);")
+        row.addWidget(self.add_button)
+        row.addWidget(self.remove_button)
+        row.addStretch(1)
+        row.addWidget(self.count_label)
+        return row
+
+    # -- rows ---------------------------------------------------------------
+    def row_count(self) -> int:
+        return self.model.rowCount()
+
+    def can_add(self) -> bool:
+        limit = self.spec.max_rows
+        return not self._read_only and (limit is None or self.row_count() < limit)
+
+    def can_remove(self) -> bool:
+        return (
+            not self._read_only
+            and self.row_count() > self.spec.min_rows
+            and self.table.currentIndex().isValid()
+        )
+
+    def add_row(self) -> None:
+        """Add a blank row below the current one; its first cell becomes current (type to fill)."""
+        if not self.can_add():
+            return
+        current = self.table.currentIndex()
+        at = current.row() + 1 if current.isValid() else self.row_count()
+        self.model.insert_row(at)
+        index = self.model.index(at, 0)
+        self.table.setCurrentIndex(index)
+        self.table.setFocus()
+        self._update_buttons()
+        self.value_changed.emit()
+
+    def remove_row(self) -> None:
+        if not self.can_remove():
+            return
+        at = self.table.currentIndex().row()
+        self.model.remove_row(at)
+        if self.row_count():
+            self.table.setCurrentIndex(self.model.index(min(at, self.row_count() - 1), 0))
+        self._update_buttons()
+        self.value_changed.emit()
+
+    def _update_buttons(self) -> None:
+        self.add_button.setEnabled(self.can_add())
+        self.remove_button.setEnabled(self.can_remove())
+        limits = []
+        if self.spec.min_rows:
+            limits.append(f"at least {self.spec.min_rows}")
+        if self.spec.max_rows is not None:
+            limits.append(f"at most {self.spec.max_rows}")
+        count = self.field_type.display(self.spec, self.model.rows) or "0 rows"
+        self.count_label.setText(f"{count} ({', '.join(limits)})" if limits else count)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Insert adds a row, Delete removes one (when no cell is being edited)."""
+        editing = self.table.state() == QAbstractItemView.State.EditingState
+        if watched is self.table and event.type() == QEvent.Type.KeyPress and not editing:
+            if event.key() == Qt.Key.Key_Insert:
+                self.add_row()
+                return True
+            if event.key() == Qt.Key.Key_Delete:
+                self.remove_row()
+                return True
+        return super().eventFilter(watched, event)
+
+    # -- value --------------------------------------------------------------
+    def value(self) -> Any:
+        """The rows with anything filled in (blank rows are not kept)."""
+        empty = self.field_type.row_is_empty
+        rows = [dict(row) for row in self.model.rows if not empty(self.spec, row)]
+        return rows or None
+
+    def set_value(self, value: Any) -> None:
+        rows = [dict(row) for row in value or []]
+        while len(rows) < self.spec.min_rows:
+            rows.append(self.model.blank_row())
+        self.model.set_rows(rows)
+        self._update_buttons()
+
+    def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
+        self.model.read_only = read_only
+        triggers = (
+            QAbstractItemView.EditTrigger.NoEditTriggers if read_only else self._edit_triggers()
+        )
+        self.table.setEditTriggers(triggers)
+        self.add_button.setVisible(not read_only)
+        self.remove_button.setVisible(not read_only)
+        self._update_buttons()

@@ -1,0 +1,112 @@
+"""Building blocks shared by several field types (not a type of its own)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import BigInteger, Numeric, String, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from widgets.base import FieldSpecBase, FieldType, FieldValueError
+
+
+class StringFieldType(FieldType):
+    """Base for types whose value is a string: text, textarea, phone, email, id_card."""
+
+    searchable = True
+    #: Column length when the spec sets no ``max_length``.
+    default_length: int | None = 200
+
+    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, bool):
+            raise FieldValueError("please enter text")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # a number typed into a text cell of a workbook
+        if isinstance(value, (int, float, str)):
+            text = str(value)
+            return text if text.strip() else None
+        raise FieldValueError("please enter text")
+
+    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+        if value is None:
+            return
+        max_length = getattr(spec, "max_length", None)
+        if max_length is not None and len(value) > max_length:
+            raise FieldValueError(f"at most {max_length} characters (now {len(value)})")
+
+    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+        length = getattr(spec, "max_length", None) or self.default_length
+        return String(length) if length and length <= 4000 else Text()
+
+    def parse(self, spec: FieldSpecBase, text: str, context: Any = None) -> Any:
+        return self.coerce(spec, text.strip()) if text.strip() else None
+
+    def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
+        return value
+
+    def expression_type(self, spec: FieldSpecBase) -> str:
+        return "text"
+
+
+class ScaledDecimal(TypeDecorator):
+    """An exact decimal with a fixed number of places, never through float.
+
+    PostgreSQL stores ``NUMERIC(18, places)``. SQLite has no exact decimal type
+    (its NUMERIC affinity is a float), so there the value is an integer scaled by
+    ``10**places``: exact, and it sorts and compares correctly in SQL.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+        self._quantum = Decimal(1).scaleb(-places)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, self.places, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.places))
+        return exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.places).quantize(self._quantum)
+        return Decimal(value).quantize(self._quantum)
+
+
+def to_decimal(value: Any) -> Decimal:
+    """A Decimal from a user, JSON or Excel value; floats via their shortest repr."""
+    if isinstance(value, bool):
+        raise FieldValueError("please enter a number")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "").replace("，", "").replace(" ", "")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise FieldValueError("please enter a number") from None
+    else:
+        raise FieldValueError("please enter a number")
+    if not result.is_finite():
+        raise FieldValueError("please enter a number")
+    return result

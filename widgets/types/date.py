@@ -1,0 +1,266 @@
+"""Calendar dates, and the parsing shared by the date, datetime and time types.
+
+Users type dates in many ways ("2024-03-15", "2024/3/15", "2024年3月15日",
+"20240315"); workbooks hold date objects or Excel serial numbers. The helpers here
+turn all of them into ``datetime.date``/``datetime``/``time``; the datetime and time
+types reuse them. Datetimes and times are kept to the minute (seconds are dropped).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from typing import Any
+
+from sqlalchemy import Date
+from sqlalchemy.types import TypeEngine
+
+from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+
+_DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
+_COMPACT_DATE = r"(?P<cy>\d{4})(?P<cm>\d{2})(?P<cd>\d{2})"
+_TIME = (
+    r"(?P<ampm>上午|下午|晚上|凌晨|中午|早上|AM|PM)?\s*"
+    r"(?P<h>\d{1,2})\s*(?:[:：]\s*(?P<mi>\d{1,2})|[时点]\s*(?:(?P<mi2>\d{1,2})\s*分?|(?P<half>半))?)"
+    r"(?:\s*[:：]\s*(?P<s>\d{1,2}(?:\.\d+)?)|\s*(?P<s2>\d{1,2})\s*秒)?"
+    r"\s*(?P<ampm2>AM|PM)?"
+)
+DATE_RE = re.compile(rf"(?:{_DATE}|{_COMPACT_DATE})", re.IGNORECASE)
+TIME_RE = re.compile(_TIME, re.IGNORECASE)
+DATETIME_RE = re.compile(rf"(?:{_DATE}|{_COMPACT_DATE})\s*[T ]?\s*(?:{_TIME})", re.IGNORECASE)
+
+DATE_HINT = "please enter a date like 2024-03-15"
+DATETIME_HINT = "please enter a date and time like 2024-03-15 08:30"
+TIME_HINT = "please enter a time like 08:30"
+
+#: Day 0 of Excel's 1900 date system (serial 1 is 1900-01-01; Excel counts a
+#: 1900-02-29 that never was, so serials from 61 on are offset by this base).
+EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+
+
+def normalize_text(text: str) -> str:
+    """Full-width digits and punctuation (Chinese input methods) to ASCII, trimmed."""
+    return unicodedata.normalize("NFKC", text).strip()
+
+
+def _date_from_match(match: re.Match[str]) -> dt.date:
+    groups = ("y", "m", "d") if match.group("y") else ("cy", "cm", "cd")
+    year, month, day = (int(match.group(g)) for g in groups)
+    return dt.date(year, month, day)
+
+
+def _time_from_match(match: re.Match[str]) -> dt.time:
+    groups = match.groupdict()
+    hour = int(groups["h"])
+    minute = 30 if groups["half"] else int(groups["mi"] or groups["mi2"] or 0)
+    ampm = (groups["ampm"] or groups["ampm2"] or "").upper()
+    if ampm in ("下午", "晚上", "PM") and hour < 12:
+        hour += 12
+    elif ampm in ("凌晨", "AM") and hour == 12:
+        hour = 0
+    return dt.time(hour, minute)
+
+
+def parse_date_text(text: str) -> dt.date:
+    """A date from text in ISO or a common Chinese form; FieldValueError otherwise."""
+    match = DATE_RE.fullmatch(normalize_text(text))
+    try:
+        if match is None:
+            raise ValueError
+        return _date_from_match(match)
+    except ValueError:
+        raise FieldValueError(DATE_HINT) from None
+
+
+def parse_time_text(text: str) -> dt.time:
+    """A time of day ("08:30", "8:30", "8时30分", "下午3点"), to the minute."""
+    match = TIME_RE.fullmatch(normalize_text(text))
+    try:
+        if match is None:
+            raise ValueError
+        return _time_from_match(match)
+    except ValueError:
+        raise FieldValueError(TIME_HINT) from None
+
+
+def parse_datetime_text(text: str) -> dt.datetime:
+    """A date and time; ISO with an offset is converted to naive local time.
+
+    A date alone means midnight of that day.
+    """
+    text = normalize_text(text)
+    try:
+        return to_minute(local_naive(dt.datetime.fromisoformat(text)))
+    except ValueError:
+        pass
+    match = DATETIME_RE.fullmatch(text)
+    try:
+        if match is not None:
+            return dt.datetime.combine(_date_from_match(match), _time_from_match(match))
+        return dt.datetime.combine(parse_date_text(text), dt.time())
+    except (ValueError, FieldValueError):
+        raise FieldValueError(DATETIME_HINT) from None
+
+
+def local_naive(value: dt.datetime) -> dt.datetime:
+    """A naive local datetime (aware ones are converted to the local time zone)."""
+    return value if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+
+
+def to_minute(value: dt.datetime) -> dt.datetime:
+    return value.replace(second=0, microsecond=0)
+
+
+def excel_serial_to_datetime(serial: float) -> dt.datetime:
+    """A datetime from an Excel 1900-system serial number, rounded to the minute."""
+    if serial < 1 or serial >= 2958466:  # Excel's range: 1900-01-01 .. 9999-12-31
+        raise FieldValueError(DATE_HINT)
+    if serial < 61:
+        serial += 1  # before Excel's phantom 1900-02-29
+    minutes = round(serial * 24 * 60)
+    return EXCEL_EPOCH + dt.timedelta(minutes=minutes)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class TemporalFieldType(FieldType):
+    """Shared behaviour of date, datetime and time: ISO limits, typed Excel cells.
+
+    Subclasses set the hooks: how text, objects and Excel serials become a value,
+    how a value is shown, and how ``min``/``max`` are read.
+    """
+
+    hint: str = DATE_HINT
+    display_format: str = "%Y-%m-%d"
+
+    def limit(self, text: str) -> Any:
+        """A ``min``/``max`` spec attribute as a value (strict ISO)."""
+        raise NotImplementedError
+
+    def from_text(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def from_object(self, value: Any) -> Any:
+        """A value from a date/datetime/time object, or ``None`` if not one of those."""
+        raise NotImplementedError
+
+    def from_serial(self, serial: float) -> Any:
+        raise NotImplementedError
+
+    def limits(self, spec: FieldSpecBase) -> tuple[Any, Any]:
+        low = self.limit(spec.min) if spec.min else None
+        high = self.limit(spec.max) if spec.max else None
+        return low, high
+
+    def check_spec(self, spec: FieldSpecBase) -> list[SpecProblem]:
+        problems = []
+        parsed = {}
+        for attribute in ("min", "max"):
+            text = getattr(spec, attribute)
+            if not text:
+                continue
+            try:
+                parsed[attribute] = self.limit(text)
+            except ValueError:
+                example = self.display(spec, self.sample_values(spec)[0]).replace(" ", "T")
+                problems.append(SpecProblem(attribute, f"not an ISO value like {example}"))
+        if len(parsed) == 2 and parsed["min"] > parsed["max"]:
+            problems.append(SpecProblem("min", "the minimum is later than the maximum"))
+        if problems:
+            return problems  # the default cannot be checked against broken limits
+        return super().check_spec(spec)
+
+    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self.from_text(value) if value.strip() else None
+        result = self.from_object(value)
+        if result is None:
+            raise FieldValueError(self.hint)
+        return result
+
+    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+        if value is None:
+            return
+        low, high = self.limits(spec)
+        if low is not None and value < low:
+            raise FieldValueError(f"must be {self.display(spec, low)} or later")
+        if high is not None and value > high:
+            raise FieldValueError(f"must be {self.display(spec, high)} or earlier")
+
+    def to_json(self, spec: FieldSpecBase, value: Any) -> Any:
+        return None if value is None else self.iso(value)
+
+    def iso(self, value: Any) -> str:
+        return value.isoformat()
+
+    def display(self, spec: FieldSpecBase, value: Any, context: Any = None) -> str:
+        return "" if value is None else value.strftime(self.display_format)
+
+    def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
+        return value
+
+    def from_excel(self, spec: FieldSpecBase, cell: Any, context: Any = None) -> Any:
+        if is_number(cell):
+            return self.from_serial(float(cell))
+        return super().from_excel(spec, cell, context)
+
+    def describe(self, spec: FieldSpecBase) -> str:
+        example = self.display(spec, self.sample_values(spec)[0])
+        parts = [f"{self.title.lower()} like {example}"]
+        if spec.min:
+            parts.append(f"from {spec.min}")
+        if spec.max:
+            parts.append(f"until {spec.max}")
+        return ", ".join(parts)
+
+
+class DateSpec(FieldSpecBase):
+    min: str | None = None
+    max: str | None = None
+
+
+class DateType(TemporalFieldType):
+    name = "date"
+    spec_model = DateSpec
+    title = "Date"
+    title_zh = "日期"
+    group = "datetime"
+    icon = "mdi6.calendar"
+    editor = "widgets.editors.date:DateEditor"
+    description = "A calendar day, picked from a calendar or typed like 2024-03-15."
+    sample_attributes = {"min": "2000-01-01", "max": "2099-12-31"}
+
+    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+        return [dt.date(2024, 3, 15), dt.date(2000, 1, 1), dt.date(2025, 12, 31)]
+
+    def limit(self, text: str) -> dt.date:
+        return dt.date.fromisoformat(text)
+
+    def from_text(self, text: str) -> dt.date:
+        return parse_date_text(text)
+
+    def from_object(self, value: Any) -> dt.date | None:
+        # openpyxl reads date cells as datetimes at midnight
+        if isinstance(value, dt.datetime):
+            return value.date()
+        return value if isinstance(value, dt.date) else None
+
+    def from_serial(self, serial: float) -> dt.date:
+        return excel_serial_to_datetime(serial).date()
+
+    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+        return Date()
+
+    def excel_number_format(self, spec: FieldSpecBase) -> str:
+        return "yyyy-mm-dd"
+
+    def expression_type(self, spec: FieldSpecBase) -> str:
+        return "date"
+
+
+FIELD_TYPE = DateType()

@@ -1,0 +1,75 @@
+"""A date with a time of day, as a naive local datetime to the minute."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeEngine
+
+from widgets.base import FieldSpecBase
+from widgets.types.date import (
+    DATETIME_HINT,
+    TemporalFieldType,
+    excel_serial_to_datetime,
+    local_naive,
+    parse_datetime_text,
+    to_minute,
+)
+
+
+class DateTimeSpec(FieldSpecBase):
+    min: str | None = None
+    max: str | None = None
+
+
+class DateTimeType(TemporalFieldType):
+    name = "datetime"
+    spec_model = DateTimeSpec
+    title = "Date and time"
+    title_zh = "日期时间"
+    group = "datetime"
+    icon = "mdi6.calendar-clock"
+    editor = "widgets.editors.datetime:DateTimeEditor"
+    description = "A moment to the minute, like 2024-03-15 08:30 (admission, a dose given)."
+    hint = DATETIME_HINT
+    display_format = "%Y-%m-%d %H:%M"
+
+    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+        return [
+            dt.datetime(2024, 3, 15, 8, 30),
+            dt.datetime(2023, 12, 31, 23, 59),
+            dt.datetime(2025, 1, 2, 0, 0),
+        ]
+
+    def limit(self, text: str) -> dt.datetime:
+        return local_naive(dt.datetime.fromisoformat(text))
+
+    def from_text(self, text: str) -> dt.datetime:
+        return parse_datetime_text(text)
+
+    def from_object(self, value: Any) -> dt.datetime | None:
+        if isinstance(value, dt.datetime):
+            return to_minute(local_naive(value))
+        if isinstance(value, dt.date):
+            return dt.datetime.combine(value, dt.time())
+        return None
+
+    def from_serial(self, serial: float) -> dt.datetime:
+        return excel_serial_to_datetime(serial)
+
+    def iso(self, value: dt.datetime) -> str:
+        return value.isoformat(timespec="minutes")
+
+    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+        return DateTime()
+
+    def excel_number_format(self, spec: FieldSpecBase) -> str:
+        return "yyyy-mm-dd hh:mm"
+
+    def expression_type(self, spec: FieldSpecBase) -> str:
+        return "datetime"
+
+
+FIELD_TYPE = DateTimeType()

@@ -1,0 +1,34 @@
+"""Departments of the organisation (ward, clinic, office): ids with names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from widgets.base import FieldSpecBase
+from widgets.types.user import PeopleSpec, ReferenceFieldType
+
+
+class DepartmentSpec(PeopleSpec):
+    pass
+
+
+class DepartmentType(ReferenceFieldType):
+    name = "department"
+    spec_model = DepartmentSpec
+    title = "Department"
+    title_zh = "部门"
+    group = "people"
+    icon = "mdi6.office-building"
+    editor = "widgets.editors.department:DepartmentEditor"
+    description = "A ward, clinic or office (or several), chosen from the organisation."
+    noun = "department"
+    sample_attributes = {"multiple": True}
+
+    def reference_kind(self, spec: FieldSpecBase) -> Any:
+        return "department"
+
+    def sample_values(self, spec: DepartmentSpec) -> list[Any]:
+        return [[3, 5, 12], [8]] if spec.multiple else [3, 8]
+
+
+FIELD_TYPE = DepartmentType()

@@ -1,0 +1,57 @@
+"""Lookup: a reference to one record of another form, shown by one of its fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from widgets.base import FieldSpecBase, Reference, SpecProblem
+from widgets.types.user import ReferenceFieldType
+
+
+class LookupSpec(FieldSpecBase):
+    form: str = Field(default="", max_length=40)
+    display_field: str = Field(default="", max_length=40)
+
+
+class LookupType(ReferenceFieldType):
+    name = "lookup"
+    spec_model = LookupSpec
+    title = "Lookup"
+    title_zh = "关联记录"
+    group = "relations"
+    icon = "mdi6.link-variant"
+    editor = "widgets.editors.lookup:LookupEditor"
+    description = "Links to a record of another form, e.g. the device of a repair request."
+    noun = "record"
+    sample_attributes = {"form": "device", "display_field": "name"}
+
+    def reference_kind(self, spec: LookupSpec) -> Any:
+        return ("record", spec.form)
+
+    def references(self, spec: LookupSpec) -> list[Reference]:
+        refs = []
+        if spec.form:
+            refs.append(Reference("form", "form", spec.form))
+            if spec.display_field:
+                refs.append(Reference("display_field", "field", (spec.form, spec.display_field)))
+        return refs
+
+    def check_spec(self, spec: LookupSpec) -> list[SpecProblem]:
+        problems = super().check_spec(spec)
+        if not spec.form:
+            problems.append(SpecProblem("form", "choose the form to look up"))
+        if not spec.display_field:
+            problems.append(SpecProblem("display_field", "choose the field to show"))
+        return problems
+
+    def sample_values(self, spec: LookupSpec) -> list[Any]:
+        return [1, 17, 2048]
+
+    def describe(self, spec: LookupSpec) -> str:
+        shown = f" {spec.display_field}" if spec.display_field else ""
+        return f"the{shown} of a record of form '{spec.form}' (or #id)"
+
+
+FIELD_TYPE = LookupType()

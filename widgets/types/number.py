@@ -1,0 +1,113 @@
+"""Numbers: integers or exact decimals, with limits and a unit."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy import BigInteger
+from sqlalchemy.types import TypeEngine
+
+from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.types._shared import ScaledDecimal, to_decimal
+
+
+class NumberSpec(FieldSpecBase):
+    decimals: int = Field(default=0, ge=0, le=6)
+    min: Decimal | None = None
+    max: Decimal | None = None
+    unit: str = Field(default="", max_length=20)
+
+
+def number_value(decimals: int, value: Any) -> int | Decimal | None:
+    """The canonical number: ``int`` for whole numbers, Decimal rounded to places."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    exact = to_decimal(value)
+    if decimals == 0:
+        if exact != exact.to_integral_value():
+            raise FieldValueError("please enter a whole number")
+        return int(exact)
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+MAX_ABS = Decimal(10) ** 15  # fits NUMERIC(18, 6) with room for the decimals
+
+
+class NumberType(FieldType):
+    name = "number"
+    spec_model = NumberSpec
+    title = "Number"
+    title_zh = "数字"
+    group = "basic"
+    icon = "mdi6.numeric"
+    editor = "widgets.editors.number:NumberEditor"
+    description = "A whole number or an exact decimal (money is never rounded by float)."
+    sample_attributes = {"decimals": 2, "unit": "元"}
+
+    def check_spec(self, spec: NumberSpec) -> list[SpecProblem]:
+        problems = super().check_spec(spec)
+        if spec.min is not None and spec.max is not None and spec.min > spec.max:
+            problems.append(SpecProblem("min", "the minimum is larger than the maximum"))
+        return problems
+
+    def sample_values(self, spec: NumberSpec) -> list[Any]:
+        if spec.decimals == 0:
+            return [0, 7, -3, 1200]
+        return [
+            Decimal("0.1").quantize(Decimal(1).scaleb(-spec.decimals)),
+            Decimal(12345).quantize(Decimal(1).scaleb(-spec.decimals)),
+        ]
+
+    def coerce(self, spec: NumberSpec, value: Any) -> Any:
+        return number_value(spec.decimals, value)
+
+    def validate(self, spec: NumberSpec, value: Any) -> None:
+        if value is None:
+            return
+        if abs(value) >= MAX_ABS:
+            raise FieldValueError("this number is too large")
+        if spec.min is not None and value < spec.min:
+            raise FieldValueError(f"must be at least {spec.min}")
+        if spec.max is not None and value > spec.max:
+            raise FieldValueError(f"must be at most {spec.max}")
+
+    def sql_type(self, spec: NumberSpec) -> TypeEngine:
+        return BigInteger() if spec.decimals == 0 else ScaledDecimal(spec.decimals)
+
+    def to_json(self, spec: NumberSpec, value: Any) -> Any:
+        return value if value is None or isinstance(value, int) else str(value)
+
+    def display(self, spec: NumberSpec, value: Any, context: Any = None) -> str:
+        if value is None:
+            return ""
+        text = f"{value:,}" if isinstance(value, int) else f"{value:,.{spec.decimals}f}"
+        return f"{text} {spec.unit}" if spec.unit else text
+
+    def parse(self, spec: NumberSpec, text: str, context: Any = None) -> Any:
+        text = text.strip()
+        if spec.unit and text.endswith(spec.unit):
+            text = text[: -len(spec.unit)]
+        return self.coerce(spec, text)
+
+    def to_excel(self, spec: NumberSpec, value: Any, context: Any = None) -> Any:
+        return value
+
+    def excel_number_format(self, spec: NumberSpec) -> str | None:
+        return "0" if spec.decimals == 0 else "0." + "0" * spec.decimals
+
+    def expression_type(self, spec: NumberSpec) -> str:
+        return "number"
+
+    def describe(self, spec: NumberSpec) -> str:
+        kind = "whole number" if spec.decimals == 0 else f"number with {spec.decimals} decimals"
+        limits = []
+        if spec.min is not None:
+            limits.append(f"≥ {spec.min}")
+        if spec.max is not None:
+            limits.append(f"≤ {spec.max}")
+        return ", ".join([kind, *limits])
+
+
+FIELD_TYPE = NumberType()

@@ -1,0 +1,56 @@
+"""Single-line text."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field
+
+from widgets.base import FieldSpecBase, FieldValueError, SpecProblem
+from widgets.types._shared import StringFieldType
+
+
+class TextSpec(FieldSpecBase):
+    max_length: int | None = Field(default=None, ge=1, le=4000)
+    pattern: str | None = None
+    placeholder: str = ""
+
+
+class TextType(StringFieldType):
+    name = "text"
+    spec_model = TextSpec
+    title = "Text"
+    title_zh = "单行文本"
+    group = "basic"
+    icon = "mdi6.form-textbox"
+    editor = "widgets.editors.text:TextEditor"
+    description = "One line of text: names, numbers with letters, short answers."
+
+    def sample_values(self, spec: TextSpec) -> list[Any]:
+        return ["Infusion pump", "输液泵 B-12", "=SUM(A1)"]
+
+    def check_spec(self, spec: TextSpec) -> list[SpecProblem]:
+        problems = super().check_spec(spec)
+        if spec.pattern is not None:
+            try:
+                re.compile(spec.pattern)
+            except re.error as error:
+                problems.append(SpecProblem("pattern", f"not a valid pattern: {error}"))
+        return problems
+
+    def validate(self, spec: TextSpec, value: Any) -> None:
+        super().validate(spec, value)
+        if value is None:
+            return
+        if "\n" in value or "\r" in value:
+            raise FieldValueError("must be a single line")
+        if spec.pattern and not re.fullmatch(spec.pattern, value):
+            raise FieldValueError("does not have the expected format")
+
+    def describe(self, spec: TextSpec) -> str:
+        limit = f", at most {spec.max_length} characters" if spec.max_length else ""
+        return f"text{limit}"
+
+
+FIELD_TYPE = TextType()

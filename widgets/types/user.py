@@ -1,0 +1,131 @@
+"""Users of the organisation; also the base of department and lookup (ids with names).
+
+Values are ids. Text and Excel show names looked up in the :class:`ExcelContext`
+filled by the services; an id without a known name shows as ``#12``, which reads
+back as id 12.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import JSON, Integer
+from sqlalchemy.types import TypeEngine
+
+from widgets.base import EMPTY_CONTEXT, ExcelContext, FieldSpecBase, FieldType, FieldValueError
+
+MULTI_SEPARATOR = "、"
+SPLIT_RE = re.compile(r"[,，、;；]")
+ID_RE = re.compile(r"#?\s*(\d+)")
+
+
+class ReferenceFieldType(FieldType):
+    """A field whose value is an id (or sorted ids) of something with a name."""
+
+    #: The noun in messages: "no user named 'X'".
+    noun: str = "item"
+
+    def is_multiple(self, spec: FieldSpecBase) -> bool:
+        return bool(getattr(spec, "multiple", False))
+
+    # -- values -------------------------------------------------------------
+    def one_id(self, value: Any) -> int:
+        if isinstance(value, bool):
+            raise FieldValueError(f"please choose a {self.noun} from the list")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, str):
+            match = ID_RE.fullmatch(value.strip())
+            value = int(match.group(1)) if match else None
+        if not isinstance(value, int) or value < 1:
+            raise FieldValueError(f"please choose a {self.noun} from the list")
+        return value
+
+    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        items = value if isinstance(value, (list, tuple, set)) else [value]
+        ids = sorted({self.one_id(item) for item in items})
+        if self.is_multiple(spec):
+            return ids or None
+        if len(ids) > 1:
+            raise FieldValueError(f"only one {self.noun} can be chosen")
+        return ids[0] if ids else None
+
+    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+        return JSON() if self.is_multiple(spec) else Integer()
+
+    def expression_type(self, spec: FieldSpecBase) -> str:
+        return "list" if self.is_multiple(spec) else "any"
+
+    # -- text ---------------------------------------------------------------
+    def name_of(self, spec: FieldSpecBase, ident: int, context: ExcelContext) -> str:
+        return context.names.get((self.reference_kind(spec), ident), f"#{ident}")
+
+    def id_of(self, spec: FieldSpecBase, name: str, context: ExcelContext) -> int:
+        """The id of a name, or of ``#12`` / ``12``; FieldValueError if unknown."""
+        ident = context.reverse_names.get((self.reference_kind(spec), name))
+        if ident is not None:
+            return ident
+        if ID_RE.fullmatch(name):
+            return self.one_id(name)
+        raise FieldValueError(f"no {self.noun} named '{name}'")
+
+    def display(
+        self, spec: FieldSpecBase, value: Any, context: ExcelContext = EMPTY_CONTEXT
+    ) -> str:
+        if value is None:
+            return ""
+        ids = value if isinstance(value, list) else [value]
+        return MULTI_SEPARATOR.join(self.name_of(spec, ident, context) for ident in ids)
+
+    def parse(self, spec: FieldSpecBase, text: str, context: ExcelContext = EMPTY_CONTEXT) -> Any:
+        text = text.strip()
+        if not text:
+            return None
+        names = SPLIT_RE.split(text) if self.is_multiple(spec) else [text]
+        ids = [self.id_of(spec, name.strip(), context) for name in names if name.strip()]
+        return self.coerce(spec, ids)
+
+    def from_excel(
+        self, spec: FieldSpecBase, cell: Any, context: ExcelContext = EMPTY_CONTEXT
+    ) -> Any:
+        if isinstance(cell, str):
+            return self.parse(spec, cell, context)
+        return self.coerce(spec, cell)
+
+    def describe(self, spec: FieldSpecBase) -> str:
+        if self.is_multiple(spec):
+            return f"{self.noun} names, several separated by {MULTI_SEPARATOR} or ,"
+        return f"{self.noun} name (or #id)"
+
+
+class PeopleSpec(FieldSpecBase):
+    multiple: bool = False
+    default_current: bool = False
+
+
+class UserSpec(PeopleSpec):
+    pass
+
+
+class UserType(ReferenceFieldType):
+    name = "user"
+    spec_model = UserSpec
+    title = "User"
+    title_zh = "人员"
+    group = "people"
+    icon = "mdi6.account"
+    editor = "widgets.editors.user:UserEditor"
+    description = "A member of staff (or several), chosen from the organisation."
+    noun = "user"
+
+    def reference_kind(self, spec: FieldSpecBase) -> Any:
+        return "user"
+
+    def sample_values(self, spec: UserSpec) -> list[Any]:
+        return [[1, 2], [7]] if spec.multiple else [1, 2, 42]
+
+
+FIELD_TYPE = UserType()
