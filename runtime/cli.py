@@ -7,11 +7,17 @@ exit 0 success, 1 invalid input or failed work, 2 usage errors.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
+
+#: Modules that add their own sub-commands through ``register(commands)``. Named as
+#: text because the runtime must not import the designer (the layers go the other
+#: way); the designer's module only wires ``formwright design`` to its window.
+COMMAND_MODULES = ("runtime.cli_accounts", "runtime.cli_excel", "runtime.cli_run", "designer.cli")
 
 
 class CliError(Exception):
@@ -84,6 +90,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         print(line)
     if plan.blockers:
         raise CliError("formwright: the upgrade cannot run; nothing was changed")
+    if plan.backup_path is not None:
+        print(f"backup written to {plan.backup_path}")
     if args.dry_run:
         print("dry run: nothing was changed")
     elif plan.is_install:
@@ -155,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(backup)
     backup.add_argument("-o", "--output", metavar="FILE", required=True)
     backup.set_defaults(handler=cmd_backup)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(commands)
     return parser
 
 

@@ -16,7 +16,10 @@ SPEC_VERSION = 1
 Action = Literal["create", "read", "update", "delete", "export", "import"]
 ACTIONS: tuple[str, ...] = ("create", "read", "update", "delete", "export", "import")
 Scope = Literal["own", "department", "department_tree", "all"]
-FieldMode = Literal["hidden", "readonly"]
+#: What a role may do with one field. A field a grant does not list is hidden:
+#: deny by default, so a field added in a later version stays invisible to a role
+#: until the builder grants it.
+FieldMode = Literal["edit", "readonly", "hidden"]
 
 
 class FormSpec(SpecModel):
@@ -46,7 +49,7 @@ class ViewSpec(SpecModel):
 
 
 class Grant(SpecModel):
-    """What a role may do with one form."""
+    """What a role may do with one form: actions, row scope and field modes."""
 
     actions: list[Action] = Field(default_factory=list)
     scope: Scope = "own"

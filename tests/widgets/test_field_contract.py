@@ -7,7 +7,7 @@ import pytest
 import qtawesome
 import sqlalchemy as sa
 
-from widgets.base import PALETTE_GROUPS, ExcelContext, FieldType
+from widgets.base import PALETTE_GROUPS, ExcelContext, FieldType, FieldValueError
 from widgets.editors.base import create_editor
 from widgets.registry import default_registry
 
@@ -180,3 +180,44 @@ def test_editor_set_get_round_trip(field_type, qtbot):
     assert field_type.is_empty(editor.value())
     editor.set_read_only(True)
     assert editor.is_read_only()
+
+
+def _outcome(check, value):
+    try:
+        return ("ok", check(value))
+    except FieldValueError as error:
+        return ("error", error.message)
+
+
+@pytest.mark.parametrize("field_type", VALUE_TYPES, ids=ids)
+def test_cell_checker_agrees_with_coerce_then_validate(field_type):
+    """The bulk path's fast checker must accept and refuse exactly what the slow path does."""
+    spec = field_type.sample_spec()
+
+    def slow(value):
+        value = field_type.coerce(spec, value)
+        if not field_type.is_empty(value):
+            field_type.validate(spec, value)
+        return value
+
+    fast = field_type.cell_checker(spec)
+    probes = [
+        *field_type.sample_values(spec),
+        None,
+        "",
+        "  ",
+        "x\ny",
+        "a" * 5000,
+        "EQ-12",
+        0,
+        1,
+        -1,
+        10**20,
+        3.5,
+        True,
+        False,
+        "2024-03-15",
+        "1999-01-01",
+    ]
+    for value in probes:
+        assert _outcome(fast, value) == _outcome(slow, value), value

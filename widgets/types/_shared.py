@@ -31,15 +31,19 @@ class StringFieldType(FieldType):
             return text if text.strip() else None
         raise FieldValueError("please enter text")
 
+    def length_limit(self, spec: FieldSpecBase) -> int | None:
+        """The most characters a value may have: the spec's, else the column's."""
+        return getattr(spec, "max_length", None) or self.default_length
+
     def validate(self, spec: FieldSpecBase, value: Any) -> None:
         if value is None:
             return
-        max_length = getattr(spec, "max_length", None)
+        max_length = self.length_limit(spec)
         if max_length is not None and len(value) > max_length:
             raise FieldValueError(f"at most {max_length} characters (now {len(value)})")
 
     def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
-        length = getattr(spec, "max_length", None) or self.default_length
+        length = self.length_limit(spec)
         return String(length) if length and length <= 4000 else Text()
 
     def parse(self, spec: FieldSpecBase, text: str, context: Any = None) -> Any:

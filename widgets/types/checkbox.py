@@ -32,6 +32,10 @@ class CheckboxType(FieldType):
     def sample_values(self, spec: FieldSpecBase) -> list[Any]:
         return [True, False]
 
+    def cell_checker(self, spec):
+        slow = super().cell_checker(spec)
+        return lambda value: value if value is True or value is False else slow(value)
+
     def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
         if value is None or isinstance(value, bool):
             return value

@@ -183,6 +183,26 @@ class TemporalFieldType(FieldType):
             raise FieldValueError(self.hint)
         return result
 
+    def is_canonical(self, value: Any) -> bool:
+        """Whether a value is already exactly what ``coerce`` would return."""
+        return False
+
+    def cell_checker(self, spec: FieldSpecBase):
+        """Limits parsed once; canonical values skip parsing (bulk imports)."""
+        low, high = self.limits(spec)
+        coerce, validate, is_canonical = self.coerce, self.validate, self.is_canonical
+
+        def check(value: Any) -> Any:
+            if not is_canonical(value):
+                value = coerce(spec, value)
+            if value is not None and (
+                (low is not None and value < low) or (high is not None and value > high)
+            ):
+                validate(spec, value)  # raises with the limit in its message
+            return value
+
+        return check
+
     def validate(self, spec: FieldSpecBase, value: Any) -> None:
         if value is None:
             return
@@ -243,6 +263,9 @@ class DateType(TemporalFieldType):
 
     def from_text(self, text: str) -> dt.date:
         return parse_date_text(text)
+
+    def is_canonical(self, value: Any) -> bool:
+        return value.__class__ is dt.date
 
     def from_object(self, value: Any) -> dt.date | None:
         # openpyxl reads date cells as datetimes at midnight

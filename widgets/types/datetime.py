@@ -49,6 +49,14 @@ class DateTimeType(TemporalFieldType):
     def from_text(self, text: str) -> dt.datetime:
         return parse_datetime_text(text)
 
+    def is_canonical(self, value: Any) -> bool:
+        return (
+            value.__class__ is dt.datetime
+            and value.tzinfo is None
+            and not value.second
+            and not value.microsecond
+        )
+
     def from_object(self, value: Any) -> dt.datetime | None:
         if isinstance(value, dt.datetime):
             return to_minute(local_naive(value))

@@ -73,6 +73,39 @@ class NumberType(FieldType):
         if spec.max is not None and value > spec.max:
             raise FieldValueError(f"must be at most {spec.max}")
 
+    def cell_checker(self, spec: NumberSpec):
+        """Whole numbers already in range pass straight through."""
+        slow = super().cell_checker(spec)
+        if spec.decimals != 0:
+            return self._decimal_checker(spec, slow)
+        low = -MAX_ABS if spec.min is None else max(spec.min, -MAX_ABS)
+        high = MAX_ABS if spec.max is None else min(spec.max, MAX_ABS)
+
+        def check(value: Any) -> Any:
+            if value.__class__ is int and low <= value <= high and -MAX_ABS < value < MAX_ABS:
+                return value
+            return slow(value)
+
+        return check
+
+    def _decimal_checker(self, spec: NumberSpec, slow):
+        """Decimals already rounded to the field's places and in range pass through."""
+        exponent = -spec.decimals
+        low = -MAX_ABS if spec.min is None else max(spec.min, -MAX_ABS)
+        high = MAX_ABS if spec.max is None else min(spec.max, MAX_ABS)
+
+        def check(value: Any) -> Any:
+            if (
+                value.__class__ is Decimal
+                and value.as_tuple().exponent == exponent
+                and low <= value <= high
+                and -MAX_ABS < value < MAX_ABS
+            ):
+                return value
+            return slow(value)
+
+        return check
+
     def sql_type(self, spec: NumberSpec) -> TypeEngine:
         return BigInteger() if spec.decimals == 0 else ScaledDecimal(spec.decimals)
 

@@ -98,6 +98,16 @@ class SelectType(FieldType):
             return None
         return match_option(spec.options, value)
 
+    def cell_checker(self, spec: SelectSpec):
+        """An option value is already canonical; labels and others take the slow path."""
+        slow = super().cell_checker(spec)
+        values = frozenset(option.value for option in spec.options)
+
+        def check(value: Any) -> Any:
+            return value if value.__class__ is str and value in values else slow(value)
+
+        return check
+
     def validate(self, spec: SelectSpec, value: Any) -> None:
         if value is not None and all(option.value != value for option in spec.options):
             raise FieldValueError(f"'{value}' is no longer one of the choices")

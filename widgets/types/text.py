@@ -48,6 +48,25 @@ class TextType(StringFieldType):
         if spec.pattern and not re.fullmatch(spec.pattern, value):
             raise FieldValueError("does not have the expected format")
 
+    def cell_checker(self, spec: TextSpec):
+        """Plain one-line text within the limit needs no further work."""
+        slow = super().cell_checker(spec)
+        if spec.pattern:
+            return slow
+        limit = self.length_limit(spec)
+
+        def check(value: Any) -> Any:
+            if (
+                value.__class__ is str
+                and len(value) <= limit
+                and value.strip()
+                and ("\n" not in value and "\r" not in value)
+            ):
+                return value
+            return slow(value)
+
+        return check
+
     def describe(self, spec: TextSpec) -> str:
         limit = f", at most {spec.max_length} characters" if spec.max_length else ""
         return f"text{limit}"

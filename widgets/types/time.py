@@ -38,6 +38,14 @@ class TimeType(TemporalFieldType):
     def from_text(self, text: str) -> dt.time:
         return parse_time_text(text)
 
+    def is_canonical(self, value: Any) -> bool:
+        return (
+            value.__class__ is dt.time
+            and value.tzinfo is None
+            and not value.second
+            and not value.microsecond
+        )
+
     def from_object(self, value: Any) -> dt.time | None:
         """Times, datetimes (their time) and durations under a day (calamine)."""
         if isinstance(value, dt.datetime):

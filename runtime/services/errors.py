@@ -1,0 +1,15 @@
+"""Errors the services report to users: each has a plain-language ``message``."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base of the errors a screen or the CLI shows as one sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class PermissionDenied(ServiceError):
+    """The acting user may not do this."""

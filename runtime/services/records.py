@@ -1,0 +1,725 @@
+"""The record use cases: validate → permit → write → audit, in one transaction."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from runtime.services.actor import SYSTEM, Actor
+from runtime.services.errors import PermissionDenied, ServiceError
+from runtime.services.form_logic import FormLogic
+from runtime.services.permissions import Policy
+from runtime.spec.models import AppSpec
+from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
+from runtime.store.query import Condition, Cursor, Filter, RecordQuery
+from runtime.store.repository import Page, Record, RecordRepository
+from runtime.store.schema import departments_table, users_table
+from runtime.store.workspace import Workspace
+from widgets.base import FieldSpecBase, FieldValueError
+
+T = TypeVar("T")
+#: PostgreSQL errors worth retrying: serialization failure and deadlock.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+class RecordError(ServiceError):
+    """Base of the errors a record operation reports to the user."""
+
+
+class NotFound(RecordError):
+    pass
+
+
+class ValidationFailed(RecordError):
+    """Values that do not fit; ``errors`` maps a field path to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        self.errors = errors
+        first = "; ".join(f"{key}: {message}" for key, message in list(errors.items())[:3])
+        super().__init__(f"please correct the form — {first}")
+
+
+class ConflictError(RecordError):
+    """Someone saved the record after the caller read it; nothing was written.
+
+    ``differences`` maps each field key to (the caller's value, the stored value).
+    """
+
+    def __init__(
+        self,
+        record_id: int,
+        saved_by: str,
+        saved_at: datetime,
+        current_version: int,
+        differences: dict[str, tuple[Any, Any]],
+    ) -> None:
+        self.record_id = record_id
+        self.saved_by = saved_by
+        self.saved_at = saved_at
+        self.current_version = current_version
+        self.differences = differences
+        fields = ", ".join(differences) or "no field you changed"
+        super().__init__(
+            f"{saved_by} saved this record at {saved_at:%Y-%m-%d %H:%M} UTC "
+            f"after you opened it (changed: {fields})"
+        )
+
+
+class RecordService:
+    """Records of one installed app. Every method takes the acting user."""
+
+    def __init__(self, workspace: Workspace, spec: AppSpec) -> None:
+        self.workspace = workspace
+        self.spec = spec
+        self.registry = workspace.registry
+        self.repository = RecordRepository(workspace.tables(spec), workspace.registry)
+        self._logic: dict[str, FormLogic] = {}
+
+    def logic(self, form: str) -> FormLogic:
+        if form not in self._logic:
+            self._logic[form] = FormLogic.compile(
+                self.repository.form_tables(form).form, self.registry
+            )
+        return self._logic[form]
+
+    def policy(self, actor: Actor, form: str | None = None) -> Policy:
+        """What ``actor`` may do in this app (roles, scopes, field modes).
+
+        With ``form``, first make sure the app has that form (UnknownName if not).
+        """
+        if form is not None:
+            self.repository.form_tables(form)
+        return Policy(self.spec, actor, self.registry)
+
+    def _redacted(self, policy: Policy, form: str, record: Record) -> Record:
+        """The record without the fields hidden from the actor: they never leave here."""
+        if not policy.full_access:
+            record.values = policy.redact(form, record.values)
+        return record
+
+    # -- transactions -------------------------------------------------------
+    def transaction(self, work: Callable[[Connection], T], attempts: int = 5) -> T:
+        """Run ``work`` in one transaction, retrying serialization failures."""
+        for attempt in range(attempts):
+            try:
+                with self.workspace.engine.begin() as connection:
+                    return work(connection)
+            except DBAPIError as error:
+                if attempt + 1 == attempts or not _retryable(error):
+                    raise
+                time.sleep(0.02 * (2**attempt))
+        raise AssertionError("unreachable")
+
+    # -- create ---------------------------------------------------------------
+    def create(self, form: str, values: dict[str, Any], actor: Actor = SYSTEM) -> Record:
+        policy = self.policy(actor, form)
+        given = [key for key, value in values.items() if value not in (None, "", [])]
+        policy.check_writes(form, given, "create")
+
+        def work(connection: Connection) -> Record:
+            now = utc_now()
+            # Assigned first so required serials validate; a failed save rolls its number back.
+            assigned = self._with_defaults(form, values)
+            self._assign(connection, form, assigned, now)
+            clean = self._prepare(connection, form, assigned, None)
+            system = {
+                "created_at": now,
+                "created_by": actor.user_id,
+                "updated_at": now,
+                "updated_by": actor.user_id,
+                "version": 1,
+                "owner_department": actor.primary_department,
+            }
+            record_id = self._write(lambda: self.repository.insert(connection, form, clean, system))
+            self._audit(connection, actor, "create", form, record_id, self._json(form, clean))
+            record = Record(id=record_id, values=clean, deleted_at=None, **system)
+            return self._redacted(policy, form, record)
+
+        return self.transaction(work)
+
+    def _with_defaults(self, form: str, values: dict[str, Any]) -> dict[str, Any]:
+        """The values given, plus each field's ``default`` for fields not given at all."""
+        defaults = {
+            key: spec.default
+            for key, spec in self._value_fields(form).items()
+            if key not in values and spec.default is not None
+        }
+        return defaults | dict(values)
+
+    def _assign(self, connection, form: str, values: dict[str, Any], now: datetime) -> None:
+        """Values the engine assigns on create (serial numbers)."""
+        local_now = datetime.now()
+        for key, spec in self.repository.form_tables(form).columns.items():
+            if values.get(key) is not None:
+                continue
+            assigned = self.registry.of(spec).assign_on_create(
+                spec,
+                local_now,
+                lambda period, key=key: self.repository.next_serial(connection, form, key, period),
+            )
+            if assigned is not None:
+                values[key] = assigned
+
+    # -- read -------------------------------------------------------------------
+    def get(self, form: str, record_id: int, actor: Actor = SYSTEM, trash: bool = False) -> Record:
+        policy = self.policy(actor, form)
+        policy.require(form, "read")
+        with self._reader() as connection:
+            record = self.repository.fetch(connection, form, record_id, include_deleted=trash)
+        if record is None or not policy.row_allowed(
+            form, "read", record.created_by, record.owner_department
+        ):
+            raise NotFound(f"record {record_id} of '{form}' does not exist or was deleted")
+        return self._redacted(policy, form, record)
+
+    def page(
+        self,
+        form: str,
+        query: RecordQuery | None = None,
+        after: Cursor | None = None,
+        limit: int = 100,
+        actor: Actor = SYSTEM,
+        action: str = "read",
+    ) -> Page:
+        """A page of the records ``actor`` may read (or export: ``action``), in sort
+        order after ``after``."""
+        policy = self.policy(actor, form)
+        query = self._readable(policy, form, query or RecordQuery(), action)
+        scope = policy.row_scope(form, action)
+        with self._reader() as connection:
+            page = self.repository.page(connection, form, query, after, limit, scope)
+        for record in page.records:
+            self._redacted(policy, form, record)
+        return page
+
+    def count(
+        self,
+        form: str,
+        query: RecordQuery | None = None,
+        actor: Actor = SYSTEM,
+        action: str = "read",
+    ) -> int:
+        policy = self.policy(actor, form)
+        query = self._readable(policy, form, query or RecordQuery(), action)
+        with self._reader() as connection:
+            return self.repository.count(connection, form, query, policy.row_scope(form, action))
+
+    def anchors(
+        self, form: str, query: RecordQuery | None = None, every: int = 1000, actor: Actor = SYSTEM
+    ) -> list[Cursor]:
+        """Cursors to start pages at rows every, 2·every, … (see RecordRepository.anchors)."""
+        policy = self.policy(actor, form)
+        query = self._readable(policy, form, query or RecordQuery())
+        scope = policy.row_scope(form, "read")
+        with self._reader() as connection:
+            return self.repository.anchors(connection, form, query, every, scope)
+
+    def history(self, form: str, record_id: int, actor: Actor = SYSTEM) -> list[AuditRow]:
+        """The audit of one record, oldest first, without values of hidden fields."""
+        policy = self.policy(actor, form)
+        self.get(form, record_id, actor, trash=True)  # NotFound outside the actor's scope
+        with self._reader() as connection:
+            rows = record_history(connection, self.spec.id, form, record_id)
+        if policy.full_access:
+            return rows
+        visible = set(policy.visible_fields(form))
+        return [
+            replace(row, details={k: v for k, v in row.details.items() if k in visible})
+            if row.details
+            else row
+            for row in rows
+        ]
+
+    def _readable(
+        self, policy: Policy, form: str, query: RecordQuery, action: str = "read"
+    ) -> RecordQuery:
+        """Refuse lists of forms not granted, and filters, sorts or searches over
+        hidden fields (they would reveal the hidden values)."""
+        policy.require(form, action)
+        if policy.full_access:
+            return query
+        visible = set(policy.visible_fields(form))
+        used = {query.sort.field} | _filter_fields(query.filter)
+        hidden = sorted(
+            key for key in used if key in self._value_fields(form) and key not in visible
+        )
+        if hidden:
+            raise PermissionDenied(f"you may not filter or sort by {', '.join(hidden)}")
+        if query.columns is not None:
+            query = replace(query, columns=tuple(k for k in query.columns if k in visible))
+        else:
+            query = replace(
+                query,
+                columns=tuple(
+                    key for key in self.repository.form_tables(form).columns if key in visible
+                ),
+            )
+        return replace(query, search_fields=tuple(visible))
+
+    def iter_records(
+        self,
+        form: str,
+        query: RecordQuery | None = None,
+        actor: Actor = SYSTEM,
+        page_size: int = 1000,
+        action: str = "read",
+    ) -> Iterable[Record]:
+        """Every matching record, page by page (constant memory)."""
+        cursor = None
+        while True:
+            page = self.page(form, query, cursor, page_size, actor, action)
+            yield from page.records
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    def _reader(self):
+        return self.workspace.engine.connect().execution_options(read_only=True)
+
+    # -- update -----------------------------------------------------------------
+    def update(
+        self,
+        form: str,
+        record_id: int,
+        values: dict[str, Any],
+        version: int,
+        actor: Actor = SYSTEM,
+    ) -> Record:
+        """Save changes made to version ``version``; ConflictError if it is stale."""
+        policy = self.policy(actor, form)
+        policy.require(form, "update")
+
+        def work(connection: Connection) -> Record:
+            current = self.repository.fetch(connection, form, record_id)
+            if current is None or not policy.row_allowed(
+                form, "update", current.created_by, current.owner_department
+            ):
+                raise NotFound(f"record {record_id} of '{form}' does not exist or was deleted")
+            if current.version != version:
+                raise self._conflict(connection, form, current, values, policy=policy)
+            merged = {**current.values, **values}
+            clean = self._prepare(connection, form, merged, record_id, stored=current.values)
+            changes = {
+                key: value for key, value in clean.items() if current.values.get(key) != value
+            }
+            if not changes:
+                return self._redacted(policy, form, current)
+            computed = {
+                key
+                for key, spec in self._value_fields(form).items()
+                if self.registry.of(spec).computed
+            }
+            policy.check_writes(form, sorted(set(changes) - computed), "update")
+            system = {"updated_at": utc_now(), "updated_by": actor.user_id}
+            written = self._write(
+                lambda: self.repository.update(
+                    connection, form, record_id, changes, version, system
+                )
+            )
+            if not written:
+                raise self._conflict(connection, form, None, values, record_id, policy)
+            details = self._changes_json(form, current.values, changes)
+            self._audit(connection, actor, "update", form, record_id, details)
+            current.values.update(changes)
+            current.version, current.updated_at = version + 1, system["updated_at"]
+            current.updated_by = actor.user_id
+            return self._redacted(policy, form, current)
+
+        return self.transaction(work)
+
+    def _conflict(
+        self, connection, form, current, mine, record_id=None, policy: Policy | None = None
+    ) -> ConflictError:
+        current = current or self.repository.fetch(connection, form, record_id, True)
+        if policy is not None:
+            self._redacted(policy, form, current)  # no hidden value in the dialog
+        fields = self._value_fields(form)
+
+        def canonical(key: str, value: Any) -> Any:  # "10" and Decimal("10.00") are equal
+            try:
+                return self.registry.of(fields[key]).coerce(fields[key], value)
+            except FieldValueError:
+                return value
+
+        differences = {
+            key: (value, current.values.get(key))
+            for key, value in mine.items()
+            if key in current.values and current.values.get(key) != canonical(key, value)
+        }
+        saved_by = self._user_name(connection, current.updated_by)
+        return ConflictError(current.id, saved_by, current.updated_at, current.version, differences)
+
+    # -- delete, restore, purge ---------------------------------------------
+    def delete(self, form: str, record_id: int, actor: Actor = SYSTEM) -> None:
+        """Move to the trash (restorable)."""
+        self._trash_move(form, record_id, actor, "delete", utc_now())
+
+    def restore(self, form: str, record_id: int, actor: Actor = SYSTEM) -> None:
+        self._trash_move(form, record_id, actor, "restore", None)
+
+    def _trash_move(self, form, record_id, actor, action, deleted_at) -> None:
+        self._require_record(form, record_id, actor, "delete", in_trash=deleted_at is None)
+
+        def work(connection: Connection) -> None:
+            system = {"updated_at": utc_now(), "updated_by": actor.user_id}
+            moved = self._write(  # a restored value may be in use by a newer record
+                lambda: self.repository.set_deleted(connection, form, record_id, deleted_at, system)
+            )
+            if not moved:
+                state = "in the trash" if action == "restore" else "a live record"
+                raise NotFound(f"record {record_id} of '{form}' is not {state}")
+            self._audit(connection, actor, action, form, record_id, None)
+
+        self.transaction(work)
+
+    def purge(self, form: str, record_id: int, actor: Actor = SYSTEM) -> None:
+        """Delete a trashed record for good; the audit keeps its last values."""
+        self._require_record(form, record_id, actor, "delete", in_trash=True)
+
+        def work(connection: Connection) -> None:
+            record = self.repository.fetch(connection, form, record_id, include_deleted=True)
+            if (
+                record is None
+                or record.deleted_at is None
+                or not self.repository.purge(connection, form, record_id)
+            ):
+                raise NotFound(f"record {record_id} of '{form}' is not in the trash")
+            self._audit(
+                connection, actor, "purge", form, record_id, self._json(form, record.values)
+            )
+
+        self.transaction(work)
+
+    def _require_record(self, form, record_id, actor: Actor, action: str, in_trash: bool) -> None:
+        """The action is granted and this record is within its row scope."""
+        policy = self.policy(actor, form)
+        policy.require(form, action)
+        if policy.full_access:
+            return
+        with self._reader() as connection:
+            record = self.repository.fetch(connection, form, record_id, include_deleted=in_trash)
+        if record is None or not policy.row_allowed(
+            form, action, record.created_by, record.owner_department
+        ):
+            raise NotFound(f"record {record_id} of '{form}' does not exist or was deleted")
+
+    # -- bulk ---------------------------------------------------------------
+    def bulk_create(
+        self,
+        form: str,
+        rows: Iterable[dict[str, Any]],
+        actor: Actor = SYSTEM,
+        action: str = "create",
+    ) -> int:
+        """Insert many records at driver speed, each validated like a single save.
+
+        For seeding, benchmarks and imports of forms without subtables or serials:
+        one transaction, one audit row for the batch. Raises ValidationFailed
+        naming the row of the first invalid record; nothing is written then.
+        """
+        policy = self.policy(actor, form)
+        policy.require(form, action)
+        tables = self.repository.form_tables(form)
+        keys = list(tables.columns)
+        convert = self._bulk_converter(form)
+        writable = (
+            set(tables.columns) if policy.full_access else set(policy.writable_fields(form, action))
+        )
+
+        def tuples() -> Iterable[tuple]:
+            known = tables.columns.keys()
+            for number, row in enumerate(rows, start=1):
+                if not row.keys() <= writable:
+                    self._refuse_unwritable(policy, form, action, row, known, writable, number)
+                if not row.keys() <= known:
+                    unknown = sorted(set(row) - set(known))[0]
+                    message = f"this form has no field '{unknown}' to fill in here"
+                    raise ValidationFailed({f"row {number}": message})
+                try:
+                    yield convert(row)
+                except FieldValueError as error:
+                    raise ValidationFailed({f"row {number}": error.message}) from None
+
+        def work(connection: Connection) -> int:
+            now = utc_now()
+            system = {
+                "created_at": now,
+                "created_by": actor.user_id,
+                "updated_at": now,
+                "updated_by": actor.user_id,
+                "version": 1,
+                "owner_department": actor.primary_department,
+            }
+            count = self._write(
+                lambda: self.repository.bulk_insert(connection, form, keys, tuples(), system)
+            )
+            self._audit(connection, actor, "bulk_create", form, None, {"rows": count})
+            return count
+
+        return self.transaction(work)
+
+    @staticmethod
+    def _refuse_unwritable(policy, form, action, row, known, writable, number) -> None:
+        """A bulk row may name only fields the actor may set (empty values aside)."""
+        refused = [
+            key
+            for key, value in row.items()
+            if key in known and key not in writable and value not in (None, "", [])
+        ]
+        if refused:
+            try:
+                policy.check_writes(form, refused, action)
+            except PermissionDenied as error:
+                raise PermissionDenied(f"row {number}: {error.message}") from None
+
+    def _bulk_converter(self, form: str) -> Callable[[dict[str, Any]], tuple]:
+        """A function from one row dict to its canonical values in column order.
+
+        It raises FieldValueError naming the field. Without formulas or visibility
+        rules (the common case) it is one pass of per-column checkers straight into
+        a tuple — it runs for every imported cell, so it is kept tight.
+        """
+        checks = [
+            (key, _CellCheck(spec, self.registry.of(spec)))
+            for key, spec in self.repository.form_tables(form).columns.items()
+        ]
+        logic = self.logic(form)
+        if logic.formulas or logic.visibility:
+            return lambda row: self._bulk_row_with_rules(checks, logic, row)
+        fast = [(key, check.fast) for key, check in checks]
+
+        def convert(row: dict[str, Any]) -> tuple:
+            get = row.get
+            try:
+                return tuple([check(get(key)) for key, check in fast])
+            except FieldValueError:
+                for key, check in checks:  # again, slowly, to name the field
+                    check(get(key))
+                raise
+
+        return convert
+
+    @staticmethod
+    def _bulk_row_with_rules(checks, logic: FormLogic, row: dict[str, Any]) -> tuple:
+        """Formulas and visible_when apply as in a single save (hidden is not required)."""
+        values = {key: check.coerce(row.get(key)) for key, check in checks}
+        values = logic.compute(values)
+        hidden = logic.hidden_fields(values)
+        for key, check in checks:
+            check.validate(values[key], key not in hidden)
+        return tuple(values.values())
+
+    # -- validation ---------------------------------------------------------
+    def _prepare(
+        self,
+        connection: Connection,
+        form: str,
+        values: dict[str, Any],
+        record_id: int | None,
+        stored: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Coerce, compute formulas, check required/limits/unique/references.
+
+        On an update, ``stored`` holds the values as saved: a value the user did not
+        change is kept as it is, even if the app's rules became stricter since (an
+        option removed, a shorter limit) — editing another field never loses it.
+        """
+        tables = self.repository.form_tables(form)
+        fields = self._value_fields(form)
+        errors: dict[str, str] = {}
+        unknown = set(values) - set(fields)
+        for key in sorted(unknown):
+            errors[key] = "this form has no such field"
+        stored = stored or {}
+        clean: dict[str, Any] = {}
+        for key, spec in fields.items():
+            value = values.get(key)
+            if key in stored and stored[key] == value:
+                clean[key] = value
+                continue
+            try:
+                clean[key] = self.registry.of(spec).coerce(spec, value)
+            except FieldValueError as error:
+                errors[key] = error.message
+                clean[key] = None
+        clean = self.logic(form).compute(clean)
+        hidden = self.logic(form).hidden_fields(clean)
+        for key, spec in fields.items():
+            if key in errors:
+                continue
+            if key in stored and stored[key] == clean[key] and stored[key] is not None:
+                continue  # unchanged and present: already accepted when it was saved
+            # A hidden field is not required, but a value it holds must still fit.
+            message = self._check_value(
+                connection, form, spec, clean[key], record_id, required=key not in hidden
+            )
+            if message:
+                errors[key] = message
+        if errors:
+            raise ValidationFailed(errors)
+        return {
+            key: clean[key] for key in fields if key in tables.columns or key in tables.children
+        }
+
+    def _value_fields(self, form: str) -> dict[str, FieldSpecBase]:
+        tables = self.repository.form_tables(form)
+        return {
+            spec.key: spec
+            for spec in tables.form.fields
+            if spec.key in tables.columns or spec.key in tables.children
+        }
+
+    def _check_value(self, connection, form, spec, value, record_id, required=True) -> str | None:
+        field_type = self.registry.of(spec)
+        if field_type.is_empty(value):
+            required = required and spec.required and not field_type.computed
+            assigned = field_type.always_unique  # serials are filled in on create
+            return "is required" if required and not assigned else None
+        try:
+            field_type.validate(spec, value)
+        except FieldValueError as error:
+            return error.message
+        if (spec.unique or field_type.always_unique) and self.repository.value_taken(
+            connection, form, spec.key, value, record_id
+        ):
+            return f"'{field_type.display(spec, value)}' is already used by another record"
+        return self._check_reference(connection, field_type.reference_kind(spec), value)
+
+    def _check_reference(self, connection, kind, value) -> str | None:
+        if kind is None:
+            return None
+        idents = value if isinstance(value, list) else [value]
+        for ident in idents:
+            if not self._reference_exists(connection, kind, ident):
+                return f"#{ident} does not exist (it may have been deleted)"
+        return None
+
+    def _reference_exists(self, connection, kind, ident: int) -> bool:
+        if kind == "user":
+            table = users_table
+        elif kind == "department":
+            table = departments_table
+        else:
+            return self.repository.exists(connection, kind[1], ident)
+        return (
+            connection.execute(sa.select(table.c.id).where(table.c.id == ident)).first() is not None
+        )
+
+    def _write(self, write: Callable[[], T]) -> T:
+        """Turn a unique-index race (two saves of one value at once) into a message."""
+        try:
+            return write()
+        except IntegrityError as error:
+            raise ValidationFailed(
+                {"": f"a value must be unique and is already used ({error.orig})"}
+            ) from None
+
+    # -- audit --------------------------------------------------------------
+    def _audit(self, connection, actor: Actor, action, form, record_id, details) -> None:
+        entry = AuditEntry(
+            action, actor.user_id, actor.username, self.spec.id, form, record_id, details
+        )
+        append(connection, entry)
+
+    def _json(self, form: str, values: dict[str, Any]) -> dict[str, Any]:
+        fields = self._value_fields(form)
+        return {
+            key: self.registry.of(fields[key]).to_json(fields[key], value)
+            for key, value in values.items()
+            if key in fields and value is not None
+        }
+
+    def _changes_json(self, form: str, old: dict[str, Any], new: dict[str, Any]) -> dict:
+        fields = self._value_fields(form)
+        return {
+            key: [
+                self.registry.of(fields[key]).to_json(fields[key], old.get(key)),
+                self.registry.of(fields[key]).to_json(fields[key], value),
+            ]
+            for key, value in new.items()
+        }
+
+    def _user_name(self, connection, user_id: int | None) -> str:
+        if user_id is None:
+            return "the system"
+        row = connection.execute(
+            sa.select(users_table.c.display_name, users_table.c.username).where(
+                users_table.c.id == user_id
+            )
+        ).first()
+        return (row.display_name or row.username) if row else f"user #{user_id}"
+
+
+class _CellCheck:
+    """Coerce and validate one column's cells, with messages naming the field."""
+
+    __slots__ = ("checker", "fast", "field_type", "is_empty", "required", "spec")
+
+    def __init__(self, spec: FieldSpecBase, field_type) -> None:
+        self.spec = spec
+        self.field_type = field_type
+        self.checker = field_type.cell_checker(spec)
+        self.is_empty = field_type.is_empty
+        self.required = spec.required and not field_type.computed
+        #: The per-cell hot path: the type's checker itself unless a value is required.
+        self.fast = self._required_checker() if self.required else self.checker
+
+    def _required_checker(self):
+        checker, is_empty = self.checker, self.is_empty
+
+        def check(value: Any) -> Any:
+            value = checker(value)
+            if value is None or is_empty(value):
+                raise FieldValueError("is required")
+            return value
+
+        return check
+
+    def __call__(self, value: Any) -> Any:
+        """Coerce, validate and require, for rows with no visibility rules."""
+        try:
+            value = self.checker(value)
+        except FieldValueError as error:
+            raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+        if self.required and (value is None or self.is_empty(value)):
+            raise FieldValueError(f"{self.spec.label}: is required")
+        return value
+
+    def coerce(self, value: Any) -> Any:
+        try:
+            return self.field_type.coerce(self.spec, value)
+        except FieldValueError as error:
+            raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+
+    def validate(self, value: Any, visible: bool) -> None:
+        if self.is_empty(value):
+            if self.required and visible:
+                raise FieldValueError(f"{self.spec.label}: is required")
+            return
+        try:
+            self.field_type.validate(self.spec, value)
+        except FieldValueError as error:
+            raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+
+
+def _filter_fields(node: Filter | None) -> set[str]:
+    """Every field key a filter tree mentions."""
+    if node is None:
+        return set()
+    if isinstance(node, Condition):
+        return {node.field}
+    return set().union(*(_filter_fields(part) for part in node.parts))
+
+
+def _retryable(error: DBAPIError) -> bool:
+    code = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    if code in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(error.orig)

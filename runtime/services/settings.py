@@ -1,0 +1,74 @@
+"""Settings kept in the workspace (``fw_settings``): per user and workspace-wide."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import sqlalchemy as sa
+
+from runtime.store.schema import settings_table
+from runtime.store.workspace import Workspace
+
+MAX_SETTING_BYTES = 256 * 1024
+RUNTIME_SCOPE = "runtime"
+IDLE_KEY = "idle_minutes"
+DEFAULT_IDLE_MINUTES = 10
+MAX_IDLE_MINUTES = 24 * 60
+
+
+class WorkspaceSettings:
+    """JSON values by (scope, key), shared by every workstation of the workspace.
+
+    Per-user settings (saved list views) use the scope ``user:<id>``, so a user
+    finds them again on any workstation.
+    """
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+
+    def get(self, scope: str, key: str, default: Any = None) -> Any:
+        table = settings_table
+        query = sa.select(table.c.value).where(table.c.scope == scope, table.c.key == key)
+        with self.workspace.engine.connect() as connection:
+            text = connection.execute(query).scalar()
+        if text is None:
+            return default
+        try:
+            return json.loads(text)
+        except ValueError:
+            return default  # a damaged value reads as unset rather than failing a screen
+
+    def set(self, scope: str, key: str, value: Any) -> None:
+        text = json.dumps(value, ensure_ascii=False)
+        if len(text.encode()) > MAX_SETTING_BYTES:
+            raise ValueError("this setting is too large to save")
+        table = settings_table
+        where = (table.c.scope == scope) & (table.c.key == key)
+        with self.workspace.engine.begin() as connection:
+            updated = connection.execute(table.update().where(where).values(value=text)).rowcount
+            if not updated:
+                connection.execute(table.insert().values(scope=scope, key=key, value=text))
+
+    # -- auto-lock ----------------------------------------------------------
+    def idle_minutes(self) -> float:
+        """Minutes without input before the runtime locks (0: never; fractions for tests)."""
+        value = self.get(RUNTIME_SCOPE, IDLE_KEY, DEFAULT_IDLE_MINUTES)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return DEFAULT_IDLE_MINUTES  # a damaged value reads as the default
+        return min(max(float(value), 0.0), MAX_IDLE_MINUTES)
+
+    def set_idle_minutes(self, minutes: float) -> None:
+        self.set(RUNTIME_SCOPE, IDLE_KEY, minutes)
+
+    # -- the list page's ViewSettingsStore -----------------------------------
+    def load(self, user_id: int | None, scope: str) -> dict[str, Any]:
+        value = self.get(_user_scope(user_id), scope, {})
+        return value if isinstance(value, dict) else {}
+
+    def save(self, user_id: int | None, scope: str, data: dict[str, Any]) -> None:
+        self.set(_user_scope(user_id), scope, data)
+
+
+def _user_scope(user_id: int | None) -> str:
+    return f"user:{user_id if user_id is not None else 'system'}"

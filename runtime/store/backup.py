@@ -1,0 +1,108 @@
+"""Backups: a consistent copy of a workspace, checked before it is trusted."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from runtime.store.engine import WorkspaceError
+
+
+def backup(engine: Engine, output: Path) -> Path:
+    """Write a backup of the workspace to ``output`` (atomically) and return it."""
+    output = Path(output).expanduser().absolute()
+    output.parent.mkdir(parents=True, exist_ok=True)
+    if engine.dialect.name == "sqlite":
+        return _backup_sqlite(engine, output)
+    return _backup_postgresql(engine, output)
+
+
+def default_backup_path(engine: Engine, folder: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    suffix = ".sqlite" if engine.dialect.name == "sqlite" else ".dump"
+    return folder / f"workspace-{stamp}{suffix}"
+
+
+def upgrade_backup_folder(engine: Engine) -> Path | None:
+    """Where backups taken before an upgrade go: beside a SQLite file, else the
+    user's data folder; ``None`` for a database with no file (in memory)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database).parent / "backups"
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Formwright", appauthor=False)) / "backups"
+
+
+def backup_before_upgrade(engine: Engine) -> Path | None:
+    """The automatic backup before a migration; ``None`` when none can be made here
+    (PostgreSQL without pg_dump, or a database in memory) — the migration still runs
+    in one transaction, so a failure rolls everything back."""
+    folder = upgrade_backup_folder(engine)
+    if folder is None:
+        return None
+    if engine.dialect.name != "sqlite" and shutil.which("pg_dump") is None:
+        return None
+    return backup(engine, default_backup_path(engine, folder))
+
+
+def _backup_sqlite(engine: Engine, output: Path) -> Path:
+    """SQLite's online backup API: a consistent copy while others keep working."""
+    temporary = output.with_name(output.name + ".part")
+    temporary.unlink(missing_ok=True)
+    try:
+        with engine.connect() as connection:
+            source = connection.connection.driver_connection
+            target = sqlite3.connect(temporary)
+            try:
+                source.backup(target)
+                verdict = target.execute("PRAGMA integrity_check").fetchone()[0]
+            finally:
+                target.close()
+        if verdict != "ok":
+            raise WorkspaceError(f"the backup copy failed its integrity check: {verdict}")
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return output
+
+
+def _backup_postgresql(engine: Engine, output: Path) -> Path:
+    """pg_dump in custom format; a clear message when it is not installed."""
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        raise WorkspaceError(
+            "pg_dump was not found: install the PostgreSQL client tools "
+            "(Debian: apt install postgresql-client) or back up on the database server"
+        )
+    url = engine.url
+    environment = dict(os.environ)
+    if url.password:
+        environment["PGPASSWORD"] = url.password
+    temporary = output.with_name(output.name + ".part")
+    command = [
+        pg_dump,
+        "--format=custom",
+        f"--file={temporary}",
+        "--no-owner",
+        f"--host={url.host or 'localhost'}",
+        f"--port={url.port or 5432}",
+        f"--username={url.username or 'postgres'}",
+        url.database or "postgres",
+    ]
+    try:
+        result = subprocess.run(command, env=environment, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise WorkspaceError(f"pg_dump failed: {result.stderr.strip().splitlines()[-1:]}")
+        os.replace(temporary, output)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return output

@@ -1,0 +1,184 @@
+"""Database engines: the local SQLite workspace (default) and shared PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError
+
+#: File systems on which SQLite's locking is unreliable (several workstations).
+NETWORK_FILESYSTEMS = frozenset(
+    {
+        "nfs",
+        "nfs4",
+        "cifs",
+        "smb",
+        "smb2",
+        "smb3",
+        "smbfs",
+        "ncpfs",
+        "afs",
+        "9p",
+        "fuse.sshfs",
+        "davfs",
+        "fuse.davfs2",
+        "ceph",
+        "glusterfs",
+        "fuse.glusterfs",
+        "lustre",
+        "gpfs",
+    }
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+class WorkspaceError(Exception):
+    """A database that cannot be used; ``message`` says why and what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def default_workspace_path() -> Path:
+    """The local workspace file in the user's data folder."""
+    import platformdirs
+
+    folder = Path(platformdirs.user_data_dir("Formwright", appauthor=False))
+    return folder / "workspace.sqlite"
+
+
+def default_workspace_url() -> str:
+    return f"sqlite:///{default_workspace_path()}"
+
+
+def describe_url(url: str) -> str:
+    """A short, password-free description for status bars and messages."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite {parsed.database or 'in memory'}"
+    return f"PostgreSQL {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
+
+
+def create_engine(url: str | None = None) -> Engine:
+    """An engine for a workspace URL, configured for safe multi-user use."""
+    url = url or default_workspace_url()
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise WorkspaceError(
+            f"'{url}' is not a database address; use sqlite:///path/to/file.sqlite "
+            "or postgresql+psycopg://user@host/database"
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise WorkspaceError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
+    try:
+        if backend == "sqlite":
+            return _sqlite_engine(parsed)
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    except ArgumentError as error:  # e.g. an unknown driver: postgresql+nodriver://
+        raise WorkspaceError(
+            f"cannot use the database address '{parsed.render_as_string(hide_password=True)}'"
+            f": {error}"
+        ) from None
+    except OSError as error:  # the folder of a SQLite file cannot be created
+        raise WorkspaceError(f"cannot create the database folder: {error}") from None
+
+
+def _sqlite_engine(parsed) -> Engine:
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser().absolute()
+        refuse_network_path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parsed = parsed.set(database=str(path))
+    engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    sa.event.listen(engine, "connect", _configure_sqlite_connection)
+    sa.event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _configure_sqlite_connection(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (see _begin_immediate).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        "PRAGMA synchronous=FULL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _begin_immediate(connection) -> None:
+    """Take the write lock at BEGIN, so two writers queue instead of deadlocking.
+
+    With a deferred BEGIN, two transactions that both read and then write fail
+    with "database is locked" regardless of the busy timeout. Pure readers opt out
+    with ``connection.execution_options(read_only=True)`` and never block writers.
+    """
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def refuse_network_path(path: Path) -> None:
+    """SQLite on a network share corrupts under concurrent use: refuse it."""
+    if is_network_path(path):
+        raise WorkspaceError(
+            f"{path} is on a network drive. A SQLite workspace must be on this computer's "
+            "own disk; to share data between workstations, use a PostgreSQL database "
+            "(--db postgresql+psycopg://user@server/database)."
+        )
+
+
+def is_network_path(path: Path, mounts_file: str = "/proc/mounts") -> bool:
+    if sys.platform == "win32":
+        return _is_windows_network_path(path)
+    return filesystem_type(path, mounts_file) in NETWORK_FILESYSTEMS
+
+
+def filesystem_type(path: Path, mounts_file: str = "/proc/mounts") -> str | None:
+    """The file system type of the mount holding ``path`` (Linux), or ``None``."""
+    try:
+        with open(mounts_file, encoding="utf-8") as handle:
+            mounts = [line.split() for line in handle]
+    except OSError:
+        return None
+    target = str(_existing_ancestor(path))
+    best, best_type = "", None
+    for parts in mounts:
+        if len(parts) < 3:
+            continue
+        mount_point = parts[1].replace("\\040", " ")
+        inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+        if inside and len(mount_point) >= len(best):
+            best, best_type = mount_point, parts[2]
+    return best_type
+
+
+def _existing_ancestor(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path.parent != path:
+        path = path.parent
+    return path.resolve()
+
+
+def _is_windows_network_path(path: Path) -> bool:  # pragma: no cover - Windows only
+    text = str(path)
+    if text.startswith(("\\\\", "//")):
+        return True
+    import ctypes
+
+    drive = os.path.splitdrive(str(path.absolute()))[0] + "\\"
+    drive_remote = 4
+    return ctypes.windll.kernel32.GetDriveTypeW(drive) == drive_remote

@@ -1,0 +1,643 @@
+"""The record repository: the only place that builds SQL for records.
+
+Statements are SQLAlchemy Core objects with bound parameters. The caller (a
+service) owns the transaction and passes the connection; the repository never
+commits. Values come in and go out canonical (see ``widgets.base``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
+
+from runtime.spec.models import AppSpec
+from runtime.store.query import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Cursor,
+    Filter,
+    RecordQuery,
+    RowScope,
+    Sort,
+)
+from runtime.store.schema import AppTables, FormTables, serials_table
+from widgets.base import FieldSpecBase
+from widgets.registry import FieldTypeRegistry
+
+SYSTEM_SORTABLE = ("id", "created_at", "updated_at", "created_by", "updated_by")
+
+
+class UnknownName(LookupError):
+    """A form or field key that the app does not have."""
+
+
+@dataclass
+class Record:
+    """One record as read from the database (canonical values by field key)."""
+
+    id: int
+    version: int
+    values: dict[str, Any]
+    created_at: datetime
+    created_by: int | None
+    updated_at: datetime
+    updated_by: int | None
+    owner_department: int | None = None
+    deleted_at: datetime | None = None
+
+
+@dataclass
+class Page:
+    records: list[Record]
+    next_cursor: Cursor | None
+    system: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _PagePlan:
+    """The statements that read pages of one query shape (see ``page``)."""
+
+    tables: FormTables
+    keys: list[str]
+    by_id: bool
+    first: sa.Select
+    after: sa.Select
+    empty_first: sa.Select | None = None
+    empty_after: sa.Select | None = None
+
+
+def escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class RecordRepository:
+    """SQL for the records of one installed app."""
+
+    def __init__(self, tables: AppTables, registry: FieldTypeRegistry) -> None:
+        self.tables = tables
+        self.registry = registry
+        self._plans: dict[tuple, _PagePlan] = {}
+
+    @property
+    def spec(self) -> AppSpec:
+        return self.tables.spec
+
+    def form_tables(self, form: str) -> FormTables:
+        try:
+            return self.tables.forms[form]
+        except KeyError:
+            raise UnknownName(f"the app has no form '{form}'") from None
+
+    def field_spec(self, form: str, key: str) -> FieldSpecBase:
+        spec = self.form_tables(form).columns.get(key)
+        if spec is None:
+            raise UnknownName(f"form '{form}' has no field '{key}'")
+        return spec
+
+    # -- writes -------------------------------------------------------------
+    def insert(
+        self, connection: Connection, form: str, values: dict[str, Any], system: dict[str, Any]
+    ) -> int:
+        """Insert a record and its subtable rows; returns the new id."""
+        tables = self.form_tables(form)
+        row = {key: values.get(key) for key in tables.columns} | system
+        # Parameters, not .values(): the statement stays the same object, so SQLAlchemy's
+        # compiled cache hits (building a literal-valued statement per save costs 4x).
+        record_id = connection.execute(tables.table.insert(), row).inserted_primary_key[0]
+        for key in tables.children:
+            self._write_child_rows(connection, tables, key, record_id, values.get(key))
+        return record_id
+
+    def update(
+        self,
+        connection: Connection,
+        form: str,
+        record_id: int,
+        changes: dict[str, Any],
+        expected_version: int,
+        system: dict[str, Any],
+    ) -> bool:
+        """Write changes if the stored version is still ``expected_version``.
+
+        Returns False when someone saved first (nothing is written). The version
+        check is in the UPDATE's WHERE, so it holds under concurrency on both engines.
+        """
+        tables = self.form_tables(form)
+        row = {key: value for key, value in changes.items() if key in tables.columns}
+        params = row | system | {"version": expected_version + 1}
+        params |= {"_record_id": record_id, "_expected_version": expected_version}
+        if connection.execute(self._versioned_update(tables.table), params).rowcount != 1:
+            return False
+        for key in tables.children:
+            if key in changes:
+                self._replace_child_rows(connection, tables, key, record_id, changes[key])
+        return True
+
+    @staticmethod
+    def _versioned_update(table: sa.Table) -> sa.Update:
+        """``UPDATE … WHERE id = :_record_id AND version = :_expected_version``; the
+        SET clause comes from the parameter names, so one statement serves all saves."""
+        return table.update().where(
+            table.c.id == sa.bindparam("_record_id"),
+            table.c.version == sa.bindparam("_expected_version"),
+        )
+
+    def set_deleted(
+        self,
+        connection: Connection,
+        form: str,
+        record_id: int,
+        deleted_at: datetime | None,
+        system: dict[str, Any],
+    ) -> bool:
+        """Move a record to the trash (a time) or restore it (``None``)."""
+        table = self.form_tables(form).table
+        currently = table.c.deleted_at.is_(None) if deleted_at else table.c.deleted_at.isnot(None)
+        statement = (
+            table.update()
+            .where(table.c.id == record_id, currently)
+            .values(deleted_at=deleted_at, version=table.c.version + 1, **system)
+        )
+        return connection.execute(statement).rowcount == 1
+
+    def purge(self, connection: Connection, form: str, record_id: int) -> bool:
+        """Delete a trashed record for good (child rows go with it)."""
+        tables = self.form_tables(form)
+        table = tables.table
+        in_trash = sa.select(table.c.id).where(
+            table.c.id == record_id, table.c.deleted_at.isnot(None)
+        )
+        for child in tables.children.values():
+            connection.execute(child.delete().where(child.c.parent_id.in_(in_trash)))
+        statement = table.delete().where(table.c.id == record_id, table.c.deleted_at.isnot(None))
+        return connection.execute(statement).rowcount == 1
+
+    def _write_child_rows(self, connection, tables, key, parent_id, rows) -> None:
+        if not rows:
+            return
+        child = tables.children[key]
+        keys = tables.child_fields[key]
+        connection.execute(
+            child.insert(),
+            [
+                {"parent_id": parent_id, "row_index": index} | {k: row.get(k) for k in keys}
+                for index, row in enumerate(rows)
+            ],
+        )
+
+    def _replace_child_rows(self, connection, tables, key, parent_id, rows) -> None:
+        child = tables.children[key]
+        connection.execute(child.delete().where(child.c.parent_id == parent_id))
+        self._write_child_rows(connection, tables, key, parent_id, rows)
+
+    def bulk_insert(
+        self,
+        connection: Connection,
+        form: str,
+        keys: Sequence[str],
+        rows: Iterable[Sequence[Any]],
+        system: dict[str, Any],
+    ) -> int:
+        """Insert many canonical rows at driver speed (no subtables); returns the count.
+
+        Values go through each column type's bind processor, then straight to the
+        driver's ``executemany`` as tuples: the fast path measured in ENVIRONMENT.md.
+        """
+        table = self.form_tables(form).table
+        names = [*keys, *system]
+        dialect = connection.dialect
+        # The dialect's own type (psycopg's JSON wraps values; the generic JSON has no processor).
+        processors = [
+            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+        ]
+        # Only columns whose type converts values (dates, booleans, decimals) cost a call.
+        converting = [(i, p) for i, p in enumerate(processors[: len(keys)]) if p is not None]
+        constants = tuple(  # converted once per call, not once per row
+            p(v) if p else v for p, v in zip(processors[len(keys) :], system.values(), strict=True)
+        )
+        statement = sa.insert(table).compile(dialect=dialect, column_keys=names)
+        sql = str(statement)
+        order = [names.index(name) for name in statement.positiontup or ()]
+        # The usual case: the statement lists the system columns first (table order),
+        # then the fields in form order, so a row is (*constants, *values) as is.
+        system_first = order[: len(system)]
+        system_then_keys = statement.positional and order[len(system) :] == list(range(len(keys)))
+        leading = tuple(constants[i - len(keys)] for i in system_first) if system_then_keys else ()
+
+        def arrange(row: Sequence[Any]) -> tuple | dict:
+            """Driver parameters: a tuple in the statement's order, or a dict by name."""
+            values = list(row)
+            for index, processor in converting:
+                values[index] = processor(values[index])
+            if system_then_keys:
+                return (*leading, *values)
+            values += constants
+            if statement.positional:
+                return tuple(values[i] for i in order)
+            return dict(zip(names, values, strict=True))
+
+        return self._send_batches(connection, sql, map(arrange, rows))
+
+    @staticmethod
+    def _send_batches(connection: Connection, sql: str, params: Iterable) -> int:
+        """``executemany`` in batches of 10,000 rows; returns the count."""
+        count = 0
+        batch: list = []
+        for row in params:
+            batch.append(row)
+            if len(batch) >= 10_000:
+                connection.exec_driver_sql(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            connection.exec_driver_sql(sql, batch)
+            count += len(batch)
+        return count
+
+    def next_serial(self, connection: Connection, form: str, key: str, period: str) -> int:
+        """The next number of a serial field for a period, gap-free.
+
+        The counter row is updated in the caller's transaction, which also inserts
+        the record: a rollback returns the number, and concurrent savers queue on
+        the row lock (PostgreSQL) or the write lock (SQLite).
+        """
+        where = (
+            (serials_table.c.app_id == self.spec.id)
+            & (serials_table.c.form == form)
+            & (serials_table.c.field == key)
+            & (serials_table.c.period == period)
+        )
+        bump = (
+            serials_table.update()
+            .where(where)
+            .values(last_value=serials_table.c.last_value + 1)
+            .returning(serials_table.c.last_value)
+        )
+        updated = connection.execute(bump).scalar()
+        if updated is not None:
+            return updated
+        try:  # the first number of a period; another saver may create the counter first
+            with connection.begin_nested():
+                connection.execute(
+                    serials_table.insert().values(
+                        app_id=self.spec.id, form=form, field=key, period=period, last_value=1
+                    )
+                )
+            return 1
+        except IntegrityError:
+            return connection.execute(bump).scalar_one()
+
+    # -- reads --------------------------------------------------------------
+    def fetch(
+        self, connection: Connection, form: str, record_id: int, include_deleted: bool = False
+    ) -> Record | None:
+        tables = self.form_tables(form)
+        table = tables.table
+        query = sa.select(table).where(table.c.id == record_id)
+        if not include_deleted:
+            query = query.where(table.c.deleted_at.is_(None))
+        row = connection.execute(query).mappings().first()
+        if row is None:
+            return None
+        record = self._record(tables, row, tables.columns)
+        for key in tables.children:
+            record.values[key] = self._child_rows(connection, tables, key, record_id)
+        return record
+
+    def exists(self, connection: Connection, form: str, record_id: int) -> bool:
+        table = self.form_tables(form).table
+        query = sa.select(table.c.id).where(table.c.id == record_id, table.c.deleted_at.is_(None))
+        return connection.execute(query).first() is not None
+
+    def value_taken(
+        self, connection: Connection, form: str, key: str, value: Any, except_id: int | None
+    ) -> bool:
+        """Whether a live record other than ``except_id`` holds ``value`` in ``key``."""
+        table = self.form_tables(form).table
+        query = sa.select(table.c.id).where(table.c[key] == value, table.c.deleted_at.is_(None))
+        if except_id is not None:
+            query = query.where(table.c.id != except_id)
+        return connection.execute(query.limit(1)).first() is not None
+
+    def _child_rows(self, connection, tables: FormTables, key: str, parent_id: int) -> list | None:
+        child = tables.children[key]
+        fields = tables.child_fields[key]
+        query = sa.select(child).where(child.c.parent_id == parent_id).order_by(child.c.row_index)
+        rows = [{k: row[k] for k in fields} for row in connection.execute(query).mappings()]
+        return rows or None
+
+    def _record(self, tables: FormTables, row, keys: Iterable[str]) -> Record:
+        return Record(
+            id=row["id"],
+            version=row["version"],
+            values={key: row[key] for key in keys},
+            created_at=row["created_at"],
+            created_by=row["created_by"],
+            updated_at=row["updated_at"],
+            updated_by=row["updated_by"],
+            owner_department=row["owner_department"],
+            deleted_at=row["deleted_at"],
+        )
+
+    def page(
+        self,
+        connection: Connection,
+        form: str,
+        query: RecordQuery,
+        after: Cursor | None = None,
+        limit: int = 100,
+        scope: RowScope | None = None,
+    ) -> Page:
+        """One page of records in sort order, starting after a keyset cursor.
+
+        Rows whose sort value is empty come last in either direction; the page
+        is read as the non-empty part, then (if short) the empty part, so both
+        halves use the (sort column, id) index. Statements are built once per
+        query shape and reused with the cursor as bound parameters.
+        """
+        plan = self._page_plan(form, query, limit, scope)
+        records: list[Record] = []
+        if after is None or after.value is not None or plan.by_id:
+            statement = plan.first if after is None else plan.after
+            params = {} if after is None else {"_cursor_value": after.value, "_cursor_id": after.id}
+            records += self._rows(connection, plan, statement, params)
+        if len(records) < limit and not plan.by_id:
+            params = {"_cursor_id": after.id} if after is not None and after.value is None else {}
+            statement = plan.empty_after if params else plan.empty_first
+            records += self._rows(connection, plan, statement, params)[: limit - len(records)]
+        cursor = None
+        if len(records) == limit:
+            last = records[-1]
+            cursor = Cursor(last.id if plan.by_id else self._raw_sort(last, query.sort), last.id)
+        return Page(records, cursor)
+
+    def _page_plan(self, form: str, query: RecordQuery, limit: int, scope) -> _PagePlan:
+        key = (form, query, limit, scope)
+        try:
+            cached = self._plans.get(key)
+        except TypeError:  # a filter with a list value: build without caching
+            return self._build_plan(form, query, limit, scope)
+        if cached is None:
+            cached = self._plans[key] = self._build_plan(form, query, limit, scope)
+            if len(self._plans) > 256:
+                self._plans.pop(next(iter(self._plans)))
+        return cached
+
+    def _build_plan(self, form: str, query: RecordQuery, limit: int, scope) -> _PagePlan:
+        tables = self.form_tables(form)
+        table = tables.table
+        keys = self._columns(tables, query)
+        sort_column = self._sort_column(tables, query.sort)
+        if query.sort.field in tables.columns and query.sort.field not in keys:
+            keys.append(query.sort.field)  # the cursor needs the last row's sort value
+        by_id = sort_column.key == "id"
+        desc = query.sort.desc
+        base = self._where(tables, query, scope)
+        columns = [table.c[name] for name in (*SYSTEM_READ, *keys)]
+        order = [sort_column.desc(), table.c.id.desc()] if desc else [sort_column, table.c.id]
+        select = sa.select(*columns).order_by(*(order[:1] if by_id else order)).limit(limit)
+        cursor_id = sa.bindparam("_cursor_id", type_=table.c.id.type)
+        after_id = table.c.id < cursor_id if desc else table.c.id > cursor_id
+        if by_id:
+            return _PagePlan(tables, keys, True, select.where(base), select.where(base & after_id))
+        pair = sa.tuple_(sort_column, table.c.id)
+        cursor = sa.tuple_(sa.bindparam("_cursor_value", type_=sort_column.type), cursor_id)
+        present = base & sort_column.isnot(None)
+        empty = base & sort_column.is_(None)
+        return _PagePlan(
+            tables,
+            keys,
+            False,
+            first=select.where(present),
+            after=select.where(present & (pair < cursor if desc else pair > cursor)),
+            empty_first=select.where(empty),
+            empty_after=select.where(empty & after_id),
+        )
+
+    def _rows(self, connection, plan: _PagePlan, statement, params) -> list[Record]:
+        width = len(SYSTEM_READ)
+        keys = plan.keys
+        return [
+            Record(
+                id=row[0],
+                version=row[1],
+                values=dict(zip(keys, row[width:], strict=True)),
+                created_at=row[2],
+                created_by=row[3],
+                owner_department=row[4],
+                updated_at=row[5],
+                updated_by=row[6],
+                deleted_at=row[7],
+            )
+            for row in connection.execute(statement, params).all()
+        ]
+
+    def anchors(
+        self,
+        connection: Connection,
+        form: str,
+        query: RecordQuery,
+        every: int,
+        scope: RowScope | None = None,
+    ) -> list[Cursor]:
+        """Cursors after rows ``every``, ``2·every``, … of the query's order, in one pass.
+
+        A list can then jump to row N by paging from the nearest anchor instead of
+        reading N rows (or using OFFSET). ``page(after=anchors[k])`` starts at row
+        ``(k + 1) * every`` (0-based), with empty sort values last as in ``page``.
+        """
+        tables = self.form_tables(form)
+        table = tables.table
+        sort_column = self._sort_column(tables, query.sort)
+        by_id = sort_column.key == "id"
+        desc = query.sort.desc
+        ids = table.c.id.desc() if desc else table.c.id
+        order = (
+            [ids]
+            if by_id
+            else [sort_column.is_(None), sort_column.desc() if desc else sort_column, ids]
+        )
+        number = sa.func.row_number().over(order_by=order)
+        numbered = (
+            sa.select(sort_column.label("value"), table.c.id.label("ident"), number.label("n"))
+            .where(self._where(tables, query, scope))
+            .subquery()
+        )
+        statement = (
+            sa.select(numbered.c.value, numbered.c.ident)
+            .where(numbered.c.n % every == 0)
+            .order_by(numbered.c.n)
+        )
+        rows = connection.execute(statement)
+        return [Cursor(ident if by_id else value, ident) for value, ident in rows]
+
+    def _raw_sort(self, record: Record, sort: Sort) -> Any:
+        if sort.field in record.values:
+            return record.values[sort.field]
+        return getattr(record, sort.field)
+
+    def count(
+        self,
+        connection: Connection,
+        form: str,
+        query: RecordQuery,
+        scope: RowScope | None = None,
+    ) -> int:
+        tables = self.form_tables(form)
+        statement = sa.select(sa.func.count()).select_from(tables.table)
+        return connection.execute(statement.where(self._where(tables, query, scope))).scalar_one()
+
+    def _columns(self, tables: FormTables, query: RecordQuery) -> list[str]:
+        if query.columns is None:
+            return list(tables.columns)
+        for key in query.columns:
+            if key not in tables.columns:
+                raise UnknownName(f"form '{tables.form.key}' has no field '{key}'")
+        return list(query.columns)
+
+    def _sort_column(self, tables: FormTables, sort: Sort):
+        if sort.field in tables.columns or sort.field in SYSTEM_SORTABLE:
+            return tables.table.c[sort.field]
+        raise UnknownName(f"cannot sort by '{sort.field}'")
+
+    # -- filters ------------------------------------------------------------
+    def _where(self, tables: FormTables, query: RecordQuery, scope) -> sa.ColumnElement[bool]:
+        table = tables.table
+        parts = [table.c.deleted_at.isnot(None) if query.trash else table.c.deleted_at.is_(None)]
+        if query.filter is not None:
+            parts.append(self._filter(tables, query.filter))
+        if query.search.strip():
+            parts.append(self._search(tables, query.search.strip(), query.search_fields))
+        if scope is not None:
+            parts.append(scope_condition(table, scope))
+        return sa.and_(*parts)
+
+    def _search(
+        self, tables: FormTables, text: str, among: tuple[str, ...] | None
+    ) -> sa.ColumnElement[bool]:
+        """Every word must appear in some searchable field (case-insensitive)."""
+        searchable = [
+            tables.table.c[key]
+            for key, spec in tables.columns.items()
+            if self.registry.of(spec).searchable and (among is None or key in among)
+        ]
+        if not searchable:
+            return sa.false()
+        words = text.split()[:10]
+        return sa.and_(
+            *[
+                sa.or_(*[c.ilike(f"%{escape_like(word)}%", escape="\\") for c in searchable])
+                for word in words
+            ]
+        )
+
+    def _filter(self, tables: FormTables, node: Filter) -> sa.ColumnElement[bool]:
+        if isinstance(node, AllOf):
+            return sa.and_(*[self._filter(tables, part) for part in node.parts])
+        if isinstance(node, AnyOf):
+            return sa.or_(*[self._filter(tables, part) for part in node.parts])
+        return self._condition(tables, node)
+
+    def _condition(self, tables: FormTables, condition: Condition) -> sa.ColumnElement[bool]:
+        spec = tables.columns.get(condition.field)
+        if spec is None:
+            raise UnknownName(f"form '{tables.form.key}' has no field '{condition.field}'")
+        column = tables.table.c[condition.field]
+        field_type = self.registry.of(spec)
+        op = condition.op
+        if op == "is_empty":
+            return column.is_(None)
+        if op == "not_empty":
+            return column.isnot(None)
+        if isinstance(column.type, sa.JSON):
+            return self._json_condition(column, op, condition.value)
+        if op in ("contains", "not_contains", "starts_with"):
+            if not isinstance(column.type, sa.String):
+                raise UnknownName(f"'{op}' applies to text, not to '{condition.field}'")
+            text = str(condition.value or "")
+            pattern = f"{escape_like(text)}%" if op == "starts_with" else f"%{escape_like(text)}%"
+            match = column.ilike(pattern, escape="\\")
+            return sa.or_(~match, column.is_(None)) if op == "not_contains" else match
+        if op == "in":
+            values = [field_type.coerce(spec, value) for value in condition.value or []]
+            return column.in_(values)
+        if op == "between":
+            low, high = (field_type.coerce(spec, value) for value in condition.value)
+            return column.between(low, high)
+        value = field_type.coerce(spec, condition.value)
+        return _COMPARISONS[op](column, value)
+
+    def _json_condition(self, column, op: str, value: Any) -> sa.ColumnElement[bool]:
+        """``contains`` on list values (multiselect, multiple people) per engine."""
+        if op not in ("contains", "not_contains"):
+            raise UnknownName(f"'{op}' does not apply to a list field")
+        dialect_match = _JsonContains(column, value)
+        return sa.or_(~dialect_match, column.is_(None)) if op == "not_contains" else dialect_match
+
+
+def scope_condition(table: sa.Table, scope: RowScope) -> sa.ColumnElement[bool]:
+    """The rows of a record table that a row scope reaches (bound parameters only)."""
+    if scope.kind == "all":
+        return sa.true()
+    if scope.kind == "own" and scope.user_id is not None:
+        return table.c.created_by == scope.user_id
+    if scope.kind in ("department", "department_tree") and scope.department_ids:
+        return table.c.owner_department.in_(sorted(scope.department_ids))
+    return sa.false()
+
+
+_COMPARISONS = {
+    "eq": lambda column, value: column == value,
+    "ne": lambda column, value: sa.or_(column != value, column.is_(None)),
+    "lt": lambda column, value: column < value,
+    "le": lambda column, value: column <= value,
+    "gt": lambda column, value: column > value,
+    "ge": lambda column, value: column >= value,
+    "before": lambda column, value: column < value,
+    "after": lambda column, value: column > value,
+}
+
+SYSTEM_READ = (
+    "id",
+    "version",
+    "created_at",
+    "created_by",
+    "owner_department",
+    "updated_at",
+    "updated_by",
+    "deleted_at",
+)
+
+
+class _JsonContains(sa.sql.expression.ColumnElement):
+    """``value`` is an element of the JSON array in ``column`` (both engines)."""
+
+    inherit_cache = False
+    type = sa.Boolean()
+
+    def __init__(self, column, value) -> None:
+        self.column = column
+        self.value = value
+
+
+@compiles(_JsonContains, "sqlite")
+def _json_contains_sqlite(element, compiler, **kw):
+    each = sa.func.json_each(element.column).table_valued("value")
+    exists = sa.exists().where(each.c.value == sa.literal(element.value))
+    return compiler.process(exists, **kw)
+
+
+@compiles(_JsonContains, "postgresql")
+def _json_contains_postgresql(element, compiler, **kw):
+    from sqlalchemy.dialects.postgresql import JSONB
+
+    contains = sa.cast(element.column, JSONB).contains(sa.literal([element.value], JSONB))
+    return compiler.process(contains, **kw)

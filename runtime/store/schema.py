@@ -1,0 +1,352 @@
+"""Tables: the fixed system tables, and record tables derived from an AppSpec.
+
+Every form is a table named ``<app>__<form>`` with one column per field (named by
+its key, typed by its field type) plus the system columns; every subtable is a
+child table ``<app>__<form>__<subtable>``. Names longer than PostgreSQL's 63
+characters are shortened with a hash suffix, identically on both engines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from runtime.spec.models import AppSpec, FormSpec
+from widgets.base import FieldSpecBase
+from widgets.registry import FieldTypeRegistry, default_registry
+
+#: Version of the system tables' layout. A database with a higher number was
+#: written by a newer Formwright and is refused.
+STORE_SCHEMA_VERSION = 1
+MAX_IDENTIFIER = 63
+
+# Integer primary keys: 64-bit on PostgreSQL, SQLite's rowid alias on SQLite.
+IdType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+system_metadata = sa.MetaData()
+
+meta_table = sa.Table(
+    "fw_meta",
+    system_metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+apps_table = sa.Table(
+    "fw_apps",
+    system_metadata,
+    sa.Column("app_id", sa.String(40), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+    sa.Column("installed_by", sa.Integer),
+)
+
+app_history_table = sa.Table(
+    "fw_app_history",
+    system_metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("app_id", sa.String(40), nullable=False, index=True),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("installed_at", sa.DateTime, nullable=False),
+    sa.Column("installed_by", sa.Integer),
+    sa.Column("plan_json", sa.Text),
+)
+
+departments_table = sa.Table(
+    "fw_departments",
+    system_metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("code", sa.String(64), unique=True),
+    sa.Column("parent_id", IdType, sa.ForeignKey("fw_departments.id"), index=True),
+    sa.Column("head_user_id", IdType),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    #: Level in the tree: hospital, division, department or ward (optional).
+    sa.Column("kind", sa.String(20)),
+)
+
+users_table = sa.Table(
+    "fw_users",
+    system_metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    #: ``username.strip().casefold()``: user names are unique regardless of case.
+    sa.Column("username_key", sa.String(64), unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.Text),
+    sa.Column("is_admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("failed_logins", sa.Integer, nullable=False, default=0),
+    sa.Column("locked_until", sa.DateTime),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("last_login_at", sa.DateTime),
+    sa.Column("password_changed_at", sa.DateTime),
+)
+
+user_departments_table = sa.Table(
+    "fw_user_departments",
+    system_metadata,
+    sa.Column("user_id", IdType, sa.ForeignKey("fw_users.id"), primary_key=True),
+    sa.Column("department_id", IdType, sa.ForeignKey("fw_departments.id"), primary_key=True),
+    sa.Column("is_primary", sa.Boolean, nullable=False, default=False),
+)
+
+user_roles_table = sa.Table(
+    "fw_user_roles",
+    system_metadata,
+    sa.Column("user_id", IdType, sa.ForeignKey("fw_users.id"), primary_key=True),
+    sa.Column("app_id", sa.String(40), primary_key=True),
+    sa.Column("role_key", sa.String(40), primary_key=True),
+)
+
+audit_table = sa.Table(
+    "fw_audit",
+    system_metadata,
+    sa.Column("id", IdType, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime, nullable=False),
+    sa.Column("user_id", IdType),
+    sa.Column("username", sa.String(64)),
+    sa.Column("workstation", sa.String(200)),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("app_id", sa.String(40)),
+    sa.Column("form", sa.String(40)),
+    sa.Column("record_id", IdType),
+    sa.Column("details", sa.Text),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Index("ix_fw_audit_record", "app_id", "form", "record_id"),
+)
+
+attachments_table = sa.Table(
+    "fw_attachments",
+    system_metadata,
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("size", sa.BigInteger, nullable=False),
+    sa.Column("mime", sa.String(100), nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+)
+
+serials_table = sa.Table(
+    "fw_serials",
+    system_metadata,
+    sa.Column("app_id", sa.String(40), primary_key=True),
+    sa.Column("form", sa.String(40), primary_key=True),
+    sa.Column("field", sa.String(40), primary_key=True),
+    sa.Column("period", sa.String(16), primary_key=True),
+    sa.Column("last_value", sa.BigInteger, nullable=False),
+)
+
+settings_table = sa.Table(
+    "fw_settings",
+    system_metadata,
+    sa.Column("scope", sa.String(100), primary_key=True),
+    sa.Column("key", sa.String(100), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+
+imports_table = sa.Table(
+    "fw_imports",
+    system_metadata,
+    sa.Column("import_id", sa.String(36), primary_key=True),
+    sa.Column("app_id", sa.String(40), nullable=False),
+    sa.Column("form", sa.String(40), nullable=False),
+    sa.Column("source_sha256", sa.String(64), nullable=False),
+    sa.Column("rows_done", sa.Integer, nullable=False, default=0),
+    sa.Column("rows_total", sa.Integer, nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+)
+
+
+def table_name(*parts: str) -> str:
+    """``app__form[__subtable]``, shortened with a stable hash past 63 characters."""
+    name = "__".join(parts)
+    if len(name) <= MAX_IDENTIFIER:
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:10]
+    return f"{name[: MAX_IDENTIFIER - 11]}_{digest}"
+
+
+SYSTEM_COLUMN_NAMES = frozenset(
+    {
+        "id",
+        "created_at",
+        "created_by",
+        "owner_department",
+        "updated_at",
+        "updated_by",
+        "version",
+        "deleted_at",
+    }
+)
+
+
+def system_columns() -> list[sa.Column]:
+    """The columns every record table has, in this order."""
+    return [
+        sa.Column("id", IdType, primary_key=True, autoincrement=True),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("created_by", IdType),
+        sa.Column("owner_department", IdType),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("updated_by", IdType),
+        sa.Column("version", sa.Integer, nullable=False),
+        sa.Column("deleted_at", sa.DateTime),
+    ]
+
+
+def child_columns(parent: sa.Table) -> list[sa.Column]:
+    return [
+        sa.Column("id", IdType, primary_key=True, autoincrement=True),
+        sa.Column(
+            "parent_id",
+            IdType,
+            sa.ForeignKey(f"{parent.name}.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        sa.Column("row_index", sa.Integer, nullable=False),
+    ]
+
+
+@dataclass
+class FormTables:
+    """The table of a form, its subtables' child tables and the value fields."""
+
+    form: FormSpec
+    table: sa.Table
+    children: dict[str, sa.Table] = field(default_factory=dict)
+    #: Value fields stored in ``table``, in form order (layout and subtables excluded).
+    columns: dict[str, FieldSpecBase] = field(default_factory=dict)
+    #: Subtable key -> its child fields stored in ``children[key]``.
+    child_fields: dict[str, dict[str, FieldSpecBase]] = field(default_factory=dict)
+
+
+@dataclass
+class AppTables:
+    """All tables of one installed app (and the retired columns kept with data)."""
+
+    spec: AppSpec
+    metadata: sa.MetaData
+    forms: dict[str, FormTables]
+
+
+def build_app_tables(
+    spec: AppSpec,
+    registry: FieldTypeRegistry = default_registry,
+    retired: dict[str, dict[str, sa.types.TypeEngine]] | None = None,
+) -> AppTables:
+    """SQLAlchemy tables for every form of an app.
+
+    ``retired`` maps form key → columns of removed fields that still hold data;
+    they stay in the table (never dropped) but are not part of the form.
+    """
+    metadata = sa.MetaData()
+    forms = {}
+    for form in spec.forms:
+        forms[form.key] = _form_tables(spec.id, form, metadata, registry, (retired or {}))
+    _add_view_indexes(spec, forms)
+    return AppTables(spec, metadata, forms)
+
+
+def _form_tables(app_id, form, metadata, registry, retired) -> FormTables:
+    columns: list[sa.Column] = system_columns()
+    stored: dict[str, FieldSpecBase] = {}
+    subtables: list[FieldSpecBase] = []
+    for spec in form.fields:
+        field_type = registry.of(spec)
+        if field_type.children(spec):
+            subtables.append(spec)
+            continue
+        column_type = _column_type(field_type, spec) if field_type.has_value else None
+        if column_type is not None:
+            columns.append(sa.Column(spec.key, column_type))
+            stored[spec.key] = spec
+    for key, column_type in retired.get(form.key, {}).items():
+        if key not in stored:
+            columns.append(sa.Column(key, column_type))
+    name = table_name(app_id, form.key)
+    table = sa.Table(name, metadata, *columns)
+    _add_field_indexes(table, stored, registry)
+    tables = FormTables(form, table, columns=stored)
+    for spec in subtables:
+        child_table, child_fields = _child_table(table, app_id, form, spec, metadata, registry)
+        tables.children[spec.key] = child_table
+        tables.child_fields[spec.key] = child_fields
+    return tables
+
+
+def _child_table(parent, app_id, form, subtable, metadata, registry):
+    columns = child_columns(parent)
+    fields: dict[str, FieldSpecBase] = {}
+    for child in registry.of(subtable).children(subtable):
+        column_type = _column_type(registry.of(child), child)
+        if column_type is not None:
+            columns.append(sa.Column(child.key, column_type))
+            fields[child.key] = child
+    table = sa.Table(table_name(app_id, form.key, subtable.key), metadata, *columns)
+    return table, fields
+
+
+def _column_type(field_type, spec: FieldSpecBase) -> sa.types.TypeEngine | None:
+    """The field type's column type; an empty JSON value is stored as SQL NULL.
+
+    SQLAlchemy's JSON type writes ``None`` as the JSON text ``null`` by default,
+    which ``IS NULL`` (the "is empty" filter) would not find.
+    """
+    column_type = field_type.sql_type(spec)
+    if isinstance(column_type, sa.JSON):
+        column_type.none_as_null = True
+    return column_type
+
+
+def index_name(table: sa.Table, *columns: str) -> str:
+    return table_name("ix", table.name, *columns)
+
+
+def _add_field_indexes(table: sa.Table, stored: dict, registry: FieldTypeRegistry) -> None:
+    """Indexes for references (lookups, users) and unique fields.
+
+    Unique fields get a partial unique index over live records, so two
+    workstations saving the same value at once cannot both succeed, and a record
+    in the trash does not block its value.
+    """
+    live = table.c.deleted_at.is_(None)
+    for key, spec in stored.items():
+        field_type = registry.of(spec)
+        if spec.unique or field_type.always_unique:
+            sa.Index(
+                index_name(table, key),
+                table.c[key],
+                unique=True,
+                sqlite_where=live,
+                postgresql_where=live,
+            )
+        elif field_type.reference_kind(spec) is not None and not _is_json(table.c[key]):
+            # A list of ids (several users) is JSON: no btree index, lists filter by
+            # element instead (see RecordRepository._json_condition).
+            sa.Index(index_name(table, key), table.c[key], table.c.id)
+
+
+def _is_json(column: sa.Column) -> bool:
+    return isinstance(column.type, sa.JSON)
+
+
+def _add_view_indexes(spec: AppSpec, forms: dict[str, FormTables]) -> None:
+    """Composite (sort column, id) indexes for every view's first sort key:
+    a keyset page then reads 100 index entries instead of sorting the table."""
+    for view in spec.views:
+        tables = forms.get(view.form)
+        if tables is None or not view.sort:
+            continue
+        key = view.sort[0].field
+        if key not in tables.columns or _is_json(tables.table.c[key]):
+            continue
+        name = index_name(tables.table, key)
+        if not any(index.name == name for index in tables.table.indexes):
+            sa.Index(name, tables.table.c[key], tables.table.c.id)

@@ -1,0 +1,142 @@
+"""A workspace: one database holding system tables and any number of apps."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from runtime.spec.load import parse_app_spec
+from runtime.spec.models import AppSpec
+from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.engine import WorkspaceError, create_engine, describe_url
+from runtime.store.schema import (
+    STORE_SCHEMA_VERSION,
+    AppTables,
+    app_history_table,
+    apps_table,
+    build_app_tables,
+    meta_table,
+    system_metadata,
+)
+from widgets.registry import FieldTypeRegistry, default_registry
+
+
+class Workspace:
+    """The database of a department: system tables plus the tables of its apps."""
+
+    def __init__(self, engine: Engine, registry: FieldTypeRegistry = default_registry) -> None:
+        self.engine = engine
+        self.registry = registry
+        self._tables: dict[tuple[str, int], AppTables] = {}
+
+    @classmethod
+    def open(cls, url: str | None = None, registry: FieldTypeRegistry = default_registry):
+        """Connect, create the system tables on first use, refuse newer databases."""
+        engine = create_engine(url)
+        workspace = cls(engine, registry)
+        try:
+            workspace.ensure_system_tables()
+        except OperationalError as error:
+            engine.dispose()
+            raise WorkspaceError(
+                f"cannot open the database {describe_url(str(engine.url))}: "
+                f"{str(error.orig).strip() or error}"
+            ) from None
+        return workspace
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def ensure_system_tables(self) -> None:
+        with self.engine.begin() as connection:
+            system_metadata.create_all(connection)
+            stored = connection.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).scalar()
+            if stored is None:
+                connection.execute(
+                    meta_table.insert().values(
+                        key="schema_version", value=str(STORE_SCHEMA_VERSION)
+                    )
+                )
+            elif int(stored) > STORE_SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"this database was written by a newer Formwright (schema {stored}; this "
+                    f"version understands up to {STORE_SCHEMA_VERSION}). Please update Formwright."
+                )
+
+    # -- apps ---------------------------------------------------------------
+    def installed_spec(self, app_id: str, connection: Connection | None = None) -> AppSpec | None:
+        query = sa.select(apps_table.c.spec_json).where(apps_table.c.app_id == app_id)
+        if connection is None:
+            with self.engine.connect() as own:
+                text = own.execute(query).scalar()
+        else:
+            text = connection.execute(query).scalar()
+        return None if text is None else parse_app_spec(json.loads(text), self.registry)
+
+    def installed_apps(self) -> list[tuple[str, int]]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                sa.select(apps_table.c.app_id, apps_table.c.version).order_by(apps_table.c.app_id)
+            )
+            return [(row.app_id, row.version) for row in rows]
+
+    def tables(self, spec: AppSpec) -> AppTables:
+        """The SQLAlchemy tables of an installed app spec (cached per version)."""
+        key = (spec.id, spec.version)
+        if key not in self._tables:
+            retired = self._retired_columns(spec)
+            self._tables[key] = build_app_tables(spec, self.registry, retired)
+        return self._tables[key]
+
+    def forget_tables(self, app_id: str) -> None:
+        """Drop cached table models of an app (after an upgrade)."""
+        for key in [key for key in self._tables if key[0] == app_id]:
+            del self._tables[key]
+
+    def _retired_columns(self, spec: AppSpec) -> dict:
+        """Columns of removed fields, kept with their data (see migrations)."""
+        from runtime.store.migrate import retired_columns_in
+
+        with self.engine.connect() as connection:
+            return retired_columns_in(connection, spec)
+
+    def install(self, spec: AppSpec, user_id: int | None = None) -> None:
+        """Create the tables of an app the workspace does not have yet."""
+        if self.installed_spec(spec.id) is not None:
+            raise WorkspaceError(f"the app '{spec.id}' is already installed; upgrade it instead")
+        tables = build_app_tables(spec, self.registry)
+        spec_json = json.dumps(spec.to_json_dict(), ensure_ascii=False)
+        try:
+            with self.engine.begin() as connection:
+                tables.metadata.create_all(connection)
+                now = utc_now()
+                row = {
+                    "app_id": spec.id,
+                    "version": spec.version,
+                    "spec_json": spec_json,
+                    "installed_at": now,
+                    "installed_by": user_id,
+                }
+                connection.execute(apps_table.insert().values(**row))
+                connection.execute(app_history_table.insert().values(**row))
+                append(
+                    connection,
+                    AuditEntry(
+                        "install_app",
+                        user_id=user_id,
+                        app_id=spec.id,
+                        details={"version": spec.version},
+                    ),
+                )
+        except SQLAlchemyError as error:
+            raise WorkspaceError(f"could not install the app '{spec.id}': {error}") from None
+        self._tables.pop((spec.id, spec.version), None)

@@ -1,0 +1,87 @@
+"""Anchors for jumping far into a list, stored files, and workspace settings."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import pytest
+
+from runtime.services.errors import ServiceError
+from runtime.services.files import FileStore
+from runtime.services.records import RecordService
+from runtime.services.settings import WorkspaceSettings
+from runtime.store.query import RecordQuery, Sort
+
+
+def spec_of_scores():
+    form = {
+        "key": "entry",
+        "title": "Entry",
+        "fields": [
+            {"key": "score", "type": "number", "label": "Score"},
+            {"key": "name", "type": "text", "label": "Name"},
+        ],
+    }
+    from runtime.spec import parse_app_spec
+
+    return parse_app_spec(
+        {
+            "format": "formwright-app",
+            "spec_version": 1,
+            "id": "scores",
+            "version": 1,
+            "title": "Scores",
+            "forms": [form],
+        }
+    )
+
+
+@pytest.fixture
+def scores(workspace) -> RecordService:
+    spec = spec_of_scores()
+    workspace.install(spec)
+    service = RecordService(workspace, spec)
+    rng = random.Random(7)
+    rows = [{"score": rng.choice([None, *range(40)]), "name": f"n{i}"} for i in range(530)]
+    service.bulk_create("entry", rows)
+    return service
+
+
+@pytest.mark.parametrize("desc", [False, True])
+@pytest.mark.parametrize("sort", ["id", "score"])
+def test_anchors_start_pages_at_multiples_of_every(scores, sort, desc):
+    """Paging from anchor k must yield exactly rows (k+1)·every… of the full order."""
+    query = RecordQuery(sort=Sort(sort, desc))
+    every_row = [record.id for record in scores.iter_records("entry", query, page_size=37)]
+    assert len(every_row) == 530
+    anchors = scores.anchors("entry", query, every=50)
+    assert len(anchors) == 530 // 50
+    for k, anchor in enumerate(anchors):
+        page = scores.page("entry", query, after=anchor, limit=50)
+        start = (k + 1) * 50
+        assert [record.id for record in page.records] == every_row[start : start + 50]
+
+
+def test_file_store_keeps_one_copy_and_checks_hashes(workspace):
+    files = FileStore(workspace)
+    data = b"%PDF-1.4 repair report"
+    digest = hashlib.sha256(data).hexdigest()
+    files.save_files({digest: data}, {digest: "report.pdf"})
+    files.save_files({digest: data})  # the same file again is not an error
+    assert files.read_file(digest) == data
+    assert files.read_file("0" * 64) is None
+    with pytest.raises(ServiceError, match="damaged"):
+        files.save_files({"f" * 64: b"other bytes"})
+
+
+def test_settings_round_trip_per_user_and_workspace(workspace):
+    settings = WorkspaceSettings(workspace)
+    assert settings.get("runtime", "idle_minutes", 10) == 10
+    settings.set("runtime", "idle_minutes", 5)
+    settings.set("runtime", "idle_minutes", 7)
+    assert settings.get("runtime", "idle_minutes") == 7
+    settings.save(3, "repair.request", {"columns": ["device"], "sort": {"field": "id"}})
+    assert settings.load(3, "repair.request")["columns"] == ["device"]
+    assert settings.load(4, "repair.request") == {}
+    assert settings.load(None, "repair.request") == {}
