@@ -1,0 +1,214 @@
+"""``formwright export | import | template``: Excel and CSV from the command line.
+
+Without ``--user`` the command acts as the workspace owner (SYSTEM, every field);
+with ``--user NAME`` it logs in with the password in ``FORMWRIGHT_PASSWORD`` and
+exports/imports only the fields that user may see/fill (permission policy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from runtime.cli import EXIT_INVALID, EXIT_OK, CliError
+
+PASSWORD_ENV = "FORMWRIGHT_PASSWORD"
+
+
+def register(commands) -> None:
+    """Add the export, import and template sub-commands to ``formwright``."""
+    export = commands.add_parser("export", help="export a form's records to .xlsx or .csv")
+    export.add_argument("package", metavar="PACKAGE")
+    _db(export)
+    export.add_argument("--form", required=True, metavar="KEY")
+    export.add_argument("-o", "--output", required=True, metavar="FILE.xlsx|FILE.csv")
+    export.add_argument("--where", metavar="EXPR", help='e.g. AND(status = "open", labour > 0)')
+    export.add_argument("--columns", metavar="a,b", help="field keys to export, in order")
+    export.add_argument(
+        "--subtables",
+        choices=("sheet", "flatten", "omit"),
+        default="sheet",
+        help="subtable rows on their own sheet (default), one line each, or left out",
+    )
+    export.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
+    export.set_defaults(handler=cmd_export)
+
+    imp = commands.add_parser("import", help="import records from .xlsx or .csv")
+    imp.add_argument("package", metavar="PACKAGE")
+    _db(imp)
+    imp.add_argument("--form", required=True, metavar="KEY")
+    imp.add_argument("file", metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+    imp.add_argument("--valid-only", action="store_true", help="import the valid rows only")
+    imp.add_argument("--upsert-by", metavar="KEY", help="update records with the same value")
+    imp.add_argument("--errors", action="store_true", help="write FILE.errors.xlsx on errors")
+    imp.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
+    imp.set_defaults(handler=cmd_import)
+
+    template = commands.add_parser("template", help="write the import template of a form")
+    template.add_argument("package", metavar="PACKAGE")
+    template.add_argument("--form", required=True, metavar="KEY")
+    template.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    template.set_defaults(handler=cmd_template)
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="URL", help="workspace database (default: local)")
+
+
+def _service(args, workspace):
+    from runtime.services.records import RecordService
+    from runtime.spec.load import load_app
+
+    wanted = load_app(args.package)
+    spec = workspace.workspace.installed_spec(wanted.id)
+    if spec is None:
+        raise CliError(
+            f"formwright: the app '{wanted.id}' is not installed in this workspace; "
+            "run 'formwright upgrade' first"
+        )
+    if spec.form(args.form) is None:
+        raise CliError(f"formwright: the app '{spec.id}' has no form '{args.form}'")
+    return RecordService(workspace.workspace, spec)
+
+
+def _actor_and_fields(args, service, writing: bool):
+    """SYSTEM and every field, or the logged-in user and the fields the policy allows."""
+    from runtime.services.actor import SYSTEM
+
+    tables = service.repository.form_tables(args.form)
+    every = [
+        spec.key
+        for spec in tables.form.fields
+        if spec.key in tables.columns or spec.key in tables.children
+    ]
+    if not args.user:
+        return SYSTEM, every
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        raise CliError(f"formwright: set {PASSWORD_ENV} to the password of '{args.user}'")
+    try:
+        from runtime.services.accounts import AccountService, LoginFailed
+        from runtime.services.permissions import Policy
+    except ImportError:  # pragma: no cover - the accounts service ships with this module
+        raise CliError("formwright: --user is not available yet (no accounts service)") from None
+    try:
+        session = AccountService(service.workspace).login(args.user, password)
+    except LoginFailed as error:
+        raise CliError(f"formwright: {getattr(error, 'message', error)}") from None
+    actor = session.actor()
+    policy = Policy(service.spec, actor, service.registry)
+    fields = (
+        policy.writable_fields(args.form, "create") if writing else policy.visible_fields(args.form)
+    )
+    if not fields:
+        verb = "import into" if writing else "export"
+        raise CliError(f"formwright: '{args.user}' may not {verb} the form '{args.form}'")
+    return actor, fields
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from runtime.api import open_workspace
+    from runtime.services.excel_common import ExcelError, run_steps
+    from runtime.services.excel_export import export_records
+    from runtime.services.excel_filter import filter_from_expression
+    from runtime.store.query import RecordQuery
+
+    with open_workspace(args.db) as workspace:
+        service = _service(args, workspace)
+        actor, fields = _actor_and_fields(args, service, writing=False)
+        tables = service.repository.form_tables(args.form)
+        query = RecordQuery()
+        try:
+            if args.where:
+                allowed = {k: s for k, s in tables.columns.items() if k in fields}
+                query = RecordQuery(
+                    filter=filter_from_expression(args.where, allowed, service.registry)
+                )
+            columns = (
+                [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+            )
+            result = run_steps(
+                export_records(
+                    service,
+                    args.form,
+                    args.output,
+                    actor=actor,
+                    visible_fields=fields,
+                    query=query,
+                    columns=columns,
+                    subtables=args.subtables,
+                )
+            )
+        except ExcelError as error:
+            raise CliError(
+                error.message
+                if error.message.startswith("--where")
+                else f"formwright: {error.message}"
+            ) from None
+    print(f"exported {result.rows} records to {result.path}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from runtime.api import open_workspace
+    from runtime.services.excel_common import ExcelError, run_steps
+    from runtime.services.excel_import import import_records
+
+    with open_workspace(args.db) as workspace:
+        service = _service(args, workspace)
+        actor, fields = _actor_and_fields(args, service, writing=True)
+        try:
+            result = run_steps(
+                import_records(
+                    service,
+                    args.form,
+                    args.file,
+                    actor=actor,
+                    visible_fields=fields,
+                    mode="valid_only" if args.valid_only else "all",
+                    upsert_by=args.upsert_by,
+                    dry_run=args.dry_run,
+                    error_workbook=args.errors,
+                )
+            )
+        except ExcelError as error:
+            raise CliError(f"formwright: {error.message}") from None
+    for error in result.errors[:50]:
+        print(str(error), file=sys.stderr)
+    if len(result.errors) > 50:
+        print(f"... and {len(result.errors) - 50} more problems", file=sys.stderr)
+    if result.error_workbook:
+        print(f"errors written to {result.error_workbook}", file=sys.stderr)
+    if args.dry_run:
+        print(
+            f"dry run: {result.rows_valid} of {result.rows_total} rows are valid; "
+            "nothing was written"
+        )
+        return EXIT_OK if result.ok else EXIT_INVALID
+    if result.errors and not args.valid_only:
+        raise CliError(
+            f"formwright: {len(result.errors)} problems in {args.file}; nothing was imported "
+            "(fix them, or use --valid-only)"
+        )
+    resumed = f" (resumed after row {result.resumed_from})" if result.resumed_from else ""
+    print(
+        f"imported {result.created} new and {result.updated} updated records"
+        f"{resumed}; {result.skipped} rows skipped"
+    )
+    return EXIT_OK
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from runtime.services.excel_common import ExcelError
+    from runtime.services.excel_template import write_template
+    from runtime.spec.load import load_app
+
+    spec = load_app(args.package)
+    try:
+        path = write_template(spec, args.form, args.output)
+    except ExcelError as error:
+        raise CliError(f"formwright: {error.message}") from None
+    print(f"template written to {path}")
+    return EXIT_OK

@@ -1,0 +1,197 @@
+"""Pieces shared by Excel/CSV export, import and templates (Qt-free).
+
+Long-running work (export, import) is a generator of :class:`Progress` steps whose
+return value is the result: a screen shows a bar and cancels by closing the
+generator; scripts call :func:`run_steps`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import unicodedata
+import uuid
+from collections.abc import Callable, Generator, Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TypeVar
+
+from runtime.store.query import AllOf, AnyOf, Condition, Filter
+from widgets.base import FieldSpecBase, FieldType
+from widgets.registry import FieldTypeRegistry
+
+T = TypeVar("T")
+
+#: Header of the column that links subtable rows to their record.
+RECORD_ID_LABEL = "Record ID"
+RECORD_ID_NAMES = frozenset({"record id", "id", "记录id", "记录 id"})
+#: Characters that make a spreadsheet treat text as a formula (CSV injection).
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Excel's limit of characters in one cell.
+EXCEL_CELL_LIMIT = 32767
+MAX_COLUMN_WIDTH = 60
+WIDTH_SAMPLE_ROWS = 1000
+
+
+class ExcelError(Exception):
+    """A problem to show the user as one clear sentence (``message``)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One step of long work: ``done`` of ``total`` units (``total`` None: unknown)."""
+
+    done: int
+    total: int | None
+    message: str = ""
+
+
+Steps = Generator[Progress, None, T]
+
+
+def run_steps(steps: Steps[T], on_progress: Callable[[Progress], Any] | None = None) -> T:
+    """Drive a progress generator to its end and return its result."""
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress is not None:
+            on_progress(step)
+
+
+def normalize_label(text: Any) -> str:
+    """A header or label for matching: NFKC, case-folded, inner whitespace collapsed,
+    a trailing required-marker ``*`` dropped."""
+    if text is None:
+        return ""
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    folded = unicodedata.normalize("NFKC", str(text)).casefold()
+    folded = " ".join(folded.split())
+    return folded.rstrip("* ").strip()
+
+
+def text_width(text: str) -> int:
+    """Display width in Excel character units: CJK/full-width characters count double."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+
+
+def column_letter(index: int) -> str:
+    """``0`` → ``A``, ``26`` → ``AA``."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def is_dangerous(text: str) -> bool:
+    return text.startswith(DANGEROUS_PREFIXES)
+
+
+_SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(text: str, taken: Iterable[str] = ()) -> str:
+    """A valid, unique worksheet name (31 characters, no []:*?/\\)."""
+    base = _SHEET_BAD.sub("_", text).strip("'") or "Sheet"
+    base = base[:31]
+    used = {name.casefold() for name in taken}
+    candidate, number = base, 2
+    while candidate.casefold() in used:
+        suffix = f" ({number})"
+        candidate = base[: 31 - len(suffix)] + suffix
+        number += 1
+    return candidate
+
+
+def sibling_temp(path: Path) -> Path:
+    """A temporary file name in the same folder (so ``os.replace`` is atomic)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+
+
+@contextlib.contextmanager
+def removing_on_failure(*paths: Path | Callable[[], Iterable[Path]]):
+    """Delete ``paths`` if the block fails or the generator around it is closed.
+
+    A callable is asked for its paths at that moment (files created inside the block).
+    """
+    try:
+        yield
+    except BaseException:
+        for item in paths:
+            for path in item() if callable(item) else [item]:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+        raise
+
+
+def value_fields(form_fields: Iterable[FieldSpecBase], registry: FieldTypeRegistry):
+    """(spec, type) of the top-level fields that hold a value, in form order."""
+    for spec in form_fields:
+        field_type = registry.of(spec)
+        if field_type.has_value:
+            yield spec, field_type
+
+
+def subtable_children(field_type: FieldType, spec: FieldSpecBase, registry: FieldTypeRegistry):
+    """(child spec, child type) of a field with nested columns (a subtable)."""
+    return [
+        (child, registry.of(child))
+        for child in field_type.children(spec)
+        if registry.of(child).has_value
+    ]
+
+
+def filter_fields(node: Filter | None) -> set[str]:
+    """Every field key a filter looks at."""
+    found: set[str] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Condition):
+            found.add(current.field)
+        elif isinstance(current, (AllOf, AnyOf)):
+            stack.extend(current.parts)
+    return found
+
+
+# -- cell values (by the Python type of a value a FieldType produced) ------------------
+
+#: Number formats for date-like cells whose field type names none.
+DEFAULT_FORMATS: dict[type, str] = {
+    dt.date: "yyyy-mm-dd",
+    dt.datetime: "yyyy-mm-dd hh:mm",
+    dt.time: "hh:mm",
+}
+
+
+def cell_text(value: Any) -> str:
+    """A cell value (as ``FieldType.to_excel`` gives it) as plain CSV text."""
+    if value is None:
+        return ""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is bool:
+        return "TRUE" if value else "FALSE"
+    if kind is dt.datetime:
+        return value.strftime("%Y-%m-%d %H:%M")
+    if kind is dt.time:
+        return value.strftime("%H:%M")
+    if kind is dt.date:
+        return value.isoformat()
+    if kind is Decimal:
+        return format(value, "f")
+    return str(value)

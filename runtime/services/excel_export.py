@@ -1,0 +1,514 @@
+"""Export a form's records to .xlsx or .csv in constant memory.
+
+Records are read page by page (``RecordService.page``) and written row by row
+(xlsxwriter ``constant_memory``; ``csv``), so a million rows need no more memory
+than ten thousand. Every value goes through its field type (``to_excel`` and
+``excel_number_format``); names of users, departments and lookup records come from
+an ExcelContext resolved per page. The caller passes ``visible_fields``: only those
+fields are exported (and may be filtered or sorted on).
+
+Text is never a formula: in .xlsx every string is written with ``write_string``
+(and the workbook has ``strings_to_formulas=False``). In .csv, where a spreadsheet
+*would* evaluate ``=...``, text starting with ``= + - @``, a tab, a CR, or ``'``
+itself gets a leading ``'`` — the escape Excel and the OWASP CSV-injection advice
+use; importing a CSV removes exactly one leading ``'``, so values round-trip.
+
+Export is a generator of :class:`Progress` returning an :class:`ExportResult`;
+closing it cancels. Output goes to a temporary file in the target folder and is
+moved into place (``os.replace``) only at the end, so a cancelled or failed export
+leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from runtime.services.actor import Actor
+from runtime.services.excel_common import (
+    DEFAULT_FORMATS,
+    MAX_COLUMN_WIDTH,
+    RECORD_ID_LABEL,
+    WIDTH_SAMPLE_ROWS,
+    ExcelError,
+    Progress,
+    Steps,
+    cell_text,
+    filter_fields,
+    is_dangerous,
+    removing_on_failure,
+    sheet_title,
+    sibling_temp,
+    subtable_children,
+    text_width,
+    value_fields,
+)
+from runtime.services.excel_names import NameResolver
+from runtime.services.records import RecordService
+from runtime.store.query import RecordQuery
+from widgets.base import ExcelContext, FieldSpecBase, FieldType
+
+SubtableMode = Literal["sheet", "flatten", "omit"]
+
+
+@dataclass
+class ExportColumn:
+    """One output column: a field (``spec``) or the record id (``spec`` None)."""
+
+    label: str
+    spec: FieldSpecBase | None = None
+    field_type: FieldType | None = None
+    #: The subtable this column belongs to (flattened or on its sheet).
+    subtable: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.spec.key if self.spec is not None else "id"
+
+    def number_format(self) -> str | None:
+        if self.field_type is None:
+            return None
+        return self.field_type.excel_number_format(self.spec)
+
+
+@dataclass
+class ExportPlan:
+    """What an export writes: main columns and, per subtable, its columns."""
+
+    form: str
+    main: list[ExportColumn]
+    subtables: dict[str, tuple[str, list[ExportColumn]]] = field(default_factory=dict)
+    mode: SubtableMode = "sheet"
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    rows: int
+    columns: list[str]
+    #: Sheets (xlsx) or files (csv, one per subtable in "sheet" mode) written.
+    parts: list[str]
+
+
+def plan_export(
+    service: RecordService,
+    form: str,
+    visible_fields: Sequence[str],
+    columns: Sequence[str] | None = None,
+    subtables: SubtableMode = "sheet",
+    include_id: bool = True,
+) -> ExportPlan:
+    """The columns to write: chosen ∩ visible, in form order (chosen order if given)."""
+    registry = service.registry
+    form_spec = service.repository.form_tables(form).form
+    allowed = set(visible_fields)
+    by_key = {spec.key: (spec, ft) for spec, ft in value_fields(form_spec.fields, registry)}
+    if columns is not None:
+        unknown = [key for key in columns if key not in by_key]
+        if unknown:
+            raise ExcelError(f"form '{form}' has no field '{unknown[0]}'")
+        hidden = [key for key in columns if key not in allowed]
+        if hidden:
+            raise ExcelError(f"you may not export the field '{hidden[0]}'")
+        keys = list(dict.fromkeys(columns))
+    else:
+        keys = [key for key in by_key if key in allowed]
+    plan = ExportPlan(form, [], mode=subtables)
+    flattened: list[ExportColumn] = []
+    if include_id:
+        plan.main.append(ExportColumn(RECORD_ID_LABEL))
+    for key in keys:
+        spec, field_type = by_key[key]
+        children = subtable_children(field_type, spec, registry)
+        if not children:
+            plan.main.append(ExportColumn(spec.label, spec, field_type))
+            continue
+        if subtables == "omit":
+            continue
+        if subtables == "flatten":
+            cols = [ExportColumn(f"{spec.label}: {c.label}", c, t, key) for c, t in children]
+            flattened.extend(cols)  # after the record's own columns, as lines are built
+        else:
+            cols = [ExportColumn(RECORD_ID_LABEL)]
+            cols += [ExportColumn(c.label, c, t, key) for c, t in children]
+        plan.subtables[key] = (spec.label, cols)
+    plan.main.extend(flattened)
+    if subtables == "sheet" and plan.subtables and not include_id:
+        raise ExcelError("subtables on their own sheet need the record id column")
+    return plan
+
+
+# -- writers ---------------------------------------------------------------------------
+
+
+class _XlsxOut:
+    """One .xlsx file, sheets written row by row in constant memory."""
+
+    def __init__(self, path: Path) -> None:
+        import xlsxwriter
+
+        self.path = path
+        self.temp = sibling_temp(path)
+        self.book = xlsxwriter.Workbook(
+            str(self.temp),
+            {
+                "constant_memory": True,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+                "strings_to_numbers": False,
+                "default_date_format": "yyyy-mm-dd",
+            },
+        )
+        self.header_format = self.book.add_format({"bold": True, "bg_color": "#DDEBF7"})
+        self._formats: dict[str, Any] = {}
+        self.sheets: list[Any] = []
+        self.rows: list[int] = []
+        self.cell_formats: list[list[Any]] = []
+        self.names: list[str] = []
+
+    def fmt(self, number_format: str | None):
+        if number_format is None:
+            return None
+        if number_format not in self._formats:
+            self._formats[number_format] = self.book.add_format({"num_format": number_format})
+        return self._formats[number_format]
+
+    def add_part(self, title: str, columns: list[ExportColumn]) -> int:
+        name = sheet_title(title, self.names)
+        sheet = self.book.add_worksheet(name)
+        self.names.append(name)
+        for index, column in enumerate(columns):
+            sheet.write_string(0, index, column.label, self.header_format)
+        sheet.freeze_panes(1, 0)
+        self.sheets.append(sheet)
+        self.rows.append(1)
+        self.cell_formats.append([self.fmt(column.number_format()) for column in columns])
+        return len(self.sheets) - 1
+
+    def set_widths(self, part: int, widths: list[int]) -> None:
+        for index, width in enumerate(widths):
+            self.sheets[part].set_column(index, index, width)
+
+    def write(self, part: int, values: Sequence[Any]) -> None:
+        sheet, row, formats = self.sheets[part], self.rows[part], self.cell_formats[part]
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                sheet.write_string(row, col, value)  # never a formula, whatever it starts with
+            elif kind is int or kind is float:
+                sheet.write_number(row, col, value, formats[col])
+            elif kind is Decimal:
+                sheet.write_number(row, col, float(value), formats[col])
+            elif kind is bool:
+                sheet.write_boolean(row, col, value)
+            elif kind in DEFAULT_FORMATS:
+                cell_format = formats[col] or self.fmt(DEFAULT_FORMATS[kind])
+                sheet.write_datetime(row, col, value, cell_format)
+            else:
+                sheet.write_string(row, col, str(value))
+        self.rows[part] = row + 1
+
+    def commit(self) -> list[str]:
+        self.book.close()
+        os.replace(self.temp, self.path)
+        return self.names
+
+    def temp_paths(self) -> list[Path]:
+        return [self.temp]
+
+
+class _CsvOut:
+    """CSV: UTF-8 with BOM; the main part is ``path``, subtables go beside it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.targets: list[Path] = []
+        self.temps: list[Path] = []
+        self.files: list[Any] = []
+        self.writers: list[Any] = []
+
+    def add_part(self, title: str, columns: list[ExportColumn], key: str | None = None) -> int:
+        target = (
+            self.path
+            if not self.targets
+            else self.path.with_name(
+                f"{self.path.stem}.{key or len(self.targets)}{self.path.suffix}"
+            )
+        )
+        temp = sibling_temp(target)
+        handle = open(temp, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115
+        self.targets.append(target)
+        self.temps.append(temp)
+        self.files.append(handle)
+        writer = csv.writer(handle, lineterminator="\r\n")
+        self.writers.append(writer)
+        writer.writerow([csv_text(column.label) for column in columns])
+        return len(self.files) - 1
+
+    def set_widths(self, part: int, widths: list[int]) -> None:
+        pass
+
+    def write(self, part: int, values: Sequence[Any]) -> None:
+        self.writers[part].writerow([csv_text(value) for value in values])
+
+    def commit(self) -> list[str]:
+        for handle in self.files:
+            handle.close()
+        for temp, target in zip(self.temps, self.targets, strict=True):
+            os.replace(temp, target)
+        return [target.name for target in self.targets]
+
+    def close_files(self) -> None:
+        for handle in self.files:
+            if not handle.closed:
+                handle.close()
+
+    def temp_paths(self) -> list[Path]:
+        self.close_files()  # Windows cannot delete an open file
+        return self.temps
+
+
+def write_cell(sheet: Any, row: int, col: int, value: Any, cell_format: Any = None) -> None:
+    """One typed cell; text always as text (``write_string``), never a formula."""
+    if value is None:
+        return
+    kind = type(value)
+    if kind is str:
+        sheet.write_string(row, col, value)
+    elif kind is bool:
+        sheet.write_boolean(row, col, value)
+    elif kind is int or kind is float:
+        sheet.write_number(row, col, value, cell_format)
+    elif kind is Decimal:
+        sheet.write_number(row, col, float(value), cell_format)
+    elif kind in DEFAULT_FORMATS:
+        sheet.write_datetime(row, col, value, cell_format)
+    else:
+        sheet.write_string(row, col, str(value))
+
+
+def csv_text(value: Any) -> str:
+    """A cell as CSV text; text that a spreadsheet would run gets a leading ``'``."""
+    text = cell_text(value)
+    if type(value) is str and (is_dangerous(text) or text.startswith("'")):
+        return "'" + text
+    return text
+
+
+# -- export ----------------------------------------------------------------------------
+
+
+def export_records(
+    service: RecordService,
+    form: str,
+    path: str | Path,
+    *,
+    actor: Actor,
+    visible_fields: Sequence[str],
+    query: RecordQuery | None = None,
+    columns: Sequence[str] | None = None,
+    subtables: SubtableMode = "sheet",
+    include_id: bool = True,
+    page_size: int = 1000,
+) -> Steps[ExportResult]:
+    """Write the records of ``form`` matching ``query`` to ``path`` (.xlsx or .csv).
+
+    ``visible_fields`` are the field keys ``actor`` may see (from the permission
+    policy); nothing else is exported, filtered or sorted on. ``columns`` picks and
+    orders fields (default: every visible one). ``subtables``: ``"sheet"`` (one
+    sheet per subtable, rows linked by record id), ``"flatten"`` (one line per
+    subtable row, record values repeated) or ``"omit"``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".xlsx", ".csv"):
+        raise ExcelError(f"can only export to .xlsx or .csv, not '{path.suffix or path.name}'")
+    query = query or RecordQuery()
+    policy = service.policy(actor, form)
+    policy.require(form, "export")
+    # The caller's list can only narrow what the policy shows, never widen it.
+    visible_fields = [key for key in visible_fields if key in policy.visible_fields(form)]
+    allowed = set(visible_fields)
+    used = filter_fields(query.filter)
+    if query.sort.field not in ("id", "created_at", "updated_at"):
+        used.add(query.sort.field)
+    hidden = sorted(used - allowed)
+    if hidden:
+        raise ExcelError(f"you may not filter or sort on the field '{hidden[0]}'")
+    plan = plan_export(service, form, visible_fields, columns, subtables, include_id)
+    stored = tuple(c.key for c in plan.main if c.spec is not None and c.subtable is None)
+    query = RecordQuery(query.filter, query.search, query.sort, query.trash, stored)
+    total = service.count(form, query, actor, action="export")
+    yield Progress(0, total, "exporting")
+
+    out: Any = _XlsxOut(path) if suffix == ".xlsx" else _CsvOut(path)
+    resolver = NameResolver(service)
+    try:
+        with removing_on_failure(out.temp_paths):
+            parts = {None: out.add_part(service.repository.form_tables(form).form.title, plan.main)}
+            if plan.mode == "sheet":
+                for key, (label, cols) in plan.subtables.items():
+                    parts[key] = (
+                        out.add_part(label, cols, key)
+                        if suffix == ".csv"
+                        else out.add_part(label, cols)
+                    )
+            done, widths_set = 0, False
+            pending_widths: dict[Any, list[int]] = {
+                part: [text_width(c.label) for c in _columns_of(plan, part_key)]
+                for part_key, part in parts.items()
+            }
+            cursor = None
+            while True:
+                page = service.page(form, query, cursor, page_size, actor, action="export")
+                records = page.records
+                children = _child_rows(service, form, plan, [r.id for r in records])
+                context = _page_context(resolver, plan, records, children)
+                for part_key, part in parts.items():
+                    lines = list(_lines(plan, part_key, records, children, context))
+                    if not widths_set and done < WIDTH_SAMPLE_ROWS:
+                        _measure(pending_widths[part], lines, _columns_of(plan, part_key), context)
+                    for line in lines:
+                        out.write(part, line)
+                if not widths_set:
+                    for part in parts.values():
+                        out.set_widths(
+                            part, [min(w + 2, MAX_COLUMN_WIDTH) for w in pending_widths[part]]
+                        )
+                    widths_set = True
+                done += len(records)
+                yield Progress(done, total, "exporting")
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+            yield Progress(done, total, "saving")
+            names = out.commit()
+    finally:
+        if isinstance(out, _CsvOut):
+            out.close_files()
+    return ExportResult(path, done, [c.label for c in plan.main], names)
+
+
+def _columns_of(plan: ExportPlan, part_key: str | None) -> list[ExportColumn]:
+    return plan.main if part_key is None else plan.subtables[part_key][1]
+
+
+def _child_rows(service, form, plan: ExportPlan, ids: list[int]) -> dict[str, dict[int, list]]:
+    """Subtable rows of a page's records, per subtable key then record id."""
+    if not plan.subtables or not ids:
+        return {}
+    tables = service.repository.form_tables(form)
+    result: dict[str, dict[int, list]] = {}
+    with service.workspace.engine.connect() as connection:
+        for key in plan.subtables:
+            child = tables.children[key]
+            keys = list(tables.child_fields[key])
+            statement = (
+                sa.select(child.c.parent_id, *[child.c[k] for k in keys])
+                .where(child.c.parent_id.in_(ids))
+                .order_by(child.c.parent_id, child.c.row_index)
+            )
+            rows: dict[int, list] = {}
+            for row in connection.execute(statement):
+                rows.setdefault(row[0], []).append(dict(zip(keys, row[1:], strict=True)))
+            result[key] = rows
+    return result
+
+
+def _page_context(resolver, plan: ExportPlan, records, children) -> ExcelContext:
+    wanted: dict[Any, set[int]] = {}
+
+    def collect(column: ExportColumn, value: Any) -> None:
+        if value is None:
+            return
+        kind = column.field_type.reference_kind(column.spec)
+        if kind is None:
+            return
+        bucket = wanted.setdefault(kind, set())
+        bucket.update(value if isinstance(value, list) else [value])
+
+    for column in plan.main:
+        if column.spec is None or column.subtable is not None:
+            continue
+        if column.field_type.reference_kind(column.spec) is None:
+            continue
+        for record in records:
+            collect(column, record.values.get(column.key))
+    for key, (_label, cols) in plan.subtables.items():
+        for column in cols:
+            if column.spec is None or column.field_type.reference_kind(column.spec) is None:
+                continue
+            for rows in children.get(key, {}).values():
+                for row in rows:
+                    collect(column, row.get(column.key))
+    return resolver.context_for(wanted) if wanted else ExcelContext()
+
+
+def _lines(plan: ExportPlan, part_key, records, children, context: ExcelContext):
+    """Output rows of cell values for one part of one page."""
+    if part_key is None:
+        main = [
+            (c, c.field_type.to_excel if c.field_type else None)
+            for c in plan.main
+            if c.subtable is None
+        ]
+        flat = [key for key in plan.subtables] if plan.mode == "flatten" else []
+        for record in records:
+            values = [
+                record.id
+                if convert is None
+                else (
+                    None if (v := record.values.get(c.key)) is None else convert(c.spec, v, context)
+                )
+                for c, convert in main
+            ]
+            if not flat:
+                yield values
+                continue
+            groups = [children.get(key, {}).get(record.id) or [] for key in flat]
+            for index in range(max(1, *(len(group) for group in groups))):
+                line = list(values)
+                for key, group in zip(flat, groups, strict=True):
+                    row = group[index] if index < len(group) else None
+                    for column in plan.subtables[key][1]:
+                        value = None if row is None else row.get(column.key)
+                        line.append(
+                            None
+                            if value is None
+                            else column.field_type.to_excel(column.spec, value, context)
+                        )
+                yield line
+        return
+    cols = plan.subtables[part_key][1]
+    for record in records:
+        for row in children.get(part_key, {}).get(record.id) or []:
+            line = [record.id]
+            for column in cols[1:]:
+                value = row.get(column.key)
+                line.append(
+                    None
+                    if value is None
+                    else column.field_type.to_excel(column.spec, value, context)
+                )
+            yield line
+
+
+def _measure(widths: list[int], lines, columns: list[ExportColumn], context) -> None:
+    """Grow column widths to the display text of sample lines (CJK counts double)."""
+    for line in lines:
+        for index, value in enumerate(line):
+            if value is None:
+                continue
+            text = value if type(value) is str else cell_text(value)
+            width = text_width(text[:200])
+            if width > widths[index]:
+                widths[index] = width

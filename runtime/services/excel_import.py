@@ -1,0 +1,1018 @@
+"""Import records from .xlsx or .csv: map, convert, validate everything, then write.
+
+1. The file is checked (:mod:`excel_safety`) and read (:mod:`excel_read`).
+2. Columns are mapped to fields by label or key (case- and whitespace-tolerant, a
+   two-row or merged header is recognised); the caller may pass a mapping.
+3. Every cell goes through its field type (``from_excel`` with an ExcelContext of
+   reverse names) and every row is validated with the rules of a save
+   (``RecordService`` semantics: formulas and visibility from ``FormLogic``,
+   required, type limits, unique values — in the database and within the file —
+   and existing references), checked in batches so 100,000 rows stay fast.
+4. Nothing is written unless the whole file is valid (mode ``"all"``), or only the
+   valid rows are written (mode ``"valid_only"``). ``upsert_by`` updates the record
+   holding the same value of a unique field instead of creating one.
+5. Rows are written in batches (``batch_size``), one transaction each, and the
+   progress (``rows_done``) is stored in ``fw_imports`` in that same transaction:
+   an import killed mid-way leaves whole batches and a ``running`` import; running
+   the same file (same SHA-256) into the same form again resumes after
+   ``rows_done`` — no row is written twice.
+
+Audit: one ``import_batch`` row per batch listing the created and updated record
+ids (instead of one ``create`` row per record, for bulk speed), and one ``import``
+event when the import completes.
+
+Subtables come from their own sheet (named by the subtable's label or key, with a
+``Record ID`` column linking each row to the record's ``Record ID`` on the main
+sheet) — the layout export writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from runtime.services.actor import Actor
+from runtime.services.excel_common import (
+    DEFAULT_FORMATS,
+    RECORD_ID_LABEL,
+    RECORD_ID_NAMES,
+    ExcelError,
+    Progress,
+    Steps,
+    column_letter,
+    normalize_label,
+    removing_on_failure,
+    sibling_temp,
+    subtable_children,
+    value_fields,
+)
+from runtime.services.excel_names import NameResolver
+from runtime.services.excel_read import SheetData, read_file
+from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits
+from runtime.services.records import RecordService
+from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.schema import departments_table, imports_table, users_table
+from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
+
+ImportMode = Literal["all", "valid_only"]
+RECORD_ID = "id"  # mapping target of the record-id column
+
+
+@dataclass(frozen=True)
+class CellError:
+    """A problem in one cell (``column`` a letter) or one row (``column`` empty)."""
+
+    sheet: str
+    row: int
+    column: str
+    label: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        if self.column:
+            where += f", column {self.column} ({self.label})"
+        elif self.label:
+            where += f" ({self.label})"
+        return f"{self.sheet}: {where}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    file: Path
+    form: str
+    import_id: str | None
+    rows_total: int
+    rows_valid: int
+    created: int = 0
+    updated: int = 0
+    #: Invalid rows left out (mode "valid_only").
+    skipped: int = 0
+    resumed_from: int = 0
+    dry_run: bool = False
+    errors: list[CellError] = field(default_factory=list)
+    #: Header text -> field key, for the columns used.
+    columns: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    error_workbook: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Column:
+    index: int
+    header: str
+    key: str  # field key or RECORD_ID
+    spec: FieldSpecBase | None = None
+    field_type: FieldType | None = None
+    kind: Any = None  # reference kind
+
+
+@dataclass
+class _Row:
+    """A validated row waiting to be written."""
+
+    source: int  # index among data rows (0-based), for rows_done
+    values: dict[str, Any]
+    target: tuple[int, int] | None = None  # (record id, version) when upserting
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_records(
+    service: RecordService,
+    form: str,
+    source: str | Path,
+    *,
+    actor: Actor,
+    visible_fields: Sequence[str],
+    mapping: Mapping[str, str | None] | None = None,
+    mode: ImportMode = "all",
+    upsert_by: str | None = None,
+    dry_run: bool = False,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    batch_size: int = 1000,
+    error_workbook: bool | str | Path = False,
+) -> Steps[ImportResult]:
+    """Import ``source`` into ``form`` as ``actor``; a generator of Progress → result.
+
+    ``visible_fields`` are the keys ``actor`` may write (from the permission
+    policy); columns of other fields are ignored. ``mapping`` maps a header text or
+    column letter to a field key (``"id"``: the record-id column; ``None``: ignore).
+    ``error_workbook``: True writes ``<name>.errors.xlsx`` beside the source when
+    there are errors (or give a path).
+    """
+    source = Path(source)
+    job = _Import(service, form, source, actor, visible_fields, mode, upsert_by, limits)
+    yield Progress(0, None, "reading the file")
+    sheets = read_file(source, limits)
+    job.prepare(sheets, mapping or {})
+    sha = file_sha256(source)
+    resume_id, rows_done = (None, 0) if dry_run else job.running_import(sha)
+    total = len(job.data)
+    result = ImportResult(
+        source, form, resume_id, total, 0, resumed_from=rows_done, dry_run=dry_run
+    )
+    result.columns = {c.header: c.key for c in job.columns}
+    result.ignored_columns = job.ignored
+    result.errors.extend(job.file_errors)
+    result.errors.extend(job.sub_errors)
+
+    valid: list[_Row] = []
+    checked = 0
+    for start in range(rows_done, total, batch_size):
+        chunk_rows, chunk_errors = job.validate(range(start, min(start + batch_size, total)))
+        valid.extend(chunk_rows)
+        result.errors.extend(chunk_errors)
+        checked += job.checked
+        yield Progress(min(start + batch_size, total) - rows_done, total - rows_done, "checking")
+    result.rows_valid = len(valid)
+    result.skipped = checked - len(valid)
+    if result.errors and error_workbook:
+        target = (
+            source.with_name(f"{source.stem}.errors.xlsx")
+            if error_workbook is True
+            else Path(error_workbook)
+        )
+        result.error_workbook = write_error_workbook(
+            job.main,
+            job.header_rows,
+            job.data_start,
+            result.errors,
+            target,
+            only_invalid=mode == "valid_only",
+        )
+    blocked = bool(job.file_errors) or (mode == "all" and bool(result.errors))
+    if dry_run or blocked:
+        return result
+
+    import_id = resume_id or job.start_import(sha, total)
+    result.import_id = import_id
+    position = 0
+    for start in range(rows_done, total, batch_size):
+        end = min(start + batch_size, total)
+        batch = []
+        while position < len(valid) and valid[position].source < end:
+            batch.append(valid[position])
+            position += 1
+        created, updated = job.write_batch(import_id, batch, start, end)
+        result.created += created
+        result.updated += updated
+        yield Progress(end - rows_done, total - rows_done, "importing")
+    job.finish(import_id, sha, result)
+    return result
+
+
+class _Import:
+    """The state of one import: fields, columns, converted subtable rows."""
+
+    def __init__(self, service, form, source, actor, visible_fields, mode, upsert_by, limits):
+        self.service = service
+        self.registry = service.registry
+        self.form = form
+        self.source = source
+        self.actor = actor
+        self.mode = mode
+        self.limits = limits
+        self.tables = service.repository.form_tables(form)
+        self.logic = service.logic(form)
+        self.resolver = NameResolver(service)
+        self.policy = service.policy(actor, form)
+        self.policy.require(form, "import")
+        # The caller's list can only narrow what the policy lets the actor import.
+        allowed = set(visible_fields) & set(self.policy.writable_fields(form, "import"))
+        #: Every value field of the form (key -> spec, type), in form order.
+        self.fields: dict[str, tuple[FieldSpecBase, FieldType]] = {
+            spec.key: (spec, ft)
+            for spec, ft in value_fields(self.tables.form.fields, self.registry)
+        }
+        self.importable = {
+            key: pair
+            for key, pair in self.fields.items()
+            if key in allowed
+            and not pair[1].computed
+            and (pair[1].excel_roundtrip or subtable_children(pair[1], pair[0], self.registry))
+        }
+        self.upsert_by = upsert_by
+        if upsert_by is not None and not self.policy.allowed(form, "update"):
+            raise ExcelError("you may not change existing records of this form, so no upsert")
+        if upsert_by is not None:
+            pair = self.importable.get(upsert_by)
+            if pair is None or not (pair[0].unique or pair[1].always_unique):
+                raise ExcelError(f"'{upsert_by}' is not a unique field you may import into")
+        self.file_errors: list[CellError] = []
+        self.ignored: list[str] = []
+        self.children: dict[str, dict[int, list[dict]]] = {}
+        #: Errors on subtable sheets, and the record ids whose subtable rows are bad.
+        self.sub_errors: list[CellError] = []
+        self.bad_parents: set[int] = set()
+        self._pending: list[CellError] = []
+        self.text_only = False
+        self._memo: dict[str, dict] = {}
+        self._rules: list | None = None
+        self.seen_unique: dict[str, dict[Any, int]] = {}
+
+    # -- columns ------------------------------------------------------------
+    def prepare(self, sheets: list[SheetData], mapping: Mapping[str, str | None]) -> None:
+        subtables = {
+            key: pair
+            for key, pair in self.importable.items()
+            if subtable_children(pair[1], pair[0], self.registry)
+        }
+        sub_sheets: dict[str, SheetData] = {}
+        for sheet in sheets:
+            name = normalize_label(sheet.name)
+            for key, (spec, _ft) in subtables.items():
+                if name in (normalize_label(spec.label[:31]), normalize_label(key)):
+                    sub_sheets[key] = sheet
+        rest = [s for s in sheets if all(s is not t for t in sub_sheets.values())]
+        candidates = [s for s in rest if s.rows] or rest or sheets
+        self.main = candidates[0]
+        if not self.main.rows:
+            raise ExcelError(f"'{self.source.name}' has no rows to import")
+        targets = {key: pair for key, pair in self.importable.items() if key not in subtables}
+        self.text_only = self.main.text_only
+        self.columns, self.header_rows, self.data_start = self._map(
+            self.main, targets, mapping, self.fields
+        )
+        self.data = self.main.rows[self.data_start :]
+        mapped = {c.key for c in self.columns}
+        for key, (spec, field_type) in self.fields.items():
+            if key in subtables and key in sub_sheets:
+                continue
+            required = spec.required and not field_type.computed and not field_type.always_unique
+            if required and key not in mapped and key not in self.logic.visibility:
+                self.file_errors.append(
+                    CellError(
+                        self.main.name, 0, "", spec.label, "no column for this required field"
+                    )
+                )
+        for key, sheet in sub_sheets.items():
+            if RECORD_ID not in mapped:
+                self.file_errors.append(
+                    CellError(
+                        self.main.name,
+                        0,
+                        "",
+                        RECORD_ID_LABEL,
+                        f"a '{RECORD_ID_LABEL}' column is needed to link sheet '{sheet.name}'",
+                    )
+                )
+                continue
+            self._read_subtable(key, sheet)
+
+    def _map(self, sheet: SheetData, targets, mapping, fields):
+        """Columns of a sheet → fields; returns (columns, header row indexes, data start)."""
+        start = next(i for i, row in enumerate(sheet.rows) if row)
+        names = {}
+        for key in fields:
+            names.setdefault(normalize_label(key), key)
+        for key, (spec, _ft) in fields.items():
+            names[normalize_label(spec.label)] = key
+        for name in RECORD_ID_NAMES:
+            names.setdefault(name, RECORD_ID)
+        grid = _filled_header(sheet, start)
+        one = grid[0]
+        score_one = sum(normalize_label(h) in names for h in one)
+        header_rows, labels = [start], one
+        if len(grid) > 1:
+            two = [b if b is not None else a for a, b in zip(grid[0], grid[1], strict=True)]
+            if sum(normalize_label(h) in names for h in two) > score_one:
+                header_rows, labels = [start, start + 1], two
+        explicit = {normalize_label(k): v for k, v in mapping.items()}
+        columns: list[_Column] = []
+        used: dict[str, str] = {}
+        width = max(len(labels), max((len(r) for r in sheet.rows), default=0))
+        labels = labels + [None] * (width - len(labels))
+        for index, header in enumerate(labels):
+            text = "" if header is None else str(header).strip()
+            letter = column_letter(index)
+            if text and normalize_label(text) in explicit:
+                key = explicit[normalize_label(text)]
+            elif normalize_label(letter) in explicit:
+                key = explicit[normalize_label(letter)]
+            else:
+                key = names.get(normalize_label(text)) if text else None
+            if key is None:
+                if text:
+                    self.ignored.append(text)
+                continue
+            shown = text or letter
+            if key != RECORD_ID and key not in targets:
+                reason = "not importable" if key in fields else "unknown field"
+                self.ignored.append(f"{shown} ({reason})")
+                continue
+            if key in used:
+                raise ExcelError(
+                    f"columns {used[key]} and {letter} of sheet '{sheet.name}' both fill "
+                    f"'{fields[key][0].label if key in fields else key}'; keep one of them"
+                )
+            used[key] = letter
+            spec, field_type = targets[key] if key != RECORD_ID else (None, None)
+            kind = field_type.reference_kind(spec) if field_type else None
+            columns.append(_Column(index, shown, key, spec, field_type, kind))
+        return columns, header_rows, header_rows[-1] + 1
+
+    def _read_subtable(self, key: str, sheet: SheetData) -> None:
+        spec, field_type = self.importable[key]
+        children = {c.key: (c, t) for c, t in subtable_children(field_type, spec, self.registry)}
+        targets = {k: pair for k, pair in children.items() if not pair[1].computed}
+        columns, _rows, data_start = self._map(sheet, targets, {}, children)
+        if not any(c.key == RECORD_ID for c in columns):
+            self.file_errors.append(
+                CellError(sheet.name, 0, "", RECORD_ID_LABEL, "this sheet needs a Record ID column")
+            )
+            return
+        rows = sheet.rows[data_start:]
+        context = self._reverse_context(columns, rows)
+        grouped: dict[int, list[dict]] = {}
+        self._pending = []
+        for offset, row in enumerate(rows):
+            if not row:
+                continue
+            number = data_start + offset + 1
+            values: dict[str, Any] = {}
+            parent = None
+            for column in columns:
+                cell = row[column.index] if column.index < len(row) else None
+                if column.key == RECORD_ID:
+                    parent = _record_id(cell)
+                    if parent is None:
+                        self.file_errors.append(
+                            CellError(
+                                sheet.name,
+                                number,
+                                column_letter(column.index),
+                                column.header,
+                                "needs the Record ID of a row on the main sheet",
+                            )
+                        )
+                    continue
+                try:
+                    values[column.key] = self._convert(column, cell, context, sheet.name, number)
+                except _BadCell:
+                    if parent is not None:
+                        self.bad_parents.add(parent)
+            if parent is not None:
+                grouped.setdefault(parent, []).append(values)
+        self.sub_errors.extend(self._pending)
+        self._pending = []
+        self.children[key] = grouped
+
+    # -- conversion ---------------------------------------------------------
+    def _reverse_context(self, columns: list[_Column], rows) -> ExcelContext:
+        wanted: dict[Any, set[str]] = {}
+        for column in columns:
+            if column.kind is None:
+                continue
+            bucket = wanted.setdefault(column.kind, set())
+            for row in rows:
+                cell = row[column.index] if column.index < len(row) else None
+                if type(cell) is str:
+                    bucket.update(part.strip() for part in _split_names(cell))
+        return self.resolver.reverse_context(wanted) if wanted else ExcelContext()
+
+    def _convert(self, column: _Column, cell: Any, context, sheet: str, number: int) -> Any:
+        if cell is None:
+            return None
+        if self.text_only and type(cell) is str and cell.startswith("'"):
+            cell = cell[1:]  # the CSV text marker written by export (see excel_export)
+        try:
+            return column.field_type.from_excel(column.spec, cell, context)
+        except FieldValueError as error:
+            message = error.message
+            if column.kind is not None and type(cell) is str:
+                names = [n.strip() for n in _split_names(cell)]
+                if any((column.kind, n) in self.resolver.ambiguous for n in names):
+                    message = f"'{cell}' names more than one; write #id instead"
+            self._pending.append(
+                CellError(sheet, number, column_letter(column.index), column.header, message)
+            )
+            raise _BadCell from None
+
+    # -- validation ---------------------------------------------------------
+    def validate(self, indexes: range) -> tuple[list[_Row], list[CellError]]:
+        """Convert and check data rows ``indexes``; valid rows and every error."""
+        self._pending: list[CellError] = []
+        rows = [self.data[i] for i in indexes]
+        context = self._reverse_context(self.columns, rows)
+        converted: list[tuple[int, int, dict[str, Any], set[str]]] = []
+        sheet = self.main.name
+        field_columns = [c for c in self.columns if c.key != RECORD_ID]
+        id_column = next((c for c in self.columns if c.key == RECORD_ID), None)
+        letters = {c.key: (column_letter(c.index), c.header) for c in self.columns}
+        text_only = self.text_only
+        # Conversions are pure: repeated cells (options, dates, small numbers) of a
+        # column are converted once. Reference columns depend on the batch's names.
+        plan = [
+            (
+                c,
+                c.field_type.from_excel,
+                c.spec,
+                None if c.kind is not None else self._memo.setdefault(c.key, {}),
+            )
+            for c in field_columns
+        ]
+        for index, row in zip(indexes, rows, strict=True):
+            if not row:
+                continue
+            number = self.data_start + index + 1
+            values: dict[str, Any] = dict.fromkeys(self.fields)
+            bad: set[str] = set()
+            width = len(row)
+            for column, convert, spec, cache in plan:
+                if column.index >= width or (cell := row[column.index]) is None:
+                    continue
+                if cache is not None:
+                    memo = (type(cell), cell)
+                    hit = cache.get(memo, _MISS)
+                    if hit is not _MISS:
+                        values[column.key] = hit
+                        continue
+                try:
+                    if text_only or cache is None:
+                        value = self._convert(column, cell, context, sheet, number)
+                    else:
+                        value = convert(spec, cell, context)
+                except _BadCell:
+                    bad.add(column.key)
+                    continue
+                except FieldValueError:
+                    try:  # again through the reporting path, for the message
+                        self._convert(column, cell, context, sheet, number)
+                    except _BadCell:
+                        bad.add(column.key)
+                    continue
+                values[column.key] = value
+                if cache is not None and type(value) in _IMMUTABLE and len(cache) < _MEMO_SIZE:
+                    cache[memo] = value
+            if id_column is not None and self.children:
+                ident = _record_id(row[id_column.index] if id_column.index < len(row) else None)
+                if ident in self.bad_parents:
+                    bad.add(next(iter(self.children)))
+                for key, grouped in self.children.items():
+                    sub_spec, sub_type = self.fields[key]
+                    try:
+                        values[key] = (
+                            sub_type.coerce(sub_spec, grouped.get(ident)) if ident else None
+                        )
+                    except FieldValueError as error:
+                        self._pending.append(
+                            CellError(sheet, number, "", sub_spec.label, error.message)
+                        )
+                        bad.add(key)
+            converted.append((index, number, values, bad))
+        targets = self._upsert_targets(converted)
+        valid: list[_Row] = []
+        checks: list[tuple[int, dict[str, Any], set[str], tuple | None]] = []
+        for index, number, values, bad in converted:
+            target = targets.get(values.get(self.upsert_by)) if self.upsert_by else None
+            if target is not None and not target[3]:
+                letter, header = letters.get(self.upsert_by, ("", self.upsert_by))
+                message = "this record belongs to another department or user; you may not change it"
+                self._pending.append(CellError(sheet, number, letter, header, message))
+                continue
+            if target is not None:
+                merged = {**target[2], **{k: v for k, v in values.items() if k in self._mapped()}}
+                values = merged
+            values, problems = self._check_row(values, bad)
+            for key, message in problems.items():
+                letter, header = letters.get(key, ("", self.fields[key][0].label))
+                self._pending.append(CellError(sheet, number, letter, header, message))
+            # Rows with problems are checked too, so every problem of a row is reported.
+            skip = set(problems) | bad
+            checks.append((index, values, skip, target[:2] if target else None))
+        failed = self._batch_checks(checks, letters, sheet)
+        for index, values, skip, target in checks:
+            if not skip and index not in failed:
+                valid.append(_Row(index, values, target))
+        errors = sorted(self._pending, key=lambda e: (e.row, e.column))
+        self._pending = []
+        self.checked = len(converted)
+        return valid, errors
+
+    def _mapped(self) -> set[str]:
+        keys = {c.key for c in self.columns}
+        return keys | set(self.children)
+
+    def _check_row(self, values: dict[str, Any], bad: set[str]):
+        """The checks of RecordService._prepare that need no database, all at once:
+        (values with formulas computed, problems by field key)."""
+        if self.logic.formulas or self.logic.visibility:
+            values = self.logic.compute(values)
+            hidden = self.logic.hidden_fields(values)
+        else:
+            hidden = set()
+        problems: dict[str, str] = {}
+        if self._rules is None:
+            missing_ok = {e.label for e in self.file_errors}
+            self._rules = [
+                (
+                    key,
+                    spec,
+                    field_type,
+                    spec.required
+                    and not field_type.computed
+                    and not field_type.always_unique
+                    and spec.label not in missing_ok,
+                    set(),  # values known to pass validate (it is pure): checked once
+                )
+                for key, (spec, field_type) in self.fields.items()
+            ]
+        for key, spec, field_type, required, passed in self._rules:
+            if key in bad:
+                continue
+            value = values[key]
+            if value is None or field_type.is_empty(value):
+                # a hidden field is not required (a value it holds must still fit)
+                if required and key not in hidden:
+                    problems[key] = "is required"
+                continue
+            memo = type(value) in _IMMUTABLE
+            if memo and value in passed:
+                continue
+            try:
+                field_type.validate(spec, value)
+            except FieldValueError as error:
+                problems[key] = error.message
+                continue
+            if memo and len(passed) < _MEMO_SIZE:
+                passed.add(value)
+        return values, problems
+
+    def _upsert_targets(self, converted) -> dict[Any, tuple[int, int, dict, bool]]:
+        """Existing records (id, version, values, in update scope) by the upsert key's value."""
+        if self.upsert_by is None:
+            return {}
+        wanted = [
+            v[self.upsert_by] for _i, _n, v, _b in converted if v.get(self.upsert_by) is not None
+        ]
+        found: dict[Any, tuple[int, int, dict, bool]] = {}
+        if not wanted:
+            return found
+        table = self.tables.table
+        column = table.c[self.upsert_by]
+        with self.service.workspace.engine.connect() as connection:
+            for chunk in _chunks(sorted(set(wanted), key=str)):
+                rows = connection.execute(
+                    sa.select(table.c.id, column).where(
+                        column.in_(chunk), table.c.deleted_at.is_(None)
+                    )
+                )
+                for ident, value in rows:
+                    record = self.service.repository.fetch(connection, self.form, ident)
+                    if record is not None:
+                        in_scope = self.policy.row_allowed(
+                            self.form, "update", record.created_by, record.owner_department
+                        )
+                        found[value] = (record.id, record.version, record.values, in_scope)
+        return found
+
+    def _batch_checks(self, checks, letters, sheet) -> set[int]:
+        """Unique values (database and file) and references, per batch; failed indexes."""
+        failed: set[int] = set()
+        table = self.tables.table
+        number_of = {index: self.data_start + index + 1 for index, *_ in checks}
+        with self.service.workspace.engine.connect() as connection:
+            for key, (spec, field_type) in self.fields.items():
+                if key not in self.tables.columns:
+                    continue
+                unique = spec.unique or field_type.always_unique
+                kind = field_type.reference_kind(spec)
+                if not unique and kind is None:
+                    continue
+                present = [
+                    (i, v[key], t)
+                    for i, v, skip, t in checks
+                    if v.get(key) is not None and key not in skip
+                ]
+                if not present:
+                    continue
+                letter, header = letters.get(key, ("", spec.label))
+                if unique:
+                    taken = _taken(connection, table, key, [p[1] for p in present])
+                    seen = self.seen_unique.setdefault(key, {})
+                    for index, value, target in present:
+                        owner = taken.get(value)
+                        if owner is not None and (target is None or owner != target[0]):
+                            message = f"'{field_type.display(spec, value)}' is already used by another record"
+                        elif value in seen and seen[value] != index:
+                            message = f"'{field_type.display(spec, value)}' is also in row {number_of.get(seen[value], seen[value] + self.data_start + 1)}"
+                        else:
+                            seen[value] = index
+                            continue
+                        self._pending.append(
+                            CellError(sheet, number_of[index], letter, header, message)
+                        )
+                        failed.add(index)
+                if kind is not None:
+                    ids = {i for _x, v, _t in present for i in (v if isinstance(v, list) else [v])}
+                    existing = _existing(connection, self.service, kind, sorted(ids))
+                    for index, value, _target in present:
+                        for ident in value if isinstance(value, list) else [value]:
+                            if ident not in existing:
+                                self._pending.append(
+                                    CellError(
+                                        sheet,
+                                        number_of[index],
+                                        letter,
+                                        header,
+                                        f"#{ident} does not exist (it may have been deleted)",
+                                    )
+                                )
+                                failed.add(index)
+                                break
+        return failed
+
+    # -- writing ------------------------------------------------------------
+    def running_import(self, sha: str) -> tuple[str | None, int]:
+        """An unfinished import of this very file into this form, to resume."""
+        with self.service.workspace.engine.connect() as connection:
+            row = connection.execute(
+                sa.select(imports_table.c.import_id, imports_table.c.rows_done)
+                .where(
+                    imports_table.c.app_id == self.service.spec.id,
+                    imports_table.c.form == self.form,
+                    imports_table.c.source_sha256 == sha,
+                    imports_table.c.state == "running",
+                )
+                .order_by(imports_table.c.started_at.desc())
+                .limit(1)
+            ).first()
+        return (row.import_id, row.rows_done) if row else (None, 0)
+
+    def start_import(self, sha: str, total: int) -> str:
+        import_id = str(uuid.uuid4())
+        with self.service.workspace.engine.begin() as connection:
+            connection.execute(
+                imports_table.insert().values(
+                    import_id=import_id,
+                    app_id=self.service.spec.id,
+                    form=self.form,
+                    source_sha256=sha,
+                    rows_done=0,
+                    rows_total=total,
+                    state="running",
+                    started_at=utc_now(),
+                )
+            )
+        return import_id
+
+    def write_batch(
+        self, import_id: str, batch: list[_Row], start: int, end: int
+    ) -> tuple[int, int]:
+        """Write one batch and advance ``rows_done`` in the same transaction."""
+
+        def work(connection) -> tuple[int, int]:
+            now = utc_now()
+            system = {
+                "created_at": now,
+                "created_by": self.actor.user_id,
+                "updated_at": now,
+                "updated_by": self.actor.user_id,
+                "version": 1,
+                "owner_department": self.actor.primary_department,
+            }
+            creates = [row.values for row in batch if row.target is None]
+            created_ids = self._insert(connection, creates, system) if creates else []
+            updated_ids = []
+            for row in batch:
+                if row.target is None:
+                    continue
+                ident, version = row.target
+                changes = {
+                    k: v
+                    for k, v in row.values.items()
+                    if k in self.tables.columns or k in self.tables.children
+                }
+                written = self.service.repository.update(
+                    connection,
+                    self.form,
+                    ident,
+                    changes,
+                    version,
+                    {"updated_at": now, "updated_by": self.actor.user_id},
+                )
+                if not written:
+                    raise ExcelError(
+                        f"row {self.data_start + row.source + 1}: record #{ident} was changed "
+                        "by someone else during the import; run the import again to continue"
+                    )
+                updated_ids.append(ident)
+            if created_ids or updated_ids:
+                append(
+                    connection,
+                    AuditEntry(
+                        "import_batch",
+                        self.actor.user_id,
+                        self.actor.username,
+                        self.service.spec.id,
+                        self.form,
+                        None,
+                        {
+                            "import_id": import_id,
+                            "rows": [self.data_start + start + 1, self.data_start + end],
+                            "created": created_ids,
+                            "updated": updated_ids,
+                        },
+                    ),
+                )
+            connection.execute(
+                imports_table.update()
+                .where(imports_table.c.import_id == import_id)
+                .values(rows_done=end)
+            )
+            return len(created_ids), len(updated_ids)
+
+        return self.service.transaction(work)
+
+    def _insert(self, connection, rows: list[dict[str, Any]], system: dict) -> list[int]:
+        tables = self.tables
+        local_now = datetime.now()
+        for values in rows:  # serial numbers and other values assigned on create
+            for key, spec in tables.columns.items():
+                if values.get(key) is not None:
+                    continue
+                assigned = self.registry.of(spec).assign_on_create(
+                    spec,
+                    local_now,
+                    lambda period, key=key: self.service.repository.next_serial(
+                        connection, self.form, key, period
+                    ),
+                )
+                if assigned is not None:
+                    values[key] = assigned
+        keys = list(tables.columns)
+        table = tables.table
+        if connection.dialect.name == "sqlite":
+            # The driver's executemany (the repository's fast path). The transaction
+            # holds SQLite's write lock (BEGIN IMMEDIATE) and rowids are max + 1, so
+            # the new ids are the next consecutive numbers; checked below.
+            before = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+            count = self.service.repository.bulk_insert(
+                connection, self.form, keys, ([v.get(k) for k in keys] for v in rows), system
+            )
+            after = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
+            if after - before != count:  # pragma: no cover - rowids were not consecutive
+                raise ExcelError("the database assigned unexpected record ids; nothing written")
+            ids = list(range(before + 1, after + 1))
+        else:
+            params = [{key: values.get(key) for key in keys} | system for values in rows]
+            statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
+            ids = [row[0] for row in connection.execute(statement, params)]
+        for key, child in tables.children.items():
+            child_keys = list(tables.child_fields[key])
+            child_rows = [
+                {"parent_id": ident, "row_index": position} | {k: row.get(k) for k in child_keys}
+                for ident, values in zip(ids, rows, strict=True)
+                for position, row in enumerate(values.get(key) or [])
+            ]
+            if child_rows:
+                connection.execute(child.insert(), child_rows)
+        return ids
+
+    def finish(self, import_id: str, sha: str, result: ImportResult) -> None:
+        def work(connection) -> None:
+            connection.execute(
+                imports_table.update()
+                .where(imports_table.c.import_id == import_id)
+                .values(state="done", rows_done=result.rows_total)
+            )
+            append(
+                connection,
+                AuditEntry(
+                    "import",
+                    self.actor.user_id,
+                    self.actor.username,
+                    self.service.spec.id,
+                    self.form,
+                    None,
+                    {
+                        "import_id": import_id,
+                        "file": self.source.name,
+                        "sha256": sha,
+                        "rows": result.rows_total,
+                        "created": result.created,
+                        "updated": result.updated,
+                        "skipped": result.skipped,
+                        "resumed_from": result.resumed_from,
+                        "mode": self.mode,
+                    },
+                ),
+            )
+
+        self.service.transaction(work)
+
+
+class _BadCell(Exception):
+    pass
+
+
+_MISS = object()
+_MEMO_SIZE = 4096  # distinct cells remembered per column
+_IMMUTABLE = frozenset({str, int, float, bool, Decimal, date, datetime, time})
+
+
+def _chunks(items: list, size: int = 500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _split_names(text: str) -> list[str]:
+    from widgets.types.user import SPLIT_RE
+
+    return [part for part in SPLIT_RE.split(text) if part.strip()] or [text]
+
+
+def _record_id(cell: Any) -> int | None:
+    if isinstance(cell, float) and cell.is_integer():
+        return int(cell)
+    if isinstance(cell, int) and not isinstance(cell, bool):
+        return cell
+    if isinstance(cell, str) and cell.strip().lstrip("#").isdigit():
+        return int(cell.strip().lstrip("#"))
+    return None
+
+
+def _filled_header(sheet: SheetData, start: int) -> list[list[Any]]:
+    """The first two rows from ``start``, merged cells filled with their value."""
+    width = max((len(r) for r in sheet.rows[start : start + 2]), default=0)
+    grid = [list(row) + [None] * (width - len(row)) for row in sheet.rows[start : start + 2]]
+    for r0, c0, r1, c1 in sheet.merged:
+        if r0 < start or r0 >= start + len(grid) or c0 >= width:
+            continue
+        value = grid[r0 - start][c0]
+        for r in range(r0, min(r1, start + len(grid) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                grid[r - start][c] = value
+    return grid
+
+
+def _taken(connection, table, key: str, values: list) -> dict[Any, int]:
+    column = table.c[key]
+    found: dict[Any, int] = {}
+    for chunk in _chunks(list({v: None for v in values}), 2000):
+        rows = connection.execute(
+            sa.select(column, table.c.id).where(column.in_(chunk), table.c.deleted_at.is_(None))
+        )
+        found.update((value, ident) for value, ident in rows)
+    return found
+
+
+def _existing(connection, service: RecordService, kind: Any, ids: list[int]) -> set[int]:
+    if kind == "user":
+        table, live = users_table, None
+    elif kind == "department":
+        table, live = departments_table, None
+    else:
+        try:
+            table = service.repository.form_tables(kind[1]).table
+        except LookupError:
+            return set()
+        live = table.c.deleted_at.is_(None)
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        statement = sa.select(table.c.id).where(table.c.id.in_(chunk))
+        if live is not None:
+            statement = statement.where(live)
+        found.update(row[0] for row in connection.execute(statement))
+    return found
+
+
+# -- error workbook ------------------------------------------------------------------
+
+
+def write_error_workbook(
+    sheet: SheetData,
+    header_rows: list[int],
+    data_start: int,
+    errors: list[CellError],
+    path: Path,
+    only_invalid: bool = False,
+) -> Path:
+    """The source rows plus an "errors" column; cells with a problem highlighted."""
+    import os
+
+    import xlsxwriter
+
+    by_row: dict[int, list[CellError]] = {}
+    for error in errors:
+        by_row.setdefault(error.row, []).append(error)
+    temp = sibling_temp(path)
+    with removing_on_failure(temp):
+        book = xlsxwriter.Workbook(
+            str(temp),
+            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+        )
+        bad = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        bold = book.add_format({"bold": True})
+        formats = {kind: book.add_format({"num_format": f}) for kind, f in DEFAULT_FORMATS.items()}
+        bad_formats = {
+            kind: book.add_format({"num_format": f, "bg_color": "#FFC7CE", "font_color": "#9C0006"})
+            for kind, f in DEFAULT_FORMATS.items()
+        }
+        out = book.add_worksheet(sheet.name[:31])
+        width = max((len(r) for r in sheet.rows), default=0)
+        general = [e for e in errors if e.row == 0]
+        line = 0
+        if general:
+            out.write_string(line, 0, "; ".join(str(e) for e in general), bad)
+            line += 1
+        for index in header_rows:
+            _write_cells(out, line, sheet.rows[index], None, {}, {})
+            out.write_string(line, width, "errors", bold)
+            line += 1
+        out.freeze_panes(line, 0)
+        for offset, row in enumerate(sheet.rows[data_start:]):
+            number = data_start + offset + 1
+            problems = by_row.get(number, [])
+            if only_invalid and not problems:
+                continue
+            marked = {e.column for e in problems}
+            _write_cells(out, line, row, marked, (formats, bad_formats), bad)
+            if problems:
+                text = "; ".join(
+                    f"{e.label}: {e.message}" if e.label else e.message for e in problems
+                )
+                out.write_string(line, width, text, bad)
+            line += 1
+        out.set_column(width, width, 60)
+        book.close()
+        os.replace(temp, path)
+    return path
+
+
+def _write_cells(out, line: int, row: list[Any], marked, formats, bad) -> None:
+    plain, flagged = formats if formats else ({}, {})
+    for col, value in enumerate(row):
+        is_bad = bool(marked) and column_letter(col) in marked
+        if value is None:
+            if is_bad:
+                out.write_blank(line, col, None, bad)
+            continue
+        kind = type(value)
+        if kind in DEFAULT_FORMATS:
+            out.write_datetime(line, col, value, (flagged if is_bad else plain).get(kind))
+        elif kind is bool:
+            out.write_boolean(line, col, value, bad if is_bad else None)
+        elif kind in (int, float):
+            out.write_number(line, col, value, bad if is_bad else None)
+        else:
+            out.write_string(line, col, str(value), bad if is_bad else None)

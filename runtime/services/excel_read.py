@@ -1,0 +1,150 @@
+"""Read the cells of .xlsx and .csv files into plain rows (after the safety check).
+
+python-calamine reads .xlsx fast (ints come back as floats, date cells as ``date``/
+``datetime``); if it cannot read a file, openpyxl ``read_only`` is the fallback.
+CSV is decoded as UTF-8 (with or without BOM), else GB18030 (Chinese Excel's
+"CSV" on Windows). Empty cells are ``None``; trailing empty rows and columns are
+dropped; merged header cells are reported so the header can be filled in.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from runtime.services.excel_common import column_letter
+from runtime.services.excel_safety import (
+    DEFAULT_LIMITS,
+    ImportLimits,
+    UnsafeWorkbook,
+    check_csv,
+    check_workbook,
+)
+
+
+@dataclass
+class SheetData:
+    """One sheet's cells: ``rows[i][j]`` is sheet row ``i + 1``, column ``j``."""
+
+    name: str
+    rows: list[list[Any]]
+    #: Merged ranges as (first row, first col, last row, last col), 0-based inclusive.
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: True for CSV: every cell is text as typed.
+    text_only: bool = False
+
+
+def read_file(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> list[SheetData]:
+    """Every sheet of a .xlsx, or the one "sheet" of a .csv, checked against ``limits``."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        check_csv(path, limits)
+        return [read_csv(path, limits)]
+    check_workbook(path, limits)  # refuses before any parser sees the file
+    try:
+        sheets = _read_calamine(path, limits)
+    except UnsafeWorkbook:
+        raise
+    except Exception:  # calamine could not read it: try openpyxl
+        try:
+            sheets = _read_openpyxl(path, limits)
+        except UnsafeWorkbook:
+            raise
+        except Exception as error:
+            raise UnsafeWorkbook(f"'{path.name}' cannot be read as a workbook ({error})") from None
+    return sheets
+
+
+def _read_calamine(path: Path, limits: ImportLimits) -> list[SheetData]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    try:
+        sheets = []
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            _check_shape(path, name, sheet.height, sheet.width, limits)
+            rows = sheet.to_python(skip_empty_area=False)
+            merged = [(a[0], a[1], b[0], b[1]) for a, b in (sheet.merged_cell_ranges or [])]
+            sheets.append(SheetData(name, _clean(path, name, rows, limits), merged))
+        return sheets
+    finally:
+        book.close()
+
+
+def _read_openpyxl(path: Path, limits: ImportLimits) -> list[SheetData]:
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets = []
+        for sheet in book.worksheets:
+            _check_shape(path, sheet.title, sheet.max_row or 0, sheet.max_column or 0, limits)
+            rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+            _check_shape(path, sheet.title, len(rows), max(map(len, rows), default=0), limits)
+            sheets.append(SheetData(sheet.title, _clean(path, sheet.title, rows, limits)))
+        return sheets
+    finally:
+        book.close()
+
+
+def read_csv(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SheetData:
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        text = data[3:].decode("utf-8", errors="replace")
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("gb18030", errors="replace")
+    sample = text[:65536]
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows: list[list[Any]] = []
+    for row in reader:
+        rows.append(row)
+        if len(rows) > limits.max_rows + 1:
+            _check_shape(path, path.stem, len(rows), 0, limits)
+    _check_shape(path, path.stem, len(rows), max(map(len, rows), default=0), limits)
+    return SheetData(path.stem, _clean(path, path.stem, rows, limits), text_only=True)
+
+
+def _check_shape(path: Path, sheet: str, height: int, width: int, limits: ImportLimits) -> None:
+    if height > limits.max_rows + 1:
+        raise UnsafeWorkbook(
+            f"sheet '{sheet}' of '{path.name}' has {height:,} rows "
+            f"(limit {limits.max_rows:,}); split the file"
+        )
+    if width > limits.max_columns:
+        raise UnsafeWorkbook(
+            f"sheet '{sheet}' of '{path.name}' has {width} columns (limit {limits.max_columns})"
+        )
+
+
+def _clean(path: Path, sheet: str, rows: list[list[Any]], limits: ImportLimits) -> list[list]:
+    """Blank cells to None, trailing empty rows/columns dropped, cell length checked."""
+    limit = limits.max_cell_chars
+    cleaned: list[list[Any]] = []
+    width = 0
+    for index, row in enumerate(rows):
+        values = [None if cell == "" or cell is None else cell for cell in row]
+        while values and values[-1] is None:
+            values.pop()
+        for col, cell in enumerate(values):
+            if type(cell) is str and len(cell) > limit:
+                raise UnsafeWorkbook(
+                    f"cell {column_letter(col)}{index + 1} of sheet '{sheet}' in '{path.name}' "
+                    f"has {len(cell):,} characters (limit {limit:,})"
+                )
+        width = max(width, len(values))
+        cleaned.append(values)
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    return cleaned

@@ -1,0 +1,213 @@
+"""Refuse hostile or oversized workbooks before any spreadsheet parser sees them.
+
+An .xlsx is a zip of XML parts. :func:`check_workbook` looks only at the zip
+directory and the raw bytes of the parts:
+
+* zip bombs: too many members, too many uncompressed bytes in all, or a member
+  whose compression ratio is implausible for a spreadsheet;
+* macros: ``.xlsm``/``.xltm``/``.xlsb`` names, ``vbaProject.bin``, macro content types;
+* external links (``xl/externalLinks/``), which make Excel fetch other files;
+* ``<!DOCTYPE``/``<!ENTITY`` in any XML part (entity expansion, "billion laughs",
+  external entities) — legitimate workbooks never declare a DTD;
+* sheets past :class:`ImportLimits` (rows from ``<dimension>`` and ``<row`` counts,
+  columns from ``<dimension>``). Readers check the real shape and cell lengths again.
+
+Every refusal is an :class:`UnsafeWorkbook` with one sentence for the user.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from runtime.services.excel_common import ExcelError, column_letter
+
+
+@dataclass(frozen=True)
+class ImportLimits:
+    """What an import accepts; anything larger is refused with a clear message."""
+
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_zip_members: int = 2_000
+    max_uncompressed_bytes: int = 1024 * 1024 * 1024
+    #: Uncompressed/compressed per member (checked for members over 1 MB).
+    max_compression_ratio: int = 200
+    max_rows: int = 1_000_000
+    max_columns: int = 500
+    max_cell_chars: int = 32_767
+    max_sheets: int = 50
+
+
+DEFAULT_LIMITS = ImportLimits()
+
+
+class UnsafeWorkbook(ExcelError):
+    """The file was refused before parsing (hostile, macro-enabled or too large)."""
+
+
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlsb", ".xlam", ".xls")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+_SCAN_CHUNK = 1024 * 1024
+_BAD_MARKERS = (b"<!doctype", b"<!entity")
+
+
+def check_workbook(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> None:
+    """Raise :class:`UnsafeWorkbook` unless ``path`` is a plain, sane .xlsx."""
+    path = Path(path)
+    name = path.name
+    if path.suffix.lower() in MACRO_SUFFIXES:
+        kind = "an old binary (.xls/.xlsb)" if path.suffix.lower() in (".xls", ".xlsb") else None
+        if kind:
+            raise UnsafeWorkbook(
+                f"'{name}' is {kind} workbook; please save it as .xlsx (Excel Workbook) first"
+            )
+        raise UnsafeWorkbook(
+            f"'{name}' is a macro-enabled workbook; macros are refused — "
+            "save it as .xlsx (Excel Workbook) and import that"
+        )
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise UnsafeWorkbook(
+            f"'{name}' is {size // (1024 * 1024)} MB; the limit is "
+            f"{limits.max_file_bytes // (1024 * 1024)} MB"
+        )
+    if not zipfile.is_zipfile(path):
+        raise UnsafeWorkbook(f"'{name}' is not an Excel workbook (.xlsx)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            _check_directory(name, members, limits)
+            for member in members:
+                if _is_xml(member.filename):
+                    _scan_part(name, archive, member, limits)
+    except zipfile.BadZipFile as error:
+        raise UnsafeWorkbook(f"'{name}' is damaged and cannot be read ({error})") from None
+
+
+def _check_directory(name: str, members: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
+    if len(members) > limits.max_zip_members:
+        raise UnsafeWorkbook(
+            f"'{name}' has {len(members)} parts (limit {limits.max_zip_members}); "
+            "it looks like a zip bomb and was refused"
+        )
+    total = 0
+    sheets = 0
+    names = {member.filename.lower() for member in members}
+    if "[content_types].xml" not in names:
+        raise UnsafeWorkbook(f"'{name}' is not an Excel workbook (.xlsx)")
+    for member in members:
+        lower = member.filename.lower()
+        if lower.endswith("vbaproject.bin") or (lower.endswith(".bin") and "vba" in lower):
+            raise UnsafeWorkbook(
+                f"'{name}' contains macros (vbaProject.bin); macros are refused — "
+                "save it as .xlsx (Excel Workbook) without macros"
+            )
+        if lower.startswith("xl/externallinks/"):
+            raise UnsafeWorkbook(
+                f"'{name}' links to other workbooks (external links); "
+                "please break the links (Data > Edit Links) and save again"
+            )
+        if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+            sheets += 1
+        total += member.file_size
+        if member.file_size > 1024 * 1024:
+            ratio = member.file_size / max(member.compress_size, 1)
+            if ratio > limits.max_compression_ratio:
+                raise UnsafeWorkbook(
+                    f"'{name}' expands {ratio:.0f} times when unpacked "
+                    f"(part {member.filename}); it looks like a zip bomb and was refused"
+                )
+    if total > limits.max_uncompressed_bytes:
+        raise UnsafeWorkbook(
+            f"'{name}' unpacks to {total // (1024 * 1024)} MB (limit "
+            f"{limits.max_uncompressed_bytes // (1024 * 1024)} MB); it was refused"
+        )
+    if sheets > limits.max_sheets:
+        raise UnsafeWorkbook(f"'{name}' has {sheets} sheets (limit {limits.max_sheets})")
+
+
+_BINARY_PARTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff", ".bin")
+
+
+def _is_xml(filename: str) -> bool:
+    """Every part a parser could read as XML (whatever its name): all but media."""
+    return not filename.lower().endswith(_BINARY_PARTS)
+
+
+def _scan_part(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits) -> None:
+    """Stream one part's bytes: no DTD/entities; macro content types; sheet size."""
+    lower = member.filename.lower()
+    is_sheet = lower.startswith("xl/worksheets/") and lower.endswith(".xml")
+    rows = 0
+    tail = b""
+    read = 0
+    first = True
+    with archive.open(member) as stream:
+        while True:
+            chunk = stream.read(_SCAN_CHUNK)
+            if not chunk:
+                break
+            read += len(chunk)
+            if read > member.file_size + _SCAN_CHUNK:  # the directory lied about the size
+                raise UnsafeWorkbook(f"'{name}' is damaged or hostile (part {member.filename})")
+            if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
+                chunk = chunk.decode("utf-16", errors="ignore").encode("utf-8")
+            window = (tail + chunk).lower()
+            for marker in _BAD_MARKERS:
+                if marker in window:
+                    raise UnsafeWorkbook(
+                        f"'{name}' declares XML entities or a DTD (in {member.filename}); "
+                        "that can be an XML bomb, so the file was refused"
+                    )
+            if lower == "[content_types].xml" and b"macroenabled" in window:
+                raise UnsafeWorkbook(
+                    f"'{name}' is a macro-enabled workbook; save it as .xlsx without macros"
+                )
+            if is_sheet:
+                if first:
+                    _check_dimension(name, member.filename, chunk[:8192], limits)
+                rows += chunk.count(b"<row ") + chunk.count(b"<row>")
+                if rows > limits.max_rows + 1:
+                    raise UnsafeWorkbook(
+                        f"'{name}' has more than {limits.max_rows:,} rows in one sheet "
+                        f"(limit {limits.max_rows:,}); split the file"
+                    )
+            tail = chunk[-16:]
+            first = False
+
+
+def _check_dimension(name: str, part: str, head: bytes, limits: ImportLimits) -> None:
+    match = _DIMENSION.search(head)
+    if not match:
+        return
+    last_col = match.group(3) or match.group(1)
+    last_row = match.group(4) or match.group(2)
+    if last_row and int(last_row) > limits.max_rows + 1:
+        raise UnsafeWorkbook(
+            f"'{name}' has {int(last_row):,} rows in one sheet (limit {limits.max_rows:,}); "
+            "split the file"
+        )
+    if last_col and _column_number(last_col.decode()) > limits.max_columns:
+        raise UnsafeWorkbook(
+            f"'{name}' has columns up to {last_col.decode()} in one sheet "
+            f"(limit {limits.max_columns}, up to {column_letter(limits.max_columns - 1)})"
+        )
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + (ord(letter) - 64)
+    return number
+
+
+def check_csv(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> None:
+    path = Path(path)
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise UnsafeWorkbook(
+            f"'{path.name}' is {size // (1024 * 1024)} MB; the limit is "
+            f"{limits.max_file_bytes // (1024 * 1024)} MB"
+        )
