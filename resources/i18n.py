@@ -1,0 +1,76 @@
+"""The UI language: a QTranslator backed by a JSON table of strings.
+
+``lrelease`` is not always installed, so translations are plain JSON
+(``resources/translations/<lang>.json``: English source text → translation) read by
+:class:`JsonTranslator`. The language comes from ``FORMWRIGHT_LANG`` (``zh_CN`` or
+``en``), else a saved setting, else the system locale.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
+SETTING = "ui/language"
+
+_installed: JsonTranslator | None = None
+
+
+class JsonTranslator(QTranslator):
+    """Translates by source text whatever the context (one table per language)."""
+
+    def __init__(self, strings: dict[str, str], language: str) -> None:
+        super().__init__()
+        self.strings = strings
+        self.language = language
+
+    def translate(
+        self, context: str, source: str, disambiguation: str | None = None, n: int = -1
+    ) -> str | None:
+        return self.strings.get(source)
+
+    def isEmpty(self) -> bool:
+        return not self.strings
+
+
+def load_strings(language: str) -> dict[str, str]:
+    """The translation table of ``language`` (empty for English or an unknown one)."""
+    path = TRANSLATIONS / f"{language}.json"
+    if not path.is_file():
+        return {}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def preferred_language(settings: QSettings | None = None) -> str:
+    """``FORMWRIGHT_LANG``, else the saved choice, else the system locale."""
+    chosen = os.environ.get("FORMWRIGHT_LANG") or ""
+    if not chosen and settings is not None:
+        chosen = str(settings.value(SETTING, "") or "")
+    chosen = chosen or QLocale.system().name()
+    return "zh_CN" if chosen.lower().startswith("zh") else "en"
+
+
+def install_language(language: str) -> str:
+    """Install the translator of ``language`` in the running application."""
+    global _installed
+    app = QCoreApplication.instance()
+    if _installed is not None and app is not None:
+        app.removeTranslator(_installed)
+    _installed = JsonTranslator(load_strings(language), language)
+    if app is not None:
+        app.installTranslator(_installed)
+    return language
+
+
+def current_language() -> str:
+    return _installed.language if _installed is not None else "en"
+
+
+def tr(text: str, context: str = "Designer") -> str:
+    """Translate ``text`` outside a QObject (module-level tables, helpers)."""
+    return QCoreApplication.translate(context, text)

@@ -1,0 +1,29 @@
+"""``formwright run PACKAGE [--db URL]``: open the runtime for one app package.
+
+Qt is imported only when the command runs, so the other commands start without
+PySide6. Start-up errors are shown as dialogs by the app controller; the
+command then exits with status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    """Add the ``run`` sub-command to ``formwright``'s sub-parsers."""
+    run = commands.add_parser("run", help="open the runtime for an app package")
+    run.add_argument("package", metavar="PACKAGE", help="a .fwapp file or a package folder")
+    run.add_argument(
+        "--db",
+        metavar="URL",
+        help="sqlite:///FILE or postgresql+psycopg://USER@HOST/DB (default: local workspace)",
+    )
+    run.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    from runtime.ui.app import main as run_app
+
+    return run_app(args.package, args.db)

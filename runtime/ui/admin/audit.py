@@ -1,0 +1,188 @@
+"""The audit log viewer: filters, pages of 100 rows (newest first), chain check."""
+
+from __future__ import annotations
+
+import qtawesome as qta
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import Engine
+
+from runtime.spec.models import AppSpec
+from runtime.ui.admin import audit_query
+from runtime.ui.admin.audit_query import PAGE_SIZE, AuditFilter, AuditLine
+from runtime.ui.i18n import tr
+
+OK_STYLE = "color: #2e7d32;"
+BROKEN_STYLE = "color: #c62828; font-weight: bold;"
+
+
+class AuditPanel(QWidget):
+    """Who did what, when, from which workstation."""
+
+    def __init__(self, engine: Engine, spec: AppSpec | None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.engine = engine
+        self.spec = spec
+        self.user = self._combo()
+        self.action = self._combo()
+        self.form = self._combo()
+        self.start_on, self.start = self._date(tr("From"))
+        self.end_on, self.end = self._date(tr("To"))
+        self.table = self._make_table()
+        self.page_label = QLabel(self)
+        self.newer_button = self._button("mdi6.chevron-left", tr("Newer"), self.newer)
+        self.older_button = self._button("mdi6.chevron-right", tr("Older"), self.older)
+        self.verify_button = self._button("mdi6.link-lock", tr("Verify chain"), self.verify)
+        self.verify_label = QLabel(self, wordWrap=True)
+        self.rows: list[AuditLine] = []
+        self._cursors: list[int | None] = [None]
+        self._build()
+        self.fill_choices()
+        self.apply()
+
+    # -- building -------------------------------------------------------------
+    def _combo(self) -> QComboBox:
+        combo = QComboBox(self)
+        combo.setMinimumContentsLength(10)
+        combo.currentIndexChanged.connect(lambda _index: self.apply())
+        return combo
+
+    def _date(self, text: str) -> tuple[QCheckBox, QDateEdit]:
+        check = QCheckBox(text, self)
+        edit = QDateEdit(QDate.currentDate(), self, calendarPopup=True)
+        edit.setDisplayFormat("yyyy-MM-dd")
+        edit.setEnabled(False)
+        check.toggled.connect(edit.setEnabled)
+        check.toggled.connect(lambda _on: self.apply())
+        edit.dateChanged.connect(lambda _day: self.apply())
+        return check, edit
+
+    def _button(self, icon: str, text: str, slot) -> QPushButton:
+        button = QPushButton(qta.icon(icon), text, self)
+        button.clicked.connect(slot)
+        return button
+
+    def _make_table(self) -> QTableWidget:
+        headers = [tr("When"), tr("User"), tr("Workstation"), tr("Action")]
+        headers += [tr("App"), tr("Form"), tr("Record"), tr("Details")]
+        table = QTableWidget(0, len(headers), self)
+        table.setHorizontalHeaderLabels(headers)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.verticalHeader().setVisible(False)
+        table.setWordWrap(False)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        return table
+
+    def _build(self) -> None:
+        filters = QHBoxLayout()
+        for text, widget in ((tr("User"), self.user), (tr("Action"), self.action)):
+            filters.addWidget(QLabel(text, self))
+            filters.addWidget(widget)
+        filters.addWidget(QLabel(tr("Form"), self))
+        filters.addWidget(self.form)
+        for widget in (self.start_on, self.start, self.end_on, self.end):
+            filters.addWidget(widget)
+        filters.addStretch(1)
+        paging = QHBoxLayout()
+        paging.addWidget(self.verify_button)
+        paging.addWidget(self.verify_label, 1)
+        for widget in (self.page_label, self.newer_button, self.older_button):
+            paging.addWidget(widget)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(paging)
+
+    def fill_choices(self) -> None:
+        """Offer the user names and actions the log has, and the app's forms."""
+        every = tr("(all)")
+        choices = (
+            (
+                self.user,
+                [(name, name) for name in audit_query.distinct_values(self.engine, "username")],
+            ),
+            (
+                self.action,
+                [(name, name) for name in audit_query.distinct_values(self.engine, "action")],
+            ),
+            (self.form, [(f.title, f.key) for f in self.spec.forms] if self.spec else []),
+        )
+        for combo, items in choices:
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem(every, None)
+            for text, data in items:
+                combo.addItem(text, data)
+            combo.blockSignals(False)
+
+    # -- reading ----------------------------------------------------------------
+    def current_filter(self) -> AuditFilter:
+        form = self.form.currentData()
+        return AuditFilter(
+            username=self.user.currentData(),
+            action=self.action.currentData(),
+            app_id=self.spec.id if form and self.spec else None,
+            form=form,
+            start=self.start.date().toPython() if self.start_on.isChecked() else None,
+            end=self.end.date().toPython() if self.end_on.isChecked() else None,
+        )
+
+    def apply(self) -> None:
+        """Show the first (newest) page of the filtered log."""
+        self._cursors = [None]
+        self.show_page()
+
+    def show_page(self) -> None:
+        where = self.current_filter()
+        self.rows = audit_query.read_page(self.engine, where, self._cursors[-1], PAGE_SIZE)
+        self.table.setRowCount(len(self.rows))
+        for row, line in enumerate(self.rows):
+            texts = (line.local_time(), line.username, line.workstation, line.action)
+            texts += (line.app_id, line.form, "" if line.record_id is None else str(line.record_id))
+            for column, text in enumerate((*texts, line.details)):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        total = audit_query.count(self.engine, where)
+        first = (len(self._cursors) - 1) * PAGE_SIZE
+        shown = f"{first + 1}–{first + len(self.rows)}" if self.rows else "0"
+        self.page_label.setText(tr("Rows {shown} of {total}").format(shown=shown, total=total))
+        self.newer_button.setEnabled(len(self._cursors) > 1)
+        self.older_button.setEnabled(len(self.rows) == PAGE_SIZE and first + PAGE_SIZE < total)
+
+    def older(self) -> None:
+        if self.rows:
+            self._cursors.append(self.rows[-1].id)
+            self.show_page()
+
+    def newer(self) -> None:
+        if len(self._cursors) > 1:
+            self._cursors.pop()
+            self.show_page()
+
+    def verify(self) -> bool:
+        """Check the hash chain; say it is intact or name the first broken row."""
+        report = audit_query.verify(self.engine)
+        if report.ok:
+            text = tr("The audit log is intact: {rows} rows checked.").format(rows=report.rows)
+        else:
+            text = tr("The audit log is broken at row #{row}: {reason}.").format(
+                row=report.broken_id, reason=report.reason
+            )
+        self.verify_label.setText(text)
+        self.verify_label.setStyleSheet(OK_STYLE if report.ok else BROKEN_STYLE)
+        return report.ok

@@ -1,0 +1,339 @@
+"""A form's record list: search, filter, columns, saved views, trash, and the table.
+
+The page owns a :class:`RecordTableModel` and remembers the user's columns, sort
+and filter per form through the services' ViewSettingsStore. Record windows it
+opens refresh the list when they save or delete.
+"""
+
+from __future__ import annotations
+
+import qtawesome as qta
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runtime.services.errors import ServiceError
+from runtime.services.excel_filter import WhereError, filter_from_expression
+from runtime.spec.models import FormSpec, ViewSpec
+from runtime.store.query import Filter, RecordQuery, Sort, all_of
+from runtime.ui.filter_dialog import FilterDialog
+from runtime.ui.record_model import RecordTableModel
+from runtime.ui.record_window import RecordWindow
+from runtime.ui.services import UiServices
+from runtime.ui.view_settings import ListView
+
+SEARCH_DELAY_MS = 300
+
+
+class RecordListPage(QWidget):
+    """The list of one form (or one app-defined view of it)."""
+
+    count_changed = Signal(int)
+    window_opened = Signal(object)  # RecordWindow
+
+    def __init__(
+        self,
+        services: UiServices,
+        form: FormSpec,
+        view: ViewSpec | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.form = form
+        self.view_spec = view
+        self.scope = ".".join(filter(None, (services.spec.id, form.key, view and view.key)))
+        self.model = RecordTableModel(services, form, self)
+        self.table = self._make_table()
+        self.search_box = QLineEdit(self, placeholderText="Search…", clearButtonEnabled=True)
+        self.status = QLabel(self)
+        self._filter: Filter | None = None
+        self._view_filter = self._fixed_filter()
+        self._trash = False
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_query)
+        self.search_box.textChanged.connect(self._search_timer.start)
+        self.model.count_changed.connect(self._show_count)
+        self.model.load_failed.connect(self.status.setText)
+        self.trash_action = self._action("mdi6.delete-outline", "Trash", self.set_trash)
+        self.trash_action.setCheckable(True)
+        self.restore_action = self._action("mdi6.restore", "Restore", self.restore_selected)
+        self.columns_menu = QMenu("Columns", self)
+        self.views_menu = QMenu("Views", self)
+        self._build()
+        self._apply_view(self._initial_view())
+
+    # -- building -----------------------------------------------------------
+    def _make_table(self) -> QTableView:
+        table = QTableView(self)
+        table.setModel(self.model)
+        table.setSortingEnabled(True)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setAlternatingRowColors(True)
+        table.setWordWrap(False)
+        table.verticalHeader().setDefaultSectionSize(28)
+        table.verticalHeader().setVisible(False)
+        header = table.horizontalHeader()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setDefaultSectionSize(140)
+        table.doubleClicked.connect(lambda index: self.open_row(index.row()))
+        header.sortIndicatorChanged.connect(lambda *_: self._save_current())
+        return table
+
+    def _action(self, icon: str, text: str, slot) -> QAction:
+        action = QAction(qta.icon(icon), text, self)
+        action.triggered.connect(slot)
+        return action
+
+    def _build(self) -> None:
+        self.new_action = self._action("mdi6.plus", "New", self.new_record)
+        self.delete_action = self._action("mdi6.delete", "Delete", self.delete_selected)
+        bar = QHBoxLayout()
+        bar.addWidget(self._button(self.new_action))
+        bar.addWidget(self._button(self._action("mdi6.open-in-app", "Open", self.open_selected)))
+        bar.addWidget(self._button(self.delete_action))
+        self.restore_button = self._button(self.restore_action)
+        bar.addWidget(self.restore_button)
+        bar.addSpacing(12)
+        bar.addWidget(self.search_box, 1)
+        self.filter_button = self._button(
+            self._action("mdi6.filter-outline", "Filter", self.edit_filter)
+        )
+        bar.addWidget(self.filter_button)
+        bar.addWidget(self._menu_button("mdi6.table-column", self.columns_menu))
+        bar.addWidget(self._menu_button("mdi6.bookmark-outline", self.views_menu))
+        bar.addWidget(self._button(self.trash_action))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 4)
+        layout.addLayout(bar)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.status)
+        self.columns_menu.aboutToShow.connect(self._fill_columns_menu)
+        self.views_menu.aboutToShow.connect(self._fill_views_menu)
+        self.restore_button.setVisible(False)
+        allowed = self.services.allowed
+        self.new_action.setEnabled(allowed(self.form.key, "create"))
+        self.delete_action.setEnabled(allowed(self.form.key, "delete"))
+        self.restore_action.setEnabled(allowed(self.form.key, "delete"))
+
+    def _button(self, action: QAction) -> QToolButton:
+        button = QToolButton(self)
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        return button
+
+    def _menu_button(self, icon: str, menu: QMenu) -> QToolButton:
+        button = QToolButton(self, text=menu.title(), icon=qta.icon(icon), menu=menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        return button
+
+    # -- query ----------------------------------------------------------------
+    def apply_query(self) -> None:
+        """Read the list again for the current search, filter, sort and trash."""
+        self.status.setText("Counting…")
+        self.model.set_query(self._query(self.model.query.sort))
+
+    def _query(self, sort: Sort) -> RecordQuery:
+        search = self.search_box.text().strip()
+        condition = all_of(self._view_filter, self._filter)
+        return RecordQuery(filter=condition, search=search, sort=sort, trash=self._trash)
+
+    def _fixed_filter(self) -> Filter | None:
+        """The app view's own filter: always applied, under the user's filter."""
+        if self.view_spec is None or not self.view_spec.filter:
+            return None
+        fields = {spec.key: spec for spec in self.form.fields}
+        try:
+            return filter_from_expression(self.view_spec.filter, fields, self.services.registry)
+        except WhereError as error:
+            self.status.setText(f"This view's filter is not supported yet: {error.message}")
+            return None
+
+    def set_filter(self, condition: Filter | None) -> None:
+        self._filter = condition
+        self.filter_button.defaultAction().setText("Filter ✓" if condition else "Filter")
+        self.apply_query()
+        self._save_current()
+
+    def set_trash(self, on: bool) -> None:
+        self._trash = bool(on)
+        self.trash_action.setChecked(self._trash)
+        self.restore_button.setVisible(self._trash)
+        self.apply_query()
+
+    def edit_filter(self) -> None:
+        dialog = FilterDialog(
+            self.form, self._filter, self.services.references, self.services.registry, self
+        )
+        if dialog.exec():
+            self.set_filter(dialog.filter())
+
+    def refresh(self) -> None:
+        self.model.refresh()
+
+    def _show_count(self, count: int) -> None:
+        where = " in the trash" if self._trash else ""
+        self.status.setText(f"{count:,} record{'s' if count != 1 else ''}{where}")
+        self.count_changed.emit(count)
+
+    # -- columns and views ------------------------------------------------------
+    def set_columns(self, keys: list[str]) -> None:
+        self.model.set_columns(keys)
+        self._sync_sort_indicator()
+        self._save_current()
+
+    def toggle_column(self, key: str, shown: bool) -> None:
+        keys = [k for k in self.model.column_keys() if k != key]
+        self.set_columns([*keys, key] if shown else keys)
+
+    def _fill_columns_menu(self) -> None:
+        self.columns_menu.clear()
+        shown = set(self.model.column_keys())
+        for column in self.model.all_columns:
+            action = self.columns_menu.addAction(column.label)
+            action.setCheckable(True)
+            action.setChecked(column.key in shown)
+            action.toggled.connect(lambda on, key=column.key: self.toggle_column(key, on))
+
+    def _fill_views_menu(self) -> None:
+        self.views_menu.clear()
+        for name in sorted(self._settings().get("views", {})):
+            self.views_menu.addAction(name, lambda name=name: self.load_view(name))
+        self.views_menu.addSeparator()
+        self.views_menu.addAction("Save view as…", self._ask_view_name)
+        self.views_menu.addAction("Reset to default", lambda: self._apply_view(self._default()))
+
+    def _ask_view_name(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save view", "Name of this view:")
+        if ok and name.strip():
+            self.save_view(name.strip())
+
+    def current_view(self) -> ListView:
+        return ListView(self.model.column_keys(), self.model.query.sort, self._filter)
+
+    def save_view(self, name: str) -> None:
+        """Remember the current columns, sort and filter under a name (per user)."""
+        data = self._settings()
+        data.setdefault("views", {})[name] = self.current_view().to_json(self.form)
+        self._store(data)
+
+    def load_view(self, name: str) -> None:
+        saved = self._settings().get("views", {}).get(name)
+        if saved is not None:
+            self._apply_view(ListView.from_json(saved, self.form, self.services.registry))
+
+    def _apply_view(self, view: ListView) -> None:
+        self._filter = view.filter
+        self.status.setText("Counting…")
+        self.model.set_columns(view.columns or self._default().columns, self._query(view.sort))
+        self.filter_button.defaultAction().setText("Filter ✓" if view.filter else "Filter")
+        self._sync_sort_indicator()
+        self._save_current()
+
+    def _initial_view(self) -> ListView:
+        saved = self._settings().get("current")
+        if saved:
+            return ListView.from_json(saved, self.form, self.services.registry)
+        return self._default()
+
+    def _default(self) -> ListView:
+        """The app's view (columns, first sort key) — for a form, its first view —
+        else the first eight fields by id."""
+        views = [view for view in self.services.spec.views if view.form == self.form.key]
+        view = self.view_spec or (views[0] if views else None)
+        if view is None:
+            return ListView([c.key for c in self.model.all_columns if c.spec][:8])
+        sort = Sort(view.sort[0].field, view.sort[0].desc) if view.sort else Sort()
+        return ListView(list(view.columns), sort, None)
+
+    def _sync_sort_indicator(self) -> None:
+        sort = self.model.query.sort
+        column = self.model.column_of(sort.field)
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        order = Qt.SortOrder.DescendingOrder if sort.desc else Qt.SortOrder.AscendingOrder
+        header.setSortIndicator(column, order)
+        header.blockSignals(False)
+
+    def _settings(self) -> dict:
+        return self.services.view_settings.load(self.services.actor.user_id, self.scope)
+
+    def _store(self, data: dict) -> None:
+        self.services.view_settings.save(self.services.actor.user_id, self.scope, data)
+
+    def _save_current(self) -> None:
+        data = self._settings()
+        data["current"] = self.current_view().to_json(self.form, self.services.registry)
+        self._store(data)
+
+    # -- records --------------------------------------------------------------
+    def selected_ids(self) -> list[int]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        return [ident for row in rows if (ident := self.model.record_id(row)) is not None]
+
+    def new_record(self) -> RecordWindow | None:
+        if not self.new_action.isEnabled():
+            return None
+        return self._show_window(RecordWindow(self.services, self.form, None, self))
+
+    def open_record(self, record_id: int) -> RecordWindow:
+        window = RecordWindow(self.services, self.form, record_id, self, trash=self._trash)
+        return self._show_window(window)
+
+    def open_row(self, row: int) -> RecordWindow | None:
+        record_id = self.model.record_id(row)
+        return None if record_id is None else self.open_record(record_id)
+
+    def open_selected(self) -> RecordWindow | None:
+        ids = self.selected_ids()
+        return self.open_record(ids[0]) if ids else None
+
+    def _show_window(self, window: RecordWindow) -> RecordWindow:
+        window.saved.connect(self.refresh)
+        window.deleted.connect(self.refresh)
+        window.show()
+        self.window_opened.emit(window)
+        return window
+
+    def delete_selected(self) -> None:
+        ids = self.selected_ids()
+        if not ids or self._trash:
+            return
+        question = f"Move {len(ids)} record{'s' if len(ids) > 1 else ''} to the trash?"
+        if QMessageBox.question(self, "Delete", question) != QMessageBox.StandardButton.Yes:
+            return
+        self._each(ids, self.services.records.delete)
+
+    def restore_selected(self) -> None:
+        ids = self.selected_ids()
+        if ids and self._trash:
+            self._each(ids, self.services.records.restore)
+
+    def _each(self, ids: list[int], action) -> None:
+        """Apply a record action to each id; report the first failure."""
+        try:
+            for record_id in ids:
+                action(self.form.key, record_id, self.services.actor)
+        except ServiceError as error:
+            QMessageBox.warning(self, self.form.title, error.message)
+        self.table.clearSelection()
+        self.apply_query()
+
+    def closeEvent(self, event) -> None:
+        self.model.loader.shutdown()
+        super().closeEvent(event)

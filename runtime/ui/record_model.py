@@ -1,0 +1,210 @@
+"""The record table model: an adapter that pages through the record service.
+
+Nothing here blocks the GUI thread: the count, pages and anchors are read by a
+:class:`PageLoader` on worker threads. Rows not loaded yet show "…" and ask for
+their page; loaded pages stay in a small LRU cache, so a list of a million rows
+costs the memory of a few thousand.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import replace
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor
+
+from runtime.spec.models import FormSpec
+from runtime.store.query import RecordQuery, Sort
+from runtime.ui.page_loader import PAGE_SIZE, PageLoader
+from runtime.ui.record_source import Column, LoadedPage, RecordSource, Row, list_columns
+from runtime.ui.services import UiServices
+
+PLACEHOLDER = "…"
+#: Pages kept in memory (100 rows each).
+CACHE_PAGES = 120
+RECORD_ID_ROLE = Qt.ItemDataRole.UserRole + 1
+PLACEHOLDER_COLOR = QColor("#9e9e9e")
+Index = QModelIndex | QPersistentModelIndex
+
+
+class RecordTableModel(QAbstractTableModel):
+    """The records of one form for one :class:`RecordQuery`, in visible columns."""
+
+    #: The exact number of matching records, once counted.
+    count_changed = Signal(int)
+    load_failed = Signal(str)
+
+    def __init__(self, services: UiServices, form: FormSpec, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.form = form
+        self.all_columns = list_columns(form, services.registry)
+        self.columns = [c for c in self.all_columns if c.spec is not None][:8]
+        self._query = RecordQuery()
+        self._rows = 0
+        self._count: int | None = None
+        self._pages: OrderedDict[int, LoadedPage] = OrderedDict()
+        self._in_flight: set[int] = set()
+        self.loader = PageLoader(self)
+        self.loader.page_loaded.connect(self._on_page)
+        self.loader.page_skipped.connect(self._in_flight.discard)
+        self.loader.counted.connect(self._on_count)
+        self.loader.failed.connect(self.load_failed)
+        self._start()
+
+    # -- what to show ---------------------------------------------------------
+    @property
+    def query(self) -> RecordQuery:
+        return self._query
+
+    @property
+    def count(self) -> int | None:
+        """The exact count, or None while it is being counted."""
+        return self._count
+
+    def set_query(self, query: RecordQuery) -> None:
+        self.beginResetModel()
+        self._query = query
+        self._rows, self._count = 0, None
+        self._start()
+        self.endResetModel()
+
+    def set_columns(self, keys: list[str], query: RecordQuery | None = None) -> None:
+        """Show these columns (unknown keys are ignored) in this order, and maybe a query."""
+        by_key = {column.key: column for column in self.all_columns}
+        self.beginResetModel()
+        self.columns = [by_key[key] for key in keys if key in by_key]
+        if query is not None:
+            self._query = query
+            self._rows, self._count = 0, None
+        self._start()
+        self.endResetModel()
+
+    def column_keys(self) -> list[str]:
+        return [column.key for column in self.columns]
+
+    def refresh(self) -> None:
+        """Re-read everything, keeping the row count until the new count arrives."""
+        self._start()
+        if self._rows:
+            last = self.index(self._rows - 1, max(0, len(self.columns) - 1))
+            self.dataChanged.emit(self.index(0, 0), last)
+
+    def _start(self) -> None:
+        self._pages.clear()
+        self._in_flight.clear()
+        self.loader.set_source(self._source())
+        self._request(0)
+
+    def _source(self) -> RecordSource:
+        services = self.services
+        return RecordSource(
+            services.records,
+            services.actor,
+            self.form,
+            self.columns,
+            self._query,
+            services.references,
+            services.anchors,
+        )
+
+    # -- Qt model -------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._rows
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row(index.row())
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return PLACEHOLDER if row is None else row.texts[index.column()]
+        if role == RECORD_ID_ROLE:
+            return None if row is None else row.id
+        if role == Qt.ItemDataRole.ForegroundRole and row is None:
+            return PLACEHOLDER_COLOR
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].label if section < len(self.columns) else None
+        return str(section + 1)
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        """Sort by one column (ties by id): a new query, read from the start."""
+        if not 0 <= column < len(self.columns):
+            return
+        desc = order == Qt.SortOrder.DescendingOrder
+        sort = Sort(self.columns[column].key, desc)
+        if sort != self._query.sort:
+            self.set_query(replace(self._query, sort=sort))
+
+    # -- rows -----------------------------------------------------------------
+    def row(self, number: int) -> Row | None:
+        """The loaded row, or None (and its page is requested)."""
+        page_number, offset = divmod(number, PAGE_SIZE)
+        page = self._pages.get(page_number)
+        if page is None:
+            self._request(page_number)
+            return None
+        self._pages.move_to_end(page_number)
+        return page.rows[offset] if offset < len(page.rows) else None
+
+    def record_id(self, number: int) -> int | None:
+        row = self.row(number)
+        return None if row is None else row.id
+
+    def column_of(self, key: str) -> int:
+        return next((i for i, column in enumerate(self.columns) if column.key == key), -1)
+
+    def visible_column(self, key: str) -> Column | None:
+        return next((column for column in self.columns if column.key == key), None)
+
+    def _request(self, page: int) -> None:
+        if page not in self._in_flight:
+            self._in_flight.add(page)
+            self.loader.request(page)
+
+    def _on_page(self, page: int, loaded: LoadedPage) -> None:
+        self._in_flight.discard(page)
+        self._pages[page] = loaded
+        while len(self._pages) > CACHE_PAGES:
+            self._pages.popitem(last=False)
+        first = page * PAGE_SIZE
+        if loaded.next_cursor is None:
+            self._set_rows(first + len(loaded.rows))  # the last page: now we know exactly
+        elif self._count is None:
+            self._set_rows(max(self._rows, first + len(loaded.rows)))
+        end = min(first + len(loaded.rows), self._rows) - 1
+        if end >= first and self.columns:
+            self.dataChanged.emit(self.index(first, 0), self.index(end, len(self.columns) - 1))
+
+    def _on_count(self, count: int) -> None:
+        self._count = count
+        self._set_rows(count)
+        self.count_changed.emit(count)
+
+    def _set_rows(self, rows: int) -> None:
+        if rows > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, rows - 1)
+            self._rows = rows
+            self.endInsertRows()
+        elif rows < self._rows:
+            self.beginRemoveRows(QModelIndex(), rows, self._rows - 1)
+            self._rows = rows
+            self.endRemoveRows()
