@@ -7,9 +7,9 @@ commits. Values come in and go out canonical (see ``widgets.base``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +72,45 @@ class _PagePlan:
     after: sa.Select
     empty_first: sa.Select | None = None
     empty_after: sa.Select | None = None
+
+
+def _literal_sql(column: sa.Column, value: Any, dialect) -> str:
+    """A system value (timestamp, id, version) as SQL text, rendered by SQLAlchemy."""
+    literal = sa.literal(value, column.type) if value is not None else sa.null()
+    return str(literal.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _encoder(column: sa.Column, dialect) -> Callable[[Any], Any] | None:
+    """How one column's values become driver values in the bulk path.
+
+    The column type's own bind processor, except SQLite dates and timestamps: there
+    SQLAlchemy formats through a dict per value, while ``isoformat`` writes the same
+    text (``tests/store/test_bulk_encoders.py`` holds them equal) several times faster.
+    """
+    if dialect.name == "sqlite" and type(column.type) in _SQLITE_ISO:
+        return _SQLITE_ISO[type(column.type)](
+            column.type.dialect_impl(dialect).bind_processor(dialect)
+        )
+    return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+def _iso_date(fallback):
+    def encode(value: Any) -> Any:
+        return value.isoformat() if value.__class__ is date else fallback(value)
+
+    return encode
+
+
+def _iso_datetime(fallback):
+    def encode(value: Any) -> Any:
+        if value.__class__ is datetime and value.tzinfo is None:
+            return value.isoformat(" ", "microseconds")
+        return fallback(value)
+
+    return encode
+
+
+_SQLITE_ISO = {sa.Date: _iso_date, sa.DateTime: _iso_datetime}
 
 
 def escape_like(text: str) -> str:
@@ -208,41 +247,41 @@ class RecordRepository:
     ) -> int:
         """Insert many canonical rows at driver speed (no subtables); returns the count.
 
-        Values go through each column type's bind processor, then straight to the
-        driver's ``executemany`` as tuples: the fast path measured in ENVIRONMENT.md.
+        Each row's values go through its column's driver encoder, then straight to the
+        driver's ``executemany`` as tuples (the fast path measured in ENVIRONMENT.md).
+        The system values are the same for every row, so they are written once into
+        the statement as SQL literals — our own timestamps and ids, never user text —
+        and each row sends only its field values.
         """
         table = self.form_tables(form).table
-        names = [*keys, *system]
         dialect = connection.dialect
-        # The dialect's own type (psycopg's JSON wraps values; the generic JSON has no processor).
-        processors = [
-            table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-        ]
-        # Only columns whose type converts values (dates, booleans, decimals) cost a call.
-        converting = [(i, p) for i, p in enumerate(processors[: len(keys)]) if p is not None]
-        constants = tuple(  # converted once per call, not once per row
-            p(v) if p else v for p, v in zip(processors[len(keys) :], system.values(), strict=True)
+        constants = {
+            name: sa.literal_column(_literal_sql(table.c[name], value, dialect))
+            for name, value in system.items()
+        }
+        statement = (
+            sa.insert(table)
+            .values({key: sa.bindparam(key) for key in keys} | constants)
+            .compile(dialect=dialect)
         )
-        statement = sa.insert(table).compile(dialect=dialect, column_keys=names)
         sql = str(statement)
-        order = [names.index(name) for name in statement.positiontup or ()]
-        # The usual case: the statement lists the system columns first (table order),
-        # then the fields in form order, so a row is (*constants, *values) as is.
-        system_first = order[: len(system)]
-        system_then_keys = statement.positional and order[len(system) :] == list(range(len(keys)))
-        leading = tuple(constants[i - len(keys)] for i in system_first) if system_then_keys else ()
+        encoders = [(i, e) for i, key in enumerate(keys) if (e := _encoder(table.c[key], dialect))]
+        if statement.positional:
+            order = [list(keys).index(name) for name in statement.positiontup]
+            in_order = order == list(range(len(keys)))
+        else:
+            order, in_order = [], False
 
         def arrange(row: Sequence[Any]) -> tuple | dict:
             """Driver parameters: a tuple in the statement's order, or a dict by name."""
             values = list(row)
-            for index, processor in converting:
-                values[index] = processor(values[index])
-            if system_then_keys:
-                return (*leading, *values)
-            values += constants
+            for index, encode in encoders:
+                values[index] = encode(values[index])
+            if in_order:
+                return tuple(values)
             if statement.positional:
                 return tuple(values[i] for i in order)
-            return dict(zip(names, values, strict=True))
+            return dict(zip(keys, values, strict=True))
 
         return self._send_batches(connection, sql, map(arrange, rows))
 

@@ -65,11 +65,11 @@ def run_increments(url: str, processes: int, seconds: float) -> None:
     service = RecordService(workspace, spec)
     ids = [
         service.create(
-            "device", {"asset_no": f"EQ-000{n}", "name": "hot", "owner_dept": department,
-                       "price": 0}
+            "device",
+            {"asset_no": f"EQ-000{n}", "name": "hot", "owner_dept": department, "price": 0},
         ).id
-        for n in range(3)
-    ]  # fmt: skip
+        for n in range(5)
+    ]
     ready = SPAWN.Barrier(processes + 1)
     go = SPAWN.Event()
     results = SPAWN.Queue()
@@ -106,7 +106,8 @@ def run_increments(url: str, processes: int, seconds: float) -> None:
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_postgresql_no_lost_updates(postgres_url):
-    run_increments(postgres_url, processes=4, seconds=5)
+    """The issue's soak: 8 processes for 30 s on 5 hot records through the real update path."""
+    run_increments(postgres_url, processes=8, seconds=30)
 
 
 @pytest.mark.slow
