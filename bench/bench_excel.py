@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_excel.py            # 1M-row export, 100k-row import
     .venv/bin/python bench/bench_excel.py --quick    # smoke run (20k / 10k rows)
+    .venv/bin/python bench/bench_excel.py --only import   # just the 100k-row import
 
 Export: ``export_records`` (pages from SQLite, field types, names, constant-memory
 xlsxwriter) vs raw xlsxwriter ``constant_memory`` writing the same values with typed
@@ -251,6 +252,9 @@ def in_subprocess(name: str, *args) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes: a smoke run")
+    parser.add_argument(
+        "--only", choices=("all", "export", "import"), default="all", help="run one part"
+    )
     args = parser.parse_args()
     export_rows, pandas_rows, import_rows = (
         (20_000, 10_000, 10_000) if args.quick else (1_000_000, 100_000, 100_000)
@@ -267,75 +271,82 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="fw_bench_excel_") as folder:
         tmp = Path(folder)
         big, small = str(tmp / "big.sqlite"), str(tmp / "small.sqlite")
-        t0 = time.perf_counter()
-        in_subprocess("seed", big, export_rows)
-        in_subprocess("seed", small, pandas_rows)
-        print(
-            f"seeded {export_rows:,} and {pandas_rows:,} rows in {time.perf_counter() - t0:.0f} s"
-        )
+        if args.only != "import":
+            t0 = time.perf_counter()
+            in_subprocess("seed", big, export_rows)
+            in_subprocess("seed", small, pandas_rows)
+            print(
+                f"seeded {export_rows:,} and {pandas_rows:,} rows in {time.perf_counter() - t0:.0f} s"
+            )
 
-        ours = in_subprocess("export", big, str(tmp / "ours.xlsx"))
-        raw = in_subprocess("raw_xlsxwriter", export_rows, str(tmp / "raw.xlsx"))
-        ratio = ours["seconds"] / raw["seconds"]
-        report(
-            f"export {export_rows:,} x 10 (xlsx)",
-            ours["seconds"],
-            f"raw xlsxwriter {raw['seconds']:.2f} s",
-            f"{ratio:.2f}x",
-            "<= 1.3x",
-            ratio <= 1.3,
-        )
-        ours_small = in_subprocess("export", small, str(tmp / "ours_small.xlsx"))
-        for engine in ("openpyxl", "xlsxwriter"):
-            theirs = in_subprocess("pandas_export", small, str(tmp / f"pd_{engine}.xlsx"), engine)
-            ratio = theirs["seconds"] / ours_small["seconds"]
+            ours = in_subprocess("export", big, str(tmp / "ours.xlsx"))
+            raw = in_subprocess("raw_xlsxwriter", export_rows, str(tmp / "raw.xlsx"))
+            ratio = ours["seconds"] / raw["seconds"]
             report(
-                f"export {pandas_rows:,} x 10 vs pandas",
-                ours_small["seconds"],
-                f"read_sql+to_excel[{engine}] {theirs['seconds']:.2f} s",
-                f"pandas/ours {ratio:.2f}x",
-                "(report)",
-                None,
+                f"export {export_rows:,} x 10 (xlsx)",
+                ours["seconds"],
+                f"raw xlsxwriter {raw['seconds']:.2f} s",
+                f"{ratio:.2f}x",
+                "<= 1.3x",
+                ratio <= 1.3,
             )
-        peak_ok = ours["peak_mb"] < 200
-        lines.append(
-            (
-                "export peak memory (RSS)",
-                f"{ours['peak_mb']:.0f} MB",
-                f"{pandas_rows:,} rows: {ours_small['peak_mb']:.0f} MB",
-                f"{export_rows:,} rows",
-                f"< 200 MB {'PASS' if peak_ok else 'FAIL'}",
+            ours_small = in_subprocess("export", small, str(tmp / "ours_small.xlsx"))
+            for engine in ("openpyxl", "xlsxwriter"):
+                theirs = in_subprocess(
+                    "pandas_export", small, str(tmp / f"pd_{engine}.xlsx"), engine
+                )
+                ratio = theirs["seconds"] / ours_small["seconds"]
+                report(
+                    f"export {pandas_rows:,} x 10 vs pandas",
+                    ours_small["seconds"],
+                    f"read_sql+to_excel[{engine}] {theirs['seconds']:.2f} s",
+                    f"pandas/ours {ratio:.2f}x",
+                    "(report)",
+                    None,
+                )
+            peak_ok = ours["peak_mb"] < 200
+            lines.append(
+                (
+                    "export peak memory (RSS)",
+                    f"{ours['peak_mb']:.0f} MB",
+                    f"{pandas_rows:,} rows: {ours_small['peak_mb']:.0f} MB",
+                    f"{export_rows:,} rows",
+                    f"< 200 MB {'PASS' if peak_ok else 'FAIL'}",
+                )
             )
-        )
-        verdicts.append(peak_ok)
+            verdicts.append(peak_ok)
 
-        source = str(tmp / "import.xlsx")
-        source_db = big if import_rows == export_rows else str(tmp / "import_src.sqlite")
-        if source_db != big:
-            in_subprocess("seed", source_db, import_rows)
-        in_subprocess("export", source_db, source)
-        ours = in_subprocess("import", str(tmp / "imp_ours.sqlite"), source)
-        theirs = in_subprocess("pandas_import", str(tmp / "imp_pd.sqlite"), source)
-        raw = in_subprocess("raw_import", str(tmp / "imp_raw.sqlite"), source)
-        faster = theirs["seconds"] / ours["seconds"]
-        report(
-            f"import {import_rows:,} x 10, full validation",
-            ours["seconds"],
-            f"pandas read_excel+to_sql {theirs['seconds']:.2f} s",
-            f"pandas/ours {faster:.2f}x",
-            ">= 3x",
-            faster >= 3,
-        )
-        slower = ours["seconds"] / raw["seconds"]
-        report(
-            f"import {import_rows:,} x 10, full validation",
-            ours["seconds"],
-            f"calamine+executemany {raw['seconds']:.2f} s",
-            f"ours/raw {slower:.2f}x",
-            "<= 3x",
-            slower <= 3,
-        )
-        lines.append(("import peak memory (RSS)", f"{ours['peak_mb']:.0f} MB", "", "", "(report)"))
+        if args.only != "export":
+            source = str(tmp / "import.xlsx")
+            exported = args.only != "import" and import_rows == export_rows
+            source_db = big if exported else str(tmp / "import_src.sqlite")
+            if not exported:
+                in_subprocess("seed", source_db, import_rows)
+            in_subprocess("export", source_db, source)
+            ours = in_subprocess("import", str(tmp / "imp_ours.sqlite"), source)
+            theirs = in_subprocess("pandas_import", str(tmp / "imp_pd.sqlite"), source)
+            raw = in_subprocess("raw_import", str(tmp / "imp_raw.sqlite"), source)
+            faster = theirs["seconds"] / ours["seconds"]
+            report(
+                f"import {import_rows:,} x 10, full validation",
+                ours["seconds"],
+                f"pandas read_excel+to_sql {theirs['seconds']:.2f} s",
+                f"pandas/ours {faster:.2f}x",
+                ">= 3x",
+                faster >= 3,
+            )
+            slower = ours["seconds"] / raw["seconds"]
+            report(
+                f"import {import_rows:,} x 10, full validation",
+                ours["seconds"],
+                f"calamine+executemany {raw['seconds']:.2f} s",
+                f"ours/raw {slower:.2f}x",
+                "<= 3x",
+                slower <= 3,
+            )
+            lines.append(
+                ("import peak memory (RSS)", f"{ours['peak_mb']:.0f} MB", "", "", "(report)")
+            )
 
     headers = ("work", "ours", "baseline", "ratio", "target")
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]

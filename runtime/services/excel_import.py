@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import sqlalchemy as sa
 
@@ -119,9 +119,8 @@ class _Column:
     kind: Any = None  # reference kind
 
 
-@dataclass
-class _Row:
-    """A validated row waiting to be written."""
+class _Row(NamedTuple):
+    """A validated row waiting to be written (a tuple: 100,000s of them are made)."""
 
     source: int  # index among data rows (0-based), for rows_done
     values: dict[str, Any]
@@ -265,8 +264,9 @@ class _Import:
         self.bad_parents: set[int] = set()
         self._pending: list[CellError] = []
         self.text_only = False
-        self._memo: dict[str, dict] = {}
+        self._memo: dict[str, dict | None] = {}
         self._rules: list | None = None
+        self._checks: dict[str, Callable[[Any], str | None]] = {}
         self.seen_unique: dict[str, dict[Any, int]] = {}
 
     # -- columns ------------------------------------------------------------
@@ -430,99 +430,189 @@ class _Import:
         return self.resolver.reverse_context(wanted) if wanted else ExcelContext()
 
     def _convert(self, column: _Column, cell: Any, context, sheet: str, number: int) -> Any:
+        """One cell's value through its field type; a bad cell is reported, then _BadCell."""
         if cell is None:
             return None
-        if self.text_only and type(cell) is str and cell.startswith("'"):
-            cell = cell[1:]  # the CSV text marker written by export (see excel_export)
         try:
-            return column.field_type.from_excel(column.spec, cell, context)
+            return self._converter(column, context)(cell)
         except FieldValueError as error:
-            message = error.message
-            if column.kind is not None and type(cell) is str:
-                names = [n.strip() for n in _split_names(cell)]
-                if any((column.kind, n) in self.resolver.ambiguous for n in names):
-                    message = f"'{cell}' names more than one; write #id instead"
+            message = self._cell_message(column, cell, error)
             self._pending.append(
                 CellError(sheet, number, column_letter(column.index), column.header, message)
             )
             raise _BadCell from None
 
+    def _converter(self, column: _Column, context: ExcelContext) -> Callable[[Any], Any]:
+        """``from_excel`` of one column bound to its spec and the batch's names."""
+        from_excel, spec = column.field_type.from_excel, column.spec
+        if not self.text_only:
+            return lambda cell: from_excel(spec, cell, context)
+
+        def convert(cell: Any) -> Any:
+            if type(cell) is str and cell.startswith("'"):
+                cell = cell[1:]  # the CSV text marker written by export (see excel_export)
+            return from_excel(spec, cell, context)
+
+        return convert
+
+    def _cell_message(self, column: _Column, cell: Any, error: FieldValueError) -> str:
+        if column.kind is not None and type(cell) is str:
+            names = [n.strip() for n in _split_names(cell)]
+            if any((column.kind, n) in self.resolver.ambiguous for n in names):
+                return f"'{cell}' names more than one; write #id instead"
+        return error.message
+
     # -- validation ---------------------------------------------------------
     def validate(self, indexes: range) -> tuple[list[_Row], list[CellError]]:
-        """Convert and check data rows ``indexes``; valid rows and every error."""
-        self._pending: list[CellError] = []
-        rows = [self.data[i] for i in indexes]
+        """Convert and check data rows ``indexes``; valid rows and every error.
+
+        Cells are converted and validated column by column (one bound function per
+        column, no per-cell dispatch); the rules that need the whole row — formulas,
+        visibility, subtables, upserts, unique values and references — run per row
+        or per batch afterwards.
+        """
+        self._pending = []
+        kept = [(i, row) for i in indexes if (row := self.data[i])]  # empty rows are skipped
+        rows = [row for _i, row in kept]
+        numbers = [self.data_start + i + 1 for i, _row in kept]
         context = self._reverse_context(self.columns, rows)
-        converted: list[tuple[int, int, dict[str, Any], set[str]]] = []
-        sheet = self.main.name
+        found = _Found()
         field_columns = [c for c in self.columns if c.key != RECORD_ID]
-        id_column = next((c for c in self.columns if c.key == RECORD_ID), None)
-        letters = {c.key: (column_letter(c.index), c.header) for c in self.columns}
-        text_only = self.text_only
-        # Conversions are pure: repeated cells (options, dates, small numbers) of a
-        # column are converted once. Reference columns depend on the batch's names.
-        plan = [
-            (
-                c,
-                c.field_type.from_excel,
-                c.spec,
-                None if c.kind is not None else self._memo.setdefault(c.key, {}),
-            )
+        grid = _transpose(rows, 1 + max((c.index for c in self.columns), default=-1))
+        converted = {
+            c.key: self._convert_column(c, grid[c.index], numbers, context, found)
             for c in field_columns
-        ]
-        for index, row in zip(indexes, rows, strict=True):
-            if not row:
+        }
+        by_row = zip(*converted.values(), strict=True) if converted else [()] * len(kept)
+        keys, empty = list(converted), dict.fromkeys(self.fields)
+        checks = []
+        for position, cells in enumerate(by_row):
+            values = empty.copy()
+            values.update(zip(keys, cells, strict=True))
+            bad = found.bad.get(position) or set()
+            if self.children:
+                self._add_children(kept[position][1], numbers[position], values, bad)
+            checks.append((kept[position][0], numbers[position], values, bad, position))
+        valid = self._check_rows(checks, found)
+        errors = sorted(self._pending, key=lambda e: (e.row, e.column))
+        self._pending = []
+        self.checked = len(kept)
+        return valid, errors
+
+    def _convert_column(self, column, cells, numbers, context, found: _Found) -> list:
+        """A batch's cells of one column → values (``None`` for a bad cell).
+
+        Conversion errors are reported at once; validation problems wait in
+        ``found`` for the row checks. Conversions and ``validate`` are pure, so a
+        repeated cell (options, dates, small numbers) is done once per column
+        (:meth:`_remembered`); the rest go through the field type one by one.
+        """
+        key, convert = column.key, self._converter(column, context)
+        check = self._value_check(key)
+        memo = self._column_memo(column)
+        values = self._remembered(memo, cells)
+        if None in cells and check(None) is not None:  # required, and blank cells
+            for position, cell in enumerate(cells):
+                if cell is None:
+                    found.problem(position, key, "is required")
+        misses = [p for p, v in enumerate(values) if v is _MISS] if _MISS in values else ()
+        for position in misses:
+            cell = cells[position]
+            try:
+                value = convert(cell)
+            except FieldValueError as error:
+                message = self._cell_message(column, cell, error)
+                letter = column_letter(column.index)
+                self._pending.append(
+                    CellError(self.main.name, numbers[position], letter, column.header, message)
+                )
+                found.bad.setdefault(position, set()).add(key)
+                values[position] = None
                 continue
-            number = self.data_start + index + 1
-            values: dict[str, Any] = dict.fromkeys(self.fields)
-            bad: set[str] = set()
-            width = len(row)
-            for column, convert, spec, cache in plan:
-                if column.index >= width or (cell := row[column.index]) is None:
-                    continue
-                if cache is not None:
-                    memo = (type(cell), cell)
-                    hit = cache.get(memo, _MISS)
-                    if hit is not _MISS:
-                        values[column.key] = hit
-                        continue
-                try:
-                    if text_only or cache is None:
-                        value = self._convert(column, cell, context, sheet, number)
-                    else:
-                        value = convert(spec, cell, context)
-                except _BadCell:
-                    bad.add(column.key)
-                    continue
-                except FieldValueError:
-                    try:  # again through the reporting path, for the message
-                        self._convert(column, cell, context, sheet, number)
-                    except _BadCell:
-                        bad.add(column.key)
-                    continue
-                values[column.key] = value
-                if cache is not None and type(value) in _IMMUTABLE and len(cache) < _MEMO_SIZE:
-                    cache[memo] = value
-            if id_column is not None and self.children:
-                ident = _record_id(row[id_column.index] if id_column.index < len(row) else None)
-                if ident in self.bad_parents:
-                    bad.add(next(iter(self.children)))
-                for key, grouped in self.children.items():
-                    sub_spec, sub_type = self.fields[key]
-                    try:
-                        values[key] = (
-                            sub_type.coerce(sub_spec, grouped.get(ident)) if ident else None
-                        )
-                    except FieldValueError as error:
-                        self._pending.append(
-                            CellError(sheet, number, "", sub_spec.label, error.message)
-                        )
-                        bad.add(key)
-            converted.append((index, number, values, bad))
-        targets = self._upsert_targets(converted)
-        valid: list[_Row] = []
-        checks: list[tuple[int, dict[str, Any], set[str], tuple | None]] = []
-        for index, number, values, bad in converted:
+            values[position] = value
+            if (message := check(value)) is not None:
+                found.problem(position, key, message)
+            elif memo is not None and value.__class__ in _IMMUTABLE and len(memo) < _MEMO_SIZE:
+                memo[(cell.__class__, cell)] = value
+        if memo is not None and len(memo) >= _MEMO_SIZE and len(misses) > len(cells) // 2:
+            self._memo[key] = None  # mostly distinct values: stop looking them up
+        return values
+
+    def _column_memo(self, column: _Column) -> dict | None:
+        """Converted and validated values by (class, cell), or None: not for reference
+        columns (their names depend on the batch) nor once a column proves distinct."""
+        if column.kind is not None:
+            return None
+        if column.key not in self._memo:
+            self._memo[column.key] = {}
+        return self._memo[column.key]
+
+    @staticmethod
+    def _remembered(memo: dict | None, cells) -> list:
+        """Remembered values of ``cells``; ``None`` for blank cells, ``_MISS`` for others."""
+        if memo is None:
+            return [None if cell is None else _MISS for cell in cells]
+        get = memo.get
+        return [None if cell is None else get((cell.__class__, cell), _MISS) for cell in cells]
+
+    def _value_check(self, key: str) -> Callable[[Any], str | None]:
+        """``validate`` (and required, unless visibility rules decide it) of one
+        column's values, as a function → the problem's message or None."""
+        check = self._checks.get(key)
+        if check is not None:
+            return check
+        spec, field_type = self.fields[key]
+        validate, is_empty = field_type.validate, field_type.is_empty
+        required = self._required(key) and not self.logic.visibility
+
+        def check(value: Any) -> str | None:
+            if value is None or is_empty(value):
+                return "is required" if required else None
+            try:
+                validate(spec, value)
+            except FieldValueError as error:
+                return error.message
+            return None
+
+        self._checks[key] = check
+        return check
+
+    def _required(self, key: str) -> bool:
+        """Whether a field needs a value (a missing required column is a file error
+        already, so its cells are not reported again)."""
+        spec, field_type = self.fields[key]
+        return (
+            spec.required
+            and not field_type.computed
+            and not field_type.always_unique
+            and spec.label not in {e.label for e in self.file_errors}
+        )
+
+    def _add_children(self, row: list, number: int, values: dict, bad: set[str]) -> None:
+        """The subtable rows (from their own sheets) of one main-sheet row."""
+        id_column = next((c for c in self.columns if c.key == RECORD_ID), None)
+        if id_column is None:
+            return
+        ident = _record_id(row[id_column.index] if id_column.index < len(row) else None)
+        if ident in self.bad_parents:
+            bad.add(next(iter(self.children)))
+        for key, grouped in self.children.items():
+            sub_spec, sub_type = self.fields[key]
+            try:
+                values[key] = sub_type.coerce(sub_spec, grouped.get(ident)) if ident else None
+            except FieldValueError as error:
+                self._pending.append(
+                    CellError(self.main.name, number, "", sub_spec.label, error.message)
+                )
+                bad.add(key)
+
+    def _check_rows(self, checks, found: _Found) -> list[_Row]:
+        """Upsert targets, row rules, then the batch's unique and reference checks."""
+        sheet = self.main.name
+        letters = {c.key: (column_letter(c.index), c.header) for c in self.columns}
+        targets = self._upsert_targets(checks)
+        batch: list[tuple[int, dict[str, Any], set[str], tuple | None]] = []
+        for index, number, values, bad, position in checks:
             target = targets.get(values.get(self.upsert_by)) if self.upsert_by else None
             if target is not None and not target[3]:
                 letter, header = letters.get(self.upsert_by, ("", self.upsert_by))
@@ -533,50 +623,37 @@ class _Import:
                 merged = {**target[2], **{k: v for k, v in values.items() if k in self._mapped()}}
                 values = merged
             values, problems = self._check_row(values, bad)
+            problems.update(found.problems.get(position, ()))
             for key, message in problems.items():
                 letter, header = letters.get(key, ("", self.fields[key][0].label))
                 self._pending.append(CellError(sheet, number, letter, header, message))
             # Rows with problems are checked too, so every problem of a row is reported.
             skip = set(problems) | bad
-            checks.append((index, values, skip, target[:2] if target else None))
-        failed = self._batch_checks(checks, letters, sheet)
-        for index, values, skip, target in checks:
-            if not skip and index not in failed:
-                valid.append(_Row(index, values, target))
-        errors = sorted(self._pending, key=lambda e: (e.row, e.column))
-        self._pending = []
-        self.checked = len(converted)
-        return valid, errors
+            batch.append((index, values, skip, target[:2] if target else None))
+        failed = self._batch_checks(batch, letters, sheet)
+        return [
+            _Row(index, values, target)
+            for index, values, skip, target in batch
+            if not skip and index not in failed
+        ]
 
     def _mapped(self) -> set[str]:
         keys = {c.key for c in self.columns}
         return keys | set(self.children)
 
     def _check_row(self, values: dict[str, Any], bad: set[str]):
-        """The checks of RecordService._prepare that need no database, all at once:
-        (values with formulas computed, problems by field key)."""
+        """The checks of RecordService._prepare that need no database and were not
+        done with the columns: (values with formulas computed, problems by key)."""
+        rules = self._row_rules()
         if self.logic.formulas or self.logic.visibility:
             values = self.logic.compute(values)
             hidden = self.logic.hidden_fields(values)
+        elif not rules:
+            return values, {}
         else:
             hidden = set()
         problems: dict[str, str] = {}
-        if self._rules is None:
-            missing_ok = {e.label for e in self.file_errors}
-            self._rules = [
-                (
-                    key,
-                    spec,
-                    field_type,
-                    spec.required
-                    and not field_type.computed
-                    and not field_type.always_unique
-                    and spec.label not in missing_ok,
-                    set(),  # values known to pass validate (it is pure): checked once
-                )
-                for key, (spec, field_type) in self.fields.items()
-            ]
-        for key, spec, field_type, required, passed in self._rules:
+        for key, spec, field_type, required, passed in rules:
             if key in bad:
                 continue
             value = values[key]
@@ -584,6 +661,8 @@ class _Import:
                 # a hidden field is not required (a value it holds must still fit)
                 if required and key not in hidden:
                     problems[key] = "is required"
+                continue
+            if passed is None:  # validated with its column
                 continue
             memo = type(value) in _IMMUTABLE
             if memo and value in passed:
@@ -597,12 +676,31 @@ class _Import:
                 passed.add(value)
         return values, problems
 
+    def _row_rules(self) -> list:
+        """(key, spec, type, required, values known to pass) for the per-row checks.
+
+        Columns are validated as they are converted, so here they need only the
+        required check that visibility decides (``passed`` None); every other field
+        (subtables, formulas, values kept by an upsert) is validated here, each
+        distinct value once (``validate`` is pure).
+        """
+        if self._rules is None:
+            columns = {c.key for c in self.columns}
+            self._rules = [
+                (key, spec, field_type, self._required(key), None if key in columns else set())
+                for key, (spec, field_type) in self.fields.items()
+                if key not in columns or (self.logic.visibility and self._required(key))
+            ]
+        return self._rules
+
     def _upsert_targets(self, converted) -> dict[Any, tuple[int, int, dict, bool]]:
         """Existing records (id, version, values, in update scope) by the upsert key's value."""
         if self.upsert_by is None:
             return {}
         wanted = [
-            v[self.upsert_by] for _i, _n, v, _b in converted if v.get(self.upsert_by) is not None
+            v[self.upsert_by]
+            for _i, _n, v, _b, _p in converted
+            if v.get(self.upsert_by) is not None
         ]
         found: dict[Any, tuple[int, int, dict, bool]] = {}
         if not wanted:
@@ -785,30 +883,19 @@ class _Import:
 
     def _insert(self, connection, rows: list[dict[str, Any]], system: dict) -> list[int]:
         tables = self.tables
-        local_now = datetime.now()
-        for values in rows:  # serial numbers and other values assigned on create
-            for key, spec in tables.columns.items():
-                if values.get(key) is not None:
-                    continue
-                assigned = self.registry.of(spec).assign_on_create(
-                    spec,
-                    local_now,
-                    lambda period, key=key: self.service.repository.next_serial(
-                        connection, self.form, key, period
-                    ),
-                )
-                if assigned is not None:
-                    values[key] = assigned
         keys = list(tables.columns)
+        lines = [[values.get(key) for key in keys] for values in rows]
+        local_now = datetime.now()
+        for values, line in zip(rows, lines, strict=True):
+            if None in line:  # serial numbers and other values assigned on create
+                self._assign_on_create(connection, values, line, keys, local_now)
         table = tables.table
         if connection.dialect.name == "sqlite":
             # The driver's executemany (the repository's fast path). The transaction
             # holds SQLite's write lock (BEGIN IMMEDIATE) and rowids are max + 1, so
             # the new ids are the next consecutive numbers; checked below.
             before = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-            count = self.service.repository.bulk_insert(
-                connection, self.form, keys, ([v.get(k) for k in keys] for v in rows), system
-            )
+            count = self.service.repository.bulk_insert(connection, self.form, keys, lines, system)
             after = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
             if after - before != count:  # pragma: no cover - rowids were not consecutive
                 raise ExcelError("the database assigned unexpected record ids; nothing written")
@@ -827,6 +914,22 @@ class _Import:
             if child_rows:
                 connection.execute(child.insert(), child_rows)
         return ids
+
+    def _assign_on_create(self, connection, values, line, keys, local_now: datetime) -> None:
+        """Fill the empty values of one new record that its field type assigns."""
+        for position, key in enumerate(keys):
+            if line[position] is not None:
+                continue
+            spec = self.tables.columns[key]
+            assigned = self.registry.of(spec).assign_on_create(
+                spec,
+                local_now,
+                lambda period, key=key: self.service.repository.next_serial(
+                    connection, self.form, key, period
+                ),
+            )
+            if assigned is not None:
+                values[key] = line[position] = assigned
 
     def finish(self, import_id: str, sha: str, result: ImportResult) -> None:
         def work(connection) -> None:
@@ -863,6 +966,25 @@ class _Import:
 
 class _BadCell(Exception):
     pass
+
+
+class _Found:
+    """Per batch: cells that could not be converted, and values that fail their
+    field's rules, by row position in the batch."""
+
+    def __init__(self) -> None:
+        self.bad: dict[int, set[str]] = {}
+        self.problems: dict[int, dict[str, str]] = {}
+
+    def problem(self, position: int, key: str, message: str) -> None:
+        self.problems.setdefault(position, {})[key] = message
+
+
+def _transpose(rows: list[list[Any]], width: int) -> list[tuple]:
+    """Rows → columns (``width`` of them at least; short rows padded with None)."""
+    padded = [row if len(row) >= width else row + [None] * (width - len(row)) for row in rows]
+    columns = list(zip(*padded, strict=False)) if padded else []
+    return columns if columns else [()] * width
 
 
 _MISS = object()

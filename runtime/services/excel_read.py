@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -129,22 +130,35 @@ def _check_shape(path: Path, sheet: str, height: int, width: int, limits: Import
 
 
 def _clean(path: Path, sheet: str, rows: list[list[Any]], limits: ImportLimits) -> list[list]:
-    """Blank cells to None, trailing empty rows/columns dropped, cell length checked."""
-    limit = limits.max_cell_chars
+    """Blank cells to None, trailing empty rows/columns dropped, cell length checked.
+
+    Called on every cell of the file, so the common cases stay in C: a row with no
+    blank text is kept as it is, and the length check looks at the text cells only.
+    """
     cleaned: list[list[Any]] = []
-    width = 0
+    for row in rows:
+        if "" in row:
+            row = [None if cell == "" else cell for cell in row]
+        elif not isinstance(row, list):
+            row = list(row)
+        while row and row[-1] is None:
+            row.pop()
+        cleaned.append(row)
+    while cleaned and not cleaned[-1]:
+        cleaned.pop()
+    _check_lengths(path, sheet, cleaned, limits.max_cell_chars)
+    return cleaned
+
+
+def _check_lengths(path: Path, sheet: str, rows: list[list[Any]], limit: int) -> None:
+    """Refuse a text cell longer than ``limit`` (the first one, row by row)."""
+    texts = (cell for cell in chain.from_iterable(rows) if cell.__class__ is str)
+    if max(map(len, texts), default=0) <= limit:
+        return
     for index, row in enumerate(rows):
-        values = [None if cell == "" or cell is None else cell for cell in row]
-        while values and values[-1] is None:
-            values.pop()
-        for col, cell in enumerate(values):
+        for col, cell in enumerate(row):
             if type(cell) is str and len(cell) > limit:
                 raise UnsafeWorkbook(
                     f"cell {column_letter(col)}{index + 1} of sheet '{sheet}' in '{path.name}' "
                     f"has {len(cell):,} characters (limit {limit:,})"
                 )
-        width = max(width, len(values))
-        cleaned.append(values)
-    while cleaned and not cleaned[-1]:
-        cleaned.pop()
-    return cleaned

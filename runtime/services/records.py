@@ -222,6 +222,20 @@ class RecordService:
         with self._reader() as connection:
             return self.repository.anchors(connection, form, query, every, scope)
 
+    def cursor_at(
+        self,
+        form: str,
+        query: RecordQuery | None = None,
+        row: int = 0,
+        actor: Actor = SYSTEM,
+    ) -> Cursor | None:
+        """Where page reading starts to reach row ``row`` (see RecordRepository.cursor_at)."""
+        policy = self.policy(actor, form)
+        query = self._readable(policy, form, query or RecordQuery())
+        scope = policy.row_scope(form, "read")
+        with self._reader() as connection:
+            return self.repository.cursor_at(connection, form, query, row, scope)
+
     def history(self, form: str, record_id: int, actor: Actor = SYSTEM) -> list[AuditRow]:
         """The audit of one record, oldest first, without values of hidden fields."""
         policy = self.policy(actor, form)

@@ -273,8 +273,10 @@ class RecordRepository:
             order, in_order = [], False
 
         def arrange(row: Sequence[Any]) -> tuple | dict:
-            """Driver parameters: a tuple in the statement's order, or a dict by name."""
-            values = list(row)
+            """Driver parameters: a tuple in the statement's order, or a dict by name.
+
+            A list row is encoded in place (callers hand over their rows)."""
+            values = row if row.__class__ is list else list(row)
             for index, encode in encoders:
                 values[index] = encode(values[index])
             if in_order:
@@ -517,6 +519,46 @@ class RecordRepository:
         )
         rows = connection.execute(statement)
         return [Cursor(ident if by_id else value, ident) for value, ident in rows]
+
+    def cursor_at(
+        self,
+        connection: Connection,
+        form: str,
+        query: RecordQuery,
+        row: int,
+        scope: RowScope | None = None,
+    ) -> Cursor | None:
+        """The cursor just before row ``row`` (0-based) of the query's order.
+
+        One narrow query over the (sort column, id) index finds the position, so a
+        list can jump to row 500,000 and then page by key from there. It reads only
+        the two key columns, never record values; ``None`` past the end or at row 0.
+        """
+        if row <= 0:
+            return None
+        tables = self.form_tables(form)
+        table = tables.table
+        sort_column = self._sort_column(tables, query.sort)
+        by_id = sort_column.key == "id"
+        desc = query.sort.desc
+        ids = table.c.id.desc() if desc else table.c.id
+        order = (
+            [ids]
+            if by_id
+            else [sort_column.is_(None), sort_column.desc() if desc else sort_column, ids]
+        )
+        statement = (
+            sa.select(sort_column, table.c.id)
+            .where(self._where(tables, query, scope))
+            .order_by(*order)
+            .offset(row - 1)
+            .limit(1)
+        )
+        found = connection.execute(statement).first()
+        if found is None:
+            return None
+        value, ident = found
+        return Cursor(ident if by_id else value, ident)
 
     def _raw_sort(self, record: Record, sort: Sort) -> Any:
         if sort.field in record.values:

@@ -238,3 +238,20 @@ def test_subtable_sheet_without_record_id_column_is_refused(tmp_path):
     book.save(path)
     result = do_import(service, "every", path)
     assert any("Record ID" in str(e) for e in result.errors) and result.created == 0
+
+
+def test_repeated_cells_are_reported_on_every_row(tmp_path):
+    """Converted values are remembered per column; errors never are."""
+    service = simple_service(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    path = tmp_path / "r.xlsx"
+    rows = [[f"A{n}", "x", 200 if n % 2 else 5, None, "ICU", True] for n in range(6)]
+    rows.append(["B1", "  ", 5, None, "nope", True])
+    _openpyxl_book(path, rows)
+    result = do_import(service, "patient", path)
+    found = [(e.row, e.column, e.message) for e in result.errors]
+    assert found == [
+        *[(n + 2, "C", "must be at most 150") for n in range(1, 6, 2)],
+        (8, "B", "is required"),
+        (8, "E", "'nope' is not one of the choices: ICU, 急诊科"),
+    ]
+    assert result.created == 0

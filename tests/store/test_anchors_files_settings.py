@@ -85,3 +85,18 @@ def test_settings_round_trip_per_user_and_workspace(workspace):
     assert settings.load(3, "repair.request")["columns"] == ["device"]
     assert settings.load(4, "repair.request") == {}
     assert settings.load(None, "repair.request") == {}
+
+
+@pytest.mark.parametrize("desc", [False, True])
+@pytest.mark.parametrize("sort", ["id", "score"])
+def test_cursor_at_starts_a_page_at_any_row(scores, sort, desc):
+    """One index query finds row N; paging from there gives rows N… of the full order."""
+    query = RecordQuery(sort=Sort(sort, desc))
+    every_row = [record.id for record in scores.iter_records("entry", query, page_size=41)]
+    assert scores.cursor_at("entry", query, 0) is None
+    assert scores.cursor_at("entry", query, 530) is not None  # the last row
+    assert scores.cursor_at("entry", query, 531) is None  # past the end
+    for start in (1, 7, 250, 499, 529):
+        cursor = scores.cursor_at("entry", query, start)
+        page = scores.page("entry", query, after=cursor, limit=20)
+        assert [record.id for record in page.records] == every_row[start : start + 20]
