@@ -27,6 +27,7 @@ from runtime.store.engine import WorkspaceError, describe_url
 from runtime.store.migrate import apply_upgrade, plan_upgrade
 from runtime.store.workspace import Workspace
 from runtime.ui.error_dialog import ErrorDialog, StartError, describe_start_error
+from runtime.ui.excel_dialogs import ExcelActions
 from runtime.ui.first_run_dialog import FirstRunDialog
 from runtime.ui.i18n import choose_language, start_language, tr
 from runtime.ui.idle import IdleWatcher
@@ -174,6 +175,7 @@ class RuntimeApp(QObject):
         )
         window = MainWindow(services)
         decorate_main_window(self, window)
+        ExcelActions(window, lambda dialog: self.run_dialog(dialog))
         window.switch_user_requested.connect(lambda: self.lock(switching=True))
         window.log_out_requested.connect(self.log_out)
         window.change_password_requested.connect(self.change_password)

@@ -1,0 +1,354 @@
+"""Import a workbook into a form: choose the file, check the mapping, then import.
+
+A small wizard on one page. Choosing a file runs a dry run of
+:func:`runtime.services.excel_import.import_records`, which matches the columns to
+fields and validates every row; the dialog shows that mapping (the user may change
+it and check again), the errors and the counts. "Import" writes all or nothing,
+"Import the valid rows only" leaves the bad rows out. Matching, converting and
+validating are the service's: the dialog only shows what it reports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import qtawesome as qta
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from runtime.services.excel_import import RECORD_ID, CellError, ImportResult, import_records
+from runtime.services.excel_template import importable_fields
+from runtime.spec.models import FormSpec
+from runtime.ui.excel_export_dialog import documents_folder
+from runtime.ui.i18n import tr
+from runtime.ui.login_dialog import error_label, show_message
+from runtime.ui.long_task import LongTask, RunDialog
+from runtime.ui.services import UiServices
+
+OPEN_TYPES = "Excel or CSV (*.xlsx *.csv);;All files (*)"
+#: Notes the service appends to ignored column names.
+IGNORED_NOTES = (" (not importable)", " (unknown field)")
+#: Errors listed in the table; the error workbook has them all.
+SHOWN_ERRORS = 1000
+
+
+class ImportDialog(QDialog):
+    """Choose a file, see the mapping and the problems, import."""
+
+    imported = Signal(object)  # ImportResult of a real (not dry) run
+
+    def __init__(
+        self,
+        services: UiServices,
+        form: FormSpec,
+        run_dialog: RunDialog | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.form = form
+        self.run_dialog = run_dialog or (lambda dialog: dialog.exec())
+        self.task: LongTask | None = None
+        self.checked: ImportResult | None = None
+        self.result_: ImportResult | None = None
+        self.setWindowTitle(tr("Import into {form}").format(form=form.title))
+        self.targets = self._targets()
+        self.path_edit = QLineEdit(self, readOnly=True, placeholderText=tr("No file chosen"))
+        self.mapping_table = self._table([tr("Column in the file"), tr("Field")])
+        self.upsert = self._upsert_combo()
+        self.summary = QLabel(self, wordWrap=True)
+        self.errors_table = self._table([tr("Row"), tr("Column"), tr("Problem")])
+        self.message = error_label(self)
+        self.buttons = QDialogButtonBox(self)
+        self.check_button = self._button("mdi6.check-all", tr("Check"), self.check)
+        self.import_button = self._button("mdi6.database-import", tr("Import"), self.import_all)
+        self.valid_button = self._button(
+            "mdi6.filter-check", tr("Import the valid rows only"), self.import_valid
+        )
+        self.errors_button = self._button(
+            "mdi6.file-alert-outline", tr("Save error workbook…"), self.save_error_workbook
+        )
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
+        self.buttons.rejected.connect(self.reject)
+        self._build()
+        self._enable_buttons()
+
+    # -- building -------------------------------------------------------------
+    def _targets(self) -> list[tuple[str, str]]:
+        """(field key, label) the columns may fill: the policy's importable fields."""
+        services, key = self.services, self.form.key
+        writable = sorted(services.writable_fields(key, "import"))
+        fields = importable_fields(services.spec, key, services.registry, writable)
+        targets = [(RECORD_ID, tr("Record ID"))]
+        for spec, field_type in fields:
+            if not field_type.children(spec):  # subtables come from their own sheets
+                targets.append((spec.key, spec.label or spec.key))
+        return targets
+
+    def _upsert_combo(self) -> QComboBox:
+        combo = QComboBox(self)
+        combo.addItem(tr("Never: every row is a new record"), None)
+        if self.services.allowed(self.form.key, "update"):
+            key = self.form.key
+            writable = sorted(self.services.writable_fields(key, "import"))
+            for spec, field_type in importable_fields(
+                self.services.spec, key, self.services.registry, writable
+            ):
+                if getattr(spec, "unique", False) or field_type.always_unique:
+                    combo.addItem(tr("Same {field}").format(field=spec.label), spec.key)
+        combo.setEnabled(combo.count() > 1)
+        combo.currentIndexChanged.connect(self._mapping_changed)
+        return combo
+
+    def _table(self, headers: list[str]) -> QTableWidget:
+        table = QTableWidget(0, len(headers), self)
+        table.setHorizontalHeaderLabels(headers)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.verticalHeader().setVisible(False)
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        return table
+
+    def _button(self, icon: str, text: str, slot) -> QPushButton:
+        button = self.buttons.addButton(text, QDialogButtonBox.ButtonRole.ActionRole)
+        button.setIcon(qta.icon(icon))
+        button.setAutoDefault(False)
+        button.clicked.connect(slot)
+        return button
+
+    def _build(self) -> None:
+        choose = QPushButton(qta.icon("mdi6.folder-open-outline"), tr("Choose file…"), self)
+        choose.clicked.connect(self.choose_file)
+        file_row = QHBoxLayout()
+        file_row.addWidget(self.path_edit, 1)
+        file_row.addWidget(choose)
+        form = QFormLayout()
+        form.addRow(tr("File:"), file_row)
+        form.addRow(tr("Update existing records:"), self.upsert)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(tr("Columns and the fields they fill:"), self))
+        layout.addWidget(self.mapping_table, 3)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.errors_table, 2)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.errors_table.hide()
+        self.resize(760, 680)
+
+    # -- the file and its mapping ----------------------------------------------------
+    @property
+    def path(self) -> Path | None:
+        text = self.path_edit.text()
+        return Path(text) if text else None
+
+    def choose_file(self) -> bool:
+        """Ask for a file; a new file is matched and checked at once."""
+        start = str(self.path.parent if self.path else documents_folder())
+        path, _ = QFileDialog.getOpenFileName(self, tr("Import from"), start, tr(OPEN_TYPES))
+        if not path:
+            return False
+        self.path_edit.setText(path)
+        self.mapping_table.setRowCount(0)  # a new file: let the service match again
+        self.checked = None
+        self.check()
+        return True
+
+    def mapping(self) -> dict[str, str | None]:
+        """Header → field key (None: ignore) as shown; empty before the first check."""
+        result: dict[str, str | None] = {}
+        for row in range(self.mapping_table.rowCount()):
+            header = self.mapping_table.item(row, 0).data(Qt.ItemDataRole.UserRole)
+            result[header] = self.mapping_table.cellWidget(row, 1).currentData()
+        return result
+
+    def set_mapping(self, header: str, key: str | None) -> None:
+        """Point one file column at a field (tests; the combos do this for people)."""
+        for row in range(self.mapping_table.rowCount()):
+            if self.mapping_table.item(row, 0).data(Qt.ItemDataRole.UserRole) == header:
+                combo = self.mapping_table.cellWidget(row, 1)
+                combo.setCurrentIndex(combo.findData(key))
+                return
+        raise KeyError(header)
+
+    def _show_mapping(self, result: ImportResult) -> None:
+        rows = list(result.columns.items())
+        for text in result.ignored_columns:
+            rows.append((_ignored_header(text), None))
+        table = self.mapping_table
+        table.setRowCount(len(rows))
+        for row, (header, key) in enumerate(rows):
+            item = QTableWidgetItem(header)
+            item.setData(Qt.ItemDataRole.UserRole, header)
+            table.setItem(row, 0, item)
+            table.setCellWidget(row, 1, self._target_combo(key))
+
+    def _target_combo(self, key: str | None) -> QComboBox:
+        combo = QComboBox(self.mapping_table)
+        combo.addItem(tr("(do not import)"), None)
+        for target, label in self.targets:
+            combo.addItem(label, target)
+        combo.setCurrentIndex(max(0, combo.findData(key)))
+        combo.currentIndexChanged.connect(self._mapping_changed)
+        return combo
+
+    def _mapping_changed(self) -> None:
+        """A changed mapping or upsert must be checked again before importing."""
+        if self.checked is not None:
+            self.checked = None
+            self.summary.setText(tr("The choices changed: press Check again."))
+        self._enable_buttons()
+
+    # -- running ----------------------------------------------------------------
+    def _run(self, on_done, **options) -> LongTask | None:
+        if self.path is None:
+            return None
+        show_message(self.message, "")
+        steps = import_records(
+            self.services.records,
+            self.form.key,
+            self.path,
+            actor=self.services.actor,
+            visible_fields=sorted(self.services.writable_fields(self.form.key, "import")),
+            mapping=self.mapping() or None,
+            upsert_by=self.upsert.currentData(),
+            **options,
+        )
+        self.task = LongTask(steps, self.windowTitle(), self, run_dialog=self.run_dialog)
+        self.task.succeeded.connect(on_done)
+        self.task.failed.connect(lambda text: show_message(self.message, text))
+        self.task.finished.connect(self._enable_buttons)
+        self._set_busy()
+        return self.task.start()
+
+    def check(self) -> LongTask | None:
+        """A dry run: the mapping, every row's problems and the counts."""
+        return self._run(self._checked, dry_run=True)
+
+    def import_all(self) -> LongTask | None:
+        """Write every row, or none when any row has a problem."""
+        return self._run(self._imported, mode="all")
+
+    def import_valid(self) -> LongTask | None:
+        return self._run(self._imported, mode="valid_only")
+
+    def save_error_workbook(self) -> LongTask | None:
+        """The file again with the bad cells marked and explained, where the user says."""
+        if self.path is None:
+            return None
+        start = str(self.path.with_name(f"{self.path.stem}.errors.xlsx"))
+        target, _ = QFileDialog.getSaveFileName(
+            self, tr("Save error workbook"), start, tr("Excel workbook (*.xlsx)")
+        )
+        if not target:
+            return None
+        mode = "valid_only" if self.valid_button.isEnabled() else "all"
+        return self._run(self._errors_saved, dry_run=True, mode=mode, error_workbook=Path(target))
+
+    def _checked(self, result: ImportResult) -> None:
+        if not self.mapping_table.rowCount():
+            self._show_mapping(result)
+        self.checked = result
+        self._show_errors(result.errors)
+        self.summary.setText(check_summary(result))
+
+    def _imported(self, result: ImportResult) -> None:
+        if result.errors and not (result.created or result.updated):
+            self._checked(result)  # nothing written: show why
+            return
+        self.result_ = result
+        self.checked = None  # imported: do not offer the same rows twice
+        self.summary.setText(import_summary(result))
+        self.errors_table.hide()
+        self.imported.emit(result)
+
+    def _errors_saved(self, result: ImportResult) -> None:
+        self._checked(result)
+        if result.error_workbook is not None:
+            self.summary.setText(
+                self.summary.text()
+                + "\n"
+                + tr("Error workbook saved to {path}").format(path=result.error_workbook)
+            )
+
+    def _show_errors(self, errors: list[CellError]) -> None:
+        table = self.errors_table
+        table.setRowCount(min(len(errors), SHOWN_ERRORS))
+        for row, error in enumerate(errors[:SHOWN_ERRORS]):
+            where = f"{error.column} ({error.label})" if error.column else error.label
+            texts = (str(error.row) if error.row else "—", where, error.message)
+            for column, text in enumerate(texts):
+                item = QTableWidgetItem(text)
+                item.setToolTip(str(error))
+                table.setItem(row, column, item)
+        table.setVisible(bool(errors))
+
+    def _set_busy(self) -> None:
+        for button in self._action_buttons():
+            button.setEnabled(False)
+
+    def _action_buttons(self) -> list[QPushButton]:
+        return [self.check_button, self.import_button, self.valid_button, self.errors_button]
+
+    def _enable_buttons(self) -> None:
+        checked = self.checked
+        file_ok = checked is not None and not any(error.row == 0 for error in checked.errors)
+        valid = file_ok and checked is not None and checked.rows_valid > 0
+        self.check_button.setEnabled(self.path is not None)
+        self.import_button.setEnabled(valid and checked is not None and checked.ok)
+        self.valid_button.setEnabled(valid and checked is not None and not checked.ok)
+        self.errors_button.setEnabled(checked is not None and not checked.ok)
+
+    def reject(self) -> None:
+        if self.task is not None and self.task.running:
+            self.task.cancel()
+        super().reject()
+
+
+def _ignored_header(text: str) -> str:
+    """The header of an ignored column, without the service's note."""
+    for note in IGNORED_NOTES:
+        if text.endswith(note):
+            return text[: -len(note)]
+    return text
+
+
+def check_summary(result: ImportResult) -> str:
+    bad = result.rows_total - result.rows_valid
+    text = tr("{total} rows checked: {valid} ready to import, {bad} with problems.").format(
+        total=f"{result.rows_total:,}", valid=f"{result.rows_valid:,}", bad=f"{bad:,}"
+    )
+    if len(result.errors) > SHOWN_ERRORS:
+        text += " " + tr("The first {shown} of {count} problems are listed.").format(
+            shown=f"{SHOWN_ERRORS:,}", count=f"{len(result.errors):,}"
+        )
+    return text
+
+
+def import_summary(result: ImportResult) -> str:
+    text = tr("{created} created, {updated} updated.").format(
+        created=f"{result.created:,}", updated=f"{result.updated:,}"
+    )
+    if result.skipped:
+        text += " " + tr("{skipped} rows with problems were left out.").format(
+            skipped=f"{result.skipped:,}"
+        )
+    return text
