@@ -212,16 +212,6 @@ class RecordService:
         with self._reader() as connection:
             return self.repository.count(connection, form, query, policy.row_scope(form, action))
 
-    def anchors(
-        self, form: str, query: RecordQuery | None = None, every: int = 1000, actor: Actor = SYSTEM
-    ) -> list[Cursor]:
-        """Cursors to start pages at rows every, 2·every, … (see RecordRepository.anchors)."""
-        policy = self.policy(actor, form)
-        query = self._readable(policy, form, query or RecordQuery())
-        scope = policy.row_scope(form, "read")
-        with self._reader() as connection:
-            return self.repository.anchors(connection, form, query, every, scope)
-
     def cursor_at(
         self,
         form: str,

@@ -481,45 +481,6 @@ class RecordRepository:
             for row in connection.execute(statement, params).all()
         ]
 
-    def anchors(
-        self,
-        connection: Connection,
-        form: str,
-        query: RecordQuery,
-        every: int,
-        scope: RowScope | None = None,
-    ) -> list[Cursor]:
-        """Cursors after rows ``every``, ``2·every``, … of the query's order, in one pass.
-
-        A list can then jump to row N by paging from the nearest anchor instead of
-        reading N rows (or using OFFSET). ``page(after=anchors[k])`` starts at row
-        ``(k + 1) * every`` (0-based), with empty sort values last as in ``page``.
-        """
-        tables = self.form_tables(form)
-        table = tables.table
-        sort_column = self._sort_column(tables, query.sort)
-        by_id = sort_column.key == "id"
-        desc = query.sort.desc
-        ids = table.c.id.desc() if desc else table.c.id
-        order = (
-            [ids]
-            if by_id
-            else [sort_column.is_(None), sort_column.desc() if desc else sort_column, ids]
-        )
-        number = sa.func.row_number().over(order_by=order)
-        numbered = (
-            sa.select(sort_column.label("value"), table.c.id.label("ident"), number.label("n"))
-            .where(self._where(tables, query, scope))
-            .subquery()
-        )
-        statement = (
-            sa.select(numbered.c.value, numbered.c.ident)
-            .where(numbered.c.n % every == 0)
-            .order_by(numbered.c.n)
-        )
-        rows = connection.execute(statement)
-        return [Cursor(ident if by_id else value, ident) for value, ident in rows]
-
     def cursor_at(
         self,
         connection: Connection,
@@ -530,35 +491,41 @@ class RecordRepository:
     ) -> Cursor | None:
         """The cursor just before row ``row`` (0-based) of the query's order.
 
-        One narrow query over the (sort column, id) index finds the position, so a
-        list can jump to row 500,000 and then page by key from there. It reads only
-        the two key columns, never record values; ``None`` past the end or at row 0.
+        A list jumps to row 500,000 with this and then pages by key from there. It
+        skips rows inside the live (sort column, id) index — never reading records —
+        in the same two segments as ``page`` (values, then empty values), so each
+        half is an index walk. ``None`` at row 0 or past the end.
         """
         if row <= 0:
             return None
         tables = self.form_tables(form)
         table = tables.table
         sort_column = self._sort_column(tables, query.sort)
-        by_id = sort_column.key == "id"
-        desc = query.sort.desc
-        ids = table.c.id.desc() if desc else table.c.id
-        order = (
-            [ids]
-            if by_id
-            else [sort_column.is_(None), sort_column.desc() if desc else sort_column, ids]
-        )
-        statement = (
-            sa.select(sort_column, table.c.id)
-            .where(self._where(tables, query, scope))
-            .order_by(*order)
-            .offset(row - 1)
-            .limit(1)
-        )
-        found = connection.execute(statement).first()
+        base = self._where(tables, query, scope)
+        if sort_column.key == "id":
+            found = self._key_at(connection, table.c.id, table.c.id, base, query.sort.desc, row)
+            return None if found is None else Cursor(found[1], found[1])
+        present = base & sort_column.isnot(None)
+        found = self._key_at(connection, sort_column, table.c.id, present, query.sort.desc, row)
         if found is None:
+            counted = sa.select(sa.func.count()).select_from(table).where(present)
+            row -= connection.execute(counted).scalar_one()
+            empty = base & sort_column.is_(None)
+            found = self._key_at(connection, sort_column, table.c.id, empty, query.sort.desc, row)
+        return None if found is None else Cursor(found[0], found[1])
+
+    @staticmethod
+    def _key_at(connection, sort_column, id_column, where, desc: bool, row: int):
+        """(sort value, id) of row ``row - 1`` of one segment, or ``None``."""
+        if row <= 0:
             return None
-        value, ident = found
-        return Cursor(ident if by_id else value, ident)
+        order = [sort_column.desc(), id_column.desc()] if desc else [sort_column, id_column]
+        if sort_column is id_column:
+            order = order[:1]
+        statement = (
+            sa.select(sort_column, id_column).where(where).order_by(*order).offset(row - 1).limit(1)
+        )
+        return connection.execute(statement).first()
 
     def _raw_sort(self, record: Record, sort: Sort) -> Any:
         if sort.field in record.values:

@@ -1,13 +1,20 @@
-"""Loads pages, the count and the anchors of a record list on worker threads.
+"""Loads the pages and the count of a record list on worker threads.
 
-Why anchors: the service pages by keyset cursor, so reaching row 500,000 needs
-the cursor just before it. The loader remembers the cursor at the start of every
-page it has seen, plus an "anchor" cursor every 1,000 rows computed once per
-query; a far page is then at most nine page reads away from a known start.
+Reaching a far page: the service pages by keyset cursor, so a page needs the cursor
+just before its first row. The loader remembers the cursor at the start of every
+page after one it has read (that page's end); for any other page it asks the
+service (``cursor_at``: one narrow query over the sort index), so row 500,000 is
+one small query plus one page read away, never a walk from the top.
 
-Pages run on a one-thread pool, newest request first (the user scrolled there);
-a request that scrolled out of view before it started is skipped. A new query
-bumps the generation: queued work is cleared and late results are dropped.
+Order of work: the first page, then the count. The count starts a moment after the
+first page has landed, once the view has painted it: a worker running Python while
+the GUI thread paints slows the paint down (both need the GIL).
+
+Stale work never blocks new work: each query gets its own worker threads (a
+:class:`_Session`). A new query retires the old session: its queued tasks are
+dropped, a read already running finishes on its own thread and is ignored. Page
+reads run newest request first (the user scrolled there); a request that scrolled
+out of view before it started is skipped.
 """
 
 from __future__ import annotations
@@ -17,18 +24,16 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from runtime.store.query import Cursor
-from runtime.store.repository import Record
 from runtime.ui.record_source import LoadedPage, RecordSource
 
 PAGE_SIZE = 100
-ANCHOR_EVERY = 1000
-#: At most this many pages are read in one step while walking to a far page.
-WALK_STEP = ANCHOR_EVERY // PAGE_SIZE
 #: How many of the latest requests count as "still wanted".
 WANTED = 40
+#: Delay between the first page landing and the count starting (see module doc).
+COUNT_DELAY_MS = 30
 
 
 class _Task(QRunnable):
@@ -50,6 +55,57 @@ class _Relay(QObject):
     failed = Signal(int, str)
 
 
+class _Session:
+    """One query's worker threads and what is known about its page starts."""
+
+    def __init__(self, generation: int, source: RecordSource, parent: QObject) -> None:
+        self.generation = generation
+        self.source = source
+        self.pages = _one_thread_pool(parent)
+        self.side = _one_thread_pool(parent)  # the count: never queued behind page reads
+        self.count_scheduled = False
+        self._lock = threading.Lock()
+        self._starts: dict[int, Cursor | None] = {0: None}
+        self._wanted: deque[int] = deque(maxlen=WANTED)
+
+    @property
+    def pools(self) -> tuple[QThreadPool, QThreadPool]:
+        return self.pages, self.side
+
+    def want(self, page: int) -> None:
+        with self._lock:
+            self._wanted.append(page)
+
+    def still_wanted(self, page: int) -> bool:
+        with self._lock:
+            return page in self._wanted
+
+    def start_of(self, page: int) -> tuple[bool, Cursor | None]:
+        """(known, cursor just before the page's first row)."""
+        with self._lock:
+            return page in self._starts, self._starts.get(page)
+
+    def remember(self, page: int, start: Cursor | None, end: Cursor | None) -> None:
+        with self._lock:
+            self._starts[page] = start
+            if end is not None:
+                self._starts[page + 1] = end
+
+    def stop(self) -> None:
+        """Drop queued work; a task already running finishes and is ignored."""
+        for pool in self.pools:
+            pool.clear()
+
+    def idle(self) -> bool:
+        return all(pool.activeThreadCount() == 0 for pool in self.pools)
+
+
+def _one_thread_pool(parent: QObject) -> QThreadPool:
+    pool = QThreadPool(parent)
+    pool.setMaxThreadCount(1)
+    return pool
+
+
 class PageLoader(QObject):
     """Asynchronous reads of one :class:`RecordSource` at a time."""
 
@@ -60,130 +116,107 @@ class PageLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pages = QThreadPool(self)
-        self._pages.setMaxThreadCount(1)
-        self._side = QThreadPool(self)  # count, then anchors: never behind page reads
-        self._side.setMaxThreadCount(1)
         self._relay = _Relay(self)
         self._relay.page.connect(self._on_page)
         self._relay.count.connect(self._on_count)
         self._relay.failed.connect(self._on_failed)
-        self._lock = threading.Lock()
         self._generation = 0
-        self._source: RecordSource | None = None
-        self._starts: dict[int, Cursor | None] = {0: None}
-        self._wanted: deque[int] = deque(maxlen=WANTED)
+        self._session: _Session | None = None
+        self._retired: list[_Session] = []
         self._priority = 0
 
     # -- GUI side -----------------------------------------------------------
     def set_source(self, source: RecordSource) -> None:
-        """Forget everything about the previous query and count the new one."""
-        self._pages.clear()
-        self._side.clear()
-        with self._lock:
-            self._generation += 1
-            self._starts = {0: None}
-            self._wanted.clear()
-        self._source = source
-        generation = self._generation
-        self._side.start(_Task(lambda: self._count(generation, source)))
+        """Forget the previous query; read this one (its count follows its first page)."""
+        self._retire()
+        self._generation += 1
+        self._session = _Session(self._generation, source, self)
 
     def request(self, page: int) -> None:
         """Load a page soon; the caller avoids asking twice for one in flight."""
-        if self._source is None:
+        session = self._session
+        if session is None:
             return
-        with self._lock:
-            self._wanted.append(page)
+        session.want(page)
         self._priority += 1
-        generation, source = self._generation, self._source
-        self._pages.start(_Task(lambda: self._load(generation, source, page)), self._priority)
+        session.pages.start(_Task(lambda: self._load(session, page)), self._priority)
 
     def wait(self, msecs: int = 5000) -> bool:
-        """Block until queued work is done (closing, tests)."""
-        return self._pages.waitForDone(msecs) and self._side.waitForDone(msecs)
+        """Block until every worker is done (closing, tests)."""
+        sessions = [*self._retired, *([self._session] if self._session else [])]
+        return all(pool.waitForDone(msecs) for s in sessions for pool in s.pools)
 
     def shutdown(self) -> None:
-        self._pages.clear()
-        self._side.clear()
-        with self._lock:
-            self._generation += 1
+        self._retire()
+        self._generation += 1
         self.wait()
 
+    def _retire(self) -> None:
+        """Stop the current session; delete retired ones whose threads are idle."""
+        if self._session is not None:
+            self._session.stop()
+            self._retired.append(self._session)
+            self._session = None
+        for session in [s for s in self._retired if s.idle()]:
+            self._retired.remove(session)
+            for pool in session.pools:
+                pool.deleteLater()
+
+    def _current(self, generation: int) -> _Session | None:
+        session = self._session
+        return session if session is not None and session.generation == generation else None
+
     def _on_page(self, generation: int, page: int, loaded: LoadedPage | None) -> None:
-        if generation != self._generation:
+        session = self._current(generation)
+        if session is None:
             return
         if loaded is None:
             self.page_skipped.emit(page)
         else:
             self.page_loaded.emit(page, loaded)
+        if not session.count_scheduled:
+            session.count_scheduled = True
+            QTimer.singleShot(COUNT_DELAY_MS, self, lambda: self._start_count(generation))
+
+    def _start_count(self, generation: int) -> None:
+        session = self._current(generation)
+        if session is not None:
+            session.side.start(_Task(lambda: self._count(session)))
 
     def _on_count(self, generation: int, count: int) -> None:
-        if generation == self._generation:
+        if self._current(generation) is not None:
             self.counted.emit(count)
 
     def _on_failed(self, generation: int, message: str) -> None:
-        if generation == self._generation:
+        if self._current(generation) is not None:
             self.failed.emit(message)
 
     # -- worker side ----------------------------------------------------------
-    def _count(self, generation: int, source: RecordSource) -> None:
+    def _count(self, session: _Session) -> None:
         try:
-            count = source.count()
-            self._relay.count.emit(generation, count)
-            if count > 2 * ANCHOR_EVERY and generation == self._generation:
-                self._remember_anchors(generation, source.anchors(ANCHOR_EVERY))
+            self._relay.count.emit(session.generation, session.source.count())
         except Exception as error:  # reported in the list's status line
-            self._relay.failed.emit(generation, str(error))
+            self._relay.failed.emit(session.generation, str(error))
 
-    def _remember_anchors(self, generation: int, anchors: list[Cursor]) -> None:
-        with self._lock:
-            if generation != self._generation:
-                return
-            for index, cursor in enumerate(anchors):
-                self._starts[(index + 1) * ANCHOR_EVERY // PAGE_SIZE] = cursor
-
-    def _load(self, generation: int, source: RecordSource, page: int) -> None:
-        if not self._still_wanted(generation, page):
-            self._relay.page.emit(generation, page, None)
+    def _load(self, session: _Session, page: int) -> None:
+        if not session.still_wanted(page):
+            self._relay.page.emit(session.generation, page, None)
             return
         try:
-            self._relay.page.emit(generation, page, self._walk_to(generation, source, page))
+            loaded = self._read(session, page)
         except Exception as error:
-            self._relay.failed.emit(generation, str(error))
-            self._relay.page.emit(generation, page, None)
+            self._relay.failed.emit(session.generation, str(error))
+            loaded = None
+        self._relay.page.emit(session.generation, page, loaded)
 
-    def _still_wanted(self, generation: int, page: int) -> bool:
-        with self._lock:
-            return generation == self._generation and page in self._wanted
-
-    def _walk_to(self, generation: int, source: RecordSource, page: int) -> LoadedPage:
-        """Read forward from the nearest known page start, remembering starts on the way."""
-        start, cursor = self._nearest_start(page)
-        while start < page:
-            step = min(page - start, WALK_STEP)
-            records, next_cursor = source.read(cursor, step * PAGE_SIZE)
-            self._remember_starts(generation, source, start, records)
-            if next_cursor is None:
+    @staticmethod
+    def _read(session: _Session, page: int) -> LoadedPage:
+        """Read a page from its known start, else from where the service locates it."""
+        known, start = session.start_of(page)
+        if not known:
+            start = session.source.cursor_at(page * PAGE_SIZE)
+            if start is None:
                 return LoadedPage([], None)  # the page is past the end
-            start, cursor = start + step, next_cursor
-        loaded = source.load(cursor, PAGE_SIZE)
-        if loaded.next_cursor is not None:
-            with self._lock:
-                if generation == self._generation:
-                    self._starts[page + 1] = loaded.next_cursor
+        loaded = session.source.load(start, PAGE_SIZE)
+        session.remember(page, start, loaded.next_cursor)
         return loaded
-
-    def _nearest_start(self, page: int) -> tuple[int, Cursor | None]:
-        with self._lock:
-            best = max(known for known in self._starts if known <= page)
-            return best, self._starts[best]
-
-    def _remember_starts(
-        self, generation: int, source: RecordSource, start: int, records: list[Record]
-    ) -> None:
-        with self._lock:
-            if generation != self._generation:
-                return
-            for offset in range(1, len(records) // PAGE_SIZE + 1):
-                last = records[offset * PAGE_SIZE - 1]
-                self._starts[start + offset] = source.cursor_of(last)

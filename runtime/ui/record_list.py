@@ -216,7 +216,7 @@ class RecordListPage(QWidget):
             self.views_menu.addAction(name, lambda name=name: self.load_view(name))
         self.views_menu.addSeparator()
         self.views_menu.addAction("Save view as…", self._ask_view_name)
-        self.views_menu.addAction("Reset to default", lambda: self._apply_view(self._default()))
+        self.views_menu.addAction("Reset to default", self.reset_view)
 
     def _ask_view_name(self) -> None:
         name, ok = QInputDialog.getText(self, "Save view", "Name of this view:")
@@ -236,14 +236,20 @@ class RecordListPage(QWidget):
         saved = self._settings().get("views", {}).get(name)
         if saved is not None:
             self._apply_view(ListView.from_json(saved, self.form, self.services.registry))
+            self._save_current()
+
+    def reset_view(self) -> None:
+        self._apply_view(self._default())
+        self._save_current()
 
     def _apply_view(self, view: ListView) -> None:
+        """Show a view; saving is left to the callers that are the user's choices
+        (opening a list only reads the settings: no write, no fsync)."""
         self._filter = view.filter
         self.status.setText("Counting…")
         self.model.set_columns(view.columns or self._default().columns, self._query(view.sort))
         self.filter_button.defaultAction().setText("Filter ✓" if view.filter else "Filter")
         self._sync_sort_indicator()
-        self._save_current()
 
     def _initial_view(self) -> ListView:
         saved = self._settings().get("current")

@@ -7,7 +7,6 @@ linked records are resolved here too (cached by the ReferenceSource).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -73,10 +72,8 @@ class RecordSource:
         columns: list[Column],
         query: RecordQuery,
         references: ReferenceSource,
-        anchors: Callable[[str, RecordQuery, int], list[Cursor]] | None = None,
     ) -> None:
         self.records = records
-        self._anchors = anchors
         self.actor = actor
         self.form = form
         self.columns = columns
@@ -90,9 +87,10 @@ class RecordSource:
     def count(self) -> int:
         return self.records.count(self.form.key, self.query, self.actor)
 
-    def anchors(self, every: int) -> list[Cursor]:
-        """``result[k]`` starts row ``(k + 1) * every`` (empty if unsupported)."""
-        return self._anchors(self.form.key, self.query, every) if self._anchors else []
+    def cursor_at(self, row: int) -> Cursor | None:
+        """The cursor just before row ``row``: a page read after it starts there
+        (None at row 0 or past the end); one narrow query over the sort index."""
+        return self.records.cursor_at(self.form.key, self.query, row, self.actor)
 
     def read(self, after: Cursor | None, limit: int) -> tuple[list[Record], Cursor | None]:
         page = self.records.page(self.form.key, self.query, after, limit, self.actor)
@@ -102,14 +100,6 @@ class RecordSource:
         """A page with display text for every visible column."""
         records, next_cursor = self.read(after, limit)
         return LoadedPage([self.row(record) for record in records], next_cursor)
-
-    def cursor_of(self, record: Record) -> Cursor:
-        """The keyset cursor just after ``record`` (as the repository builds it)."""
-        field = self.query.sort.field
-        if field == "id":
-            return Cursor(record.id, record.id)
-        value = record.values[field] if field in record.values else getattr(record, field)
-        return Cursor(value, record.id)
 
     def row(self, record: Record) -> Row:
         values = tuple(self._value(record, column) for column in self.columns)

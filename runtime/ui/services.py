@@ -16,7 +16,6 @@ from runtime.services.settings import WorkspaceSettings
 from runtime.spec.models import AppSpec, FormSpec
 from runtime.store.audit import AuditRow
 from runtime.store.engine import describe_url
-from runtime.store.query import Cursor, RecordQuery
 from runtime.ui.view_settings import ViewSettingsStore
 from widgets.base import ReferenceSource
 from widgets.registry import FieldTypeRegistry
@@ -76,10 +75,6 @@ class UiServices:
         """A password-free description of the workspace database."""
         url = self.records.workspace.engine.url.render_as_string(hide_password=True)
         return describe_url(url)
-
-    def anchors(self, form: str, query: RecordQuery, every: int = 1000) -> list[Cursor]:
-        """Cursors to start pages at rows every, 2·every, … (RecordService.anchors)."""
-        return self.records.anchors(form, query, every=every, actor=self.actor)
 
     def history(self, form: str, record_id: int) -> list[AuditRow]:
         return self.records.history(form, record_id, actor=self.actor)

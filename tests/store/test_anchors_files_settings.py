@@ -1,4 +1,4 @@
-"""Anchors for jumping far into a list, stored files, and workspace settings."""
+"""Cursors for jumping far into a list, stored files, and workspace settings."""
 
 from __future__ import annotations
 
@@ -46,21 +46,6 @@ def scores(workspace) -> RecordService:
     rows = [{"score": rng.choice([None, *range(40)]), "name": f"n{i}"} for i in range(530)]
     service.bulk_create("entry", rows)
     return service
-
-
-@pytest.mark.parametrize("desc", [False, True])
-@pytest.mark.parametrize("sort", ["id", "score"])
-def test_anchors_start_pages_at_multiples_of_every(scores, sort, desc):
-    """Paging from anchor k must yield exactly rows (k+1)·every… of the full order."""
-    query = RecordQuery(sort=Sort(sort, desc))
-    every_row = [record.id for record in scores.iter_records("entry", query, page_size=37)]
-    assert len(every_row) == 530
-    anchors = scores.anchors("entry", query, every=50)
-    assert len(anchors) == 530 // 50
-    for k, anchor in enumerate(anchors):
-        page = scores.page("entry", query, after=anchor, limit=50)
-        start = (k + 1) * 50
-        assert [record.id for record in page.records] == every_row[start : start + 50]
 
 
 def test_file_store_keeps_one_copy_and_checks_hashes(workspace):

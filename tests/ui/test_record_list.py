@@ -185,3 +185,15 @@ def test_an_app_view_applies_its_filter_under_the_users(qtbot, repair, icu):
     page.set_filter(Condition("status", "eq", "open"))
     wait_count(qtbot, page, 1)
     assert page.current_view().filter == Condition("status", "eq", "open")
+
+
+def test_opening_a_list_saves_nothing(qtbot, repair, icu, add_devices, monkeypatch):
+    add_devices(repair, icu, 5)
+    saves = []
+    monkeypatch.setattr(repair.view_settings, "save", lambda *args: saves.append(args))
+    page = RecordListPage(repair, repair.form("device"))
+    qtbot.addWidget(page)
+    wait_count(qtbot, page, 5)
+    assert saves == []  # only the user's changes are written
+    page.set_columns(["name"])
+    assert len(saves) == 1
