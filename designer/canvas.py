@@ -8,6 +8,10 @@ from the MIME data and the position, so tests send the drag events themselves.
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Iterator
+
 from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -46,7 +50,8 @@ LABEL_ONLY = frozenset({"label", "required", "help"})
 TITLE_HEIGHT = 56
 #: More new cells than this at once (opening a form) get their previews built lazily.
 EAGER_CELLS = 40
-BATCH = 30
+#: Seconds one event-loop turn may spend building previews: input stays responsive.
+BUILD_BUDGET = 0.02
 
 
 def _set_background(widget: QWidget, color: str) -> None:
@@ -81,6 +86,7 @@ class Canvas(QWidget):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         _set_background(self, "#ffffff")
+        self._painted = False  # since the form was shown; previews wait for it
         self._pending = QTimer(self, singleShot=True, interval=0)
         self._pending.timeout.connect(self._build_some)
         self._connect()
@@ -121,6 +127,7 @@ class Canvas(QWidget):
             cell.deleteLater()
         self.cells = {}
         self.form_key = form_key
+        self._painted = False
         self._sync_cells()
         self._paint_selection()
         self.update()
@@ -134,36 +141,69 @@ class Canvas(QWidget):
         """Cells for exactly the top-level items, in form order; re-flow the grid."""
         specs = self.fields()
         keys = {spec.key for spec in specs}
-        for key in [key for key in self.cells if key not in keys]:
-            self.cells.pop(key).deleteLater()
         lazy = len(specs) - len(self.cells) > EAGER_CELLS
-        for spec in specs:
-            if spec.key not in self.cells:
-                self.cells[spec.key] = CanvasCell(spec, self.registry, self, self, lazy)
-        self._relayout()
+        with self.grid_paused():
+            for key in [key for key in self.cells if key not in keys]:
+                self.cells.pop(key).deleteLater()
+            for spec in specs:
+                if spec.key not in self.cells:
+                    cell = CanvasCell(spec, self.registry, self, self, lazy)
+                    self.cells[spec.key] = cell
+                    cell.show()  # now, not queued by the grid: see CanvasCell._show_parts
         if lazy:
             self._pending.start()
 
     def _build_some(self) -> None:
-        """Build waiting previews, those in view first, a batch per event-loop turn."""
-        waiting = [key for key, cell in self.cells.items() if not cell.built]
-        shown = self.visibleRegion().boundingRect()
-        waiting.sort(key=lambda key: not self.cells[key].geometry().intersects(shown))
-        self.grid.setEnabled(False)  # one re-flow for the batch, not one per preview
-        for key in waiting[:BATCH]:
-            self.cells[key].build(self.document.field(self.form_key, key))
-        self.grid.setEnabled(True)
-        if waiting:
-            self._relayout()
-            self._paint_selection()
-        if len(waiting) > BATCH:
+        """Build waiting previews for one event-loop turn, then yield to the user.
+
+        A shown canvas first paints its placeholders (the form appears at once);
+        its :meth:`paintEvent` starts the building again.
+        """
+        if self.isVisible() and not self._painted:
+            return
+        if self._build_waiting(time.perf_counter() + BUILD_BUDGET):
             self._pending.start()
 
     def build_all(self) -> None:
         """Build every preview now (screenshots, tests of the previews)."""
-        while any(not cell.built for cell in self.cells.values()):
-            self._build_some()
         self._pending.stop()
+        self._build_waiting(None)
+
+    def _build_waiting(self, deadline: float | None) -> bool:
+        """Build previews, those in view first, until ``deadline`` (``None``: all of
+        them) with one re-flow for the lot; whether some are still waiting."""
+        waiting = [key for key, cell in self.cells.items() if not cell.built]
+        if not waiting:
+            return False
+        shown = self.visibleRegion().boundingRect()
+        waiting.sort(key=lambda key: not self.cells[key].geometry().intersects(shown))
+        built = 0
+        with self.grid_paused():
+            for key in waiting:
+                self.cells[key].build(self.document.field(self.form_key, key))
+                built += 1
+                if deadline is not None and time.perf_counter() > deadline:
+                    break
+        self._paint_selection()
+        return built < len(waiting)
+
+    @contextlib.contextmanager
+    def grid_paused(self) -> Iterator[None]:
+        """Cells added or built inside the block re-flow the form once, at its end.
+
+        Each widget shown on the canvas would otherwise re-flow all the cells (the
+        grid is activated up the parent chain), which is quadratic for a batch.
+        Nested blocks re-flow with the outermost.
+        """
+        if not self.grid.isEnabled():
+            yield
+            return
+        self.grid.setEnabled(False)
+        try:
+            yield
+        finally:
+            self.grid.setEnabled(True)
+            self._relayout()
 
     def _relayout(self) -> None:
         entries = []
@@ -176,10 +216,11 @@ class Canvas(QWidget):
     def _on_structure(self, form: str, _key: str, parent: str | None, _index: int) -> None:
         if form != self.form_key:
             return
-        self._sync_cells()
-        for spec in self.fields():  # a column may have left or joined a subtable
-            if self.cells[spec.key].strip is not None:
-                self.cells[spec.key].build(spec)
+        with self.grid_paused():
+            self._sync_cells()
+            for spec in self.fields():  # a column may have left or joined a subtable
+                if self.cells[spec.key].strip is not None:
+                    self.cells[spec.key].build(spec)
         self._paint_selection()
 
     def _on_property(self, form: str, key: str, attribute: str) -> None:
@@ -197,7 +238,8 @@ class Canvas(QWidget):
     def _rebuild(self, key: str) -> None:
         if not self.cells[key].built:
             return
-        self.cells[key].build(self.document.field(self.form_key, key))
+        with self.grid_paused():
+            self.cells[key].build(self.document.field(self.form_key, key))
         self._paint_selection()
 
     def _on_key_changed(self, form: str, old: str, new: str) -> None:
@@ -205,6 +247,7 @@ class Canvas(QWidget):
             return
         if old in self.cells:
             self.cells[new] = self.cells.pop(old)
+            self.cells[new].rename(new)
             self._rebuild(new)
         else:
             self._rebuild(self.document.field_path(form, new).parent)
@@ -430,6 +473,10 @@ class Canvas(QWidget):
 
     # -- painting -----------------------------------------------------------------
     def paintEvent(self, _event: QPaintEvent) -> None:
+        if not self._painted:
+            self._painted = True
+            if any(not cell.built for cell in self.cells.values()):
+                self._pending.start()
         if self.form_key is None:
             return
         painter = QPainter(self)

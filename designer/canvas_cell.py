@@ -65,33 +65,37 @@ class _DragSource:
         self.pressed_at = None
 
 
+def paint_frame(widget: QWidget, selected: bool, hovered: bool) -> None:
+    """The selection (solid) or hover (dashed) frame of a cell."""
+    color = SELECTED if selected else HOVER if hovered else None
+    if color is None:
+        return
+    painter = QPainter(widget)
+    painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine if color == HOVER else Qt.SolidLine))
+    painter.setBrush(QColor(25, 118, 210, 18) if selected else Qt.NoBrush)
+    painter.drawRoundedRect(widget.rect().adjusted(1, 1, -1, -1), 4, 4)
+
+
 class CellOverlay(QWidget):
     """Covers the preview: catches the mouse and paints selection and hover."""
 
-    def __init__(self, cell: CanvasCell, handler: CellHandler) -> None:
+    def __init__(self, cell: CanvasCell) -> None:
         super().__init__(cell)
         self.cell = cell
-        self.source = _DragSource(handler, cell.key)
         self.setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.setCursor(Qt.CursorShape.OpenHandCursor)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
-        self.source.press(event)
+        self.cell.source.press(event)
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
-        self.source.move(event)
+        self.cell.source.move(event)
 
     def mouseReleaseEvent(self, _event: QMouseEvent) -> None:
-        self.source.release()
+        self.cell.source.release()
 
     def paintEvent(self, _event: QPaintEvent) -> None:
-        color = SELECTED if self.cell.selected else HOVER if self.underMouse() else None
-        if color is None:
-            return
-        painter = QPainter(self)
-        painter.setPen(QPen(color, 2, Qt.PenStyle.DashLine if color == HOVER else Qt.SolidLine))
-        painter.setBrush(QColor(25, 118, 210, 18) if self.cell.selected else Qt.NoBrush)
-        painter.drawRoundedRect(self.rect().adjusted(1, 1, -1, -1), 4, 4)
+        paint_frame(self, self.cell.selected, self.underMouse())
 
 
 class ColumnChip(QLabel):
@@ -152,7 +156,11 @@ class ColumnStrip(QFrame):
 
 
 class CanvasCell(QFrame):
-    """A field's preview with its label; rebuilt when the field's attributes change."""
+    """A field's preview with its label; rebuilt when the field's attributes change.
+
+    Until :meth:`build` (lazy cells of a large form) it is a placeholder: one widget
+    that paints the label and an empty box, and is selected and dragged like a cell.
+    """
 
     def __init__(
         self,
@@ -166,6 +174,8 @@ class CanvasCell(QFrame):
         self.key = spec.key
         self.registry = registry
         self.handler = handler
+        self.source = _DragSource(handler, spec.key)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)
         self.selected = False
         self.label: QLabel | None = None
         self.editor: FieldEditor | None = None
@@ -194,19 +204,34 @@ class CanvasCell(QFrame):
         painter.drawText(QRect(6, 4, self.width() - 12, 18), 0x81, self._placeholder_text)
         painter.setPen(QColor("#b0bec5"))
         painter.drawRoundedRect(QRect(6, 24, self.width() - 12, 26), 3, 3)
+        painter.end()
+        paint_frame(self, self.selected, hovered=False)
+
+    # A placeholder takes the mouse itself; a built cell's overlay covers it.
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.source.press(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        self.source.move(event)
+
+    def mouseReleaseEvent(self, _event: QMouseEvent) -> None:
+        self.source.release()
+
+    def rename(self, key: str) -> None:
+        """The field's key changed (a built cell also learns it from :meth:`build`)."""
+        self.key = self.source.key = key
 
     def build(self, spec: FieldSpecBase) -> None:
         """(Re)create the label, the preview editor and the column strip."""
         self.built = True
-        self.key = spec.key
+        self.rename(spec.key)
         if self.box is None:
             self.box = QVBoxLayout(self)
             self.box.setContentsMargins(6, 4, 6, 6)
             self.box.setSpacing(3)
-            self.overlay = CellOverlay(self, self.handler)
+            self.overlay = CellOverlay(self)
             self.overlay.setGeometry(self.rect())
             self.overlay.show()
-        self.overlay.source.key = spec.key
         while self.box.count():
             widget = self.box.takeAt(0).widget()
             if widget is not None:
@@ -227,7 +252,20 @@ class CanvasCell(QFrame):
         self.overlay.raise_()
         if self.strip is not None:
             self.strip.raise_()
+        self._show_parts()
         self.updateGeometry()
+
+    def _show_parts(self) -> None:
+        """Show the new parts now rather than leave it to the layout's queued show.
+
+        Showing a widget activates the layouts of its visible ancestors, the canvas's
+        grid included. Done here, while the canvas holds its grid (see
+        ``Canvas.grid_paused``), that is one re-flow per batch of cells instead of
+        one per part of every cell, later.
+        """
+        for part in (self.label, self.editor, self.strip):
+            if part is not None:
+                part.show()
 
     def _strip(self, spec: FieldSpecBase) -> ColumnStrip | None:
         children = getattr(spec, "fields", None) if "fields" in type(spec).model_fields else None
@@ -256,8 +294,7 @@ class CanvasCell(QFrame):
     def set_selected(self, selected: bool, children: set[str] | frozenset[str] = frozenset()):
         if selected != self.selected:
             self.selected = selected
-            if self.overlay is not None:
-                self.overlay.update()
+            (self.overlay or self).update()
         for chip in self.strip.chips if self.strip else []:
             chip.set_selected(chip.key in children)
 

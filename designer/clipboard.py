@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from PySide6.QtCore import QMimeData
+from PySide6.QtWidgets import QApplication
 
 from designer.cascade import rename_in_expression
 from designer.document import DesignerDocument
@@ -24,6 +25,21 @@ def fields_mime(specs: list[FieldSpecBase]) -> QMimeData:
     mime.setData(FIELDS_MIME, text.encode())
     mime.setText(text)
     return mime
+
+
+def release_clipboard() -> None:
+    """Take our fields off the clipboard before the process exits.
+
+    Qt destroys the clipboard's data in its exit handlers, after Python has shut
+    down; a QMimeData made in Python then calls back into the finished interpreter
+    and the process dies with a segmentation fault instead of exiting cleanly.
+    """
+    app = QApplication.instance()
+    if app is None:
+        return
+    mime = QApplication.clipboard().mimeData()
+    if mime is not None and mime.hasFormat(FIELDS_MIME):
+        QApplication.clipboard().clear()
 
 
 def fields_from_mime(mime: QMimeData) -> list[dict[str, Any]]:

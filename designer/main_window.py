@@ -2,18 +2,22 @@
 problems around one document, with the actions of ``designer.actions``.
 
 No editing logic here: the parts talk to the document, the window only wires them.
+Opening a document shows the form first: the problems panel, which checks the whole
+app, is filled in the event-loop turn after the canvas first paints.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QMessageBox, QWidget
 
 from designer.actions import DesignerActions
 from designer.canvas import Canvas, CanvasArea
+from designer.clipboard import release_clipboard
 from designer.document import DesignerDocument
 from designer.files import AUTOSAVE_MS, FileController, RecoveryStore
 from designer.inspector import Inspector
@@ -30,6 +34,21 @@ DOCKS = {
     "inspector": Area.RightDockWidgetArea,
     "problems": Area.BottomDockWidgetArea,
 }
+
+
+class AfterFirstPaint(QObject):
+    """Calls ``work`` once, in the event-loop turn after ``widget`` first paints."""
+
+    def __init__(self, widget: QWidget, work: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self.work = work
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self, self.work)
+        return False
 
 
 class DesignerWindow(QMainWindow):
@@ -103,16 +122,11 @@ class DesignerWindow(QMainWindow):
         self.setCentralWidget(CanvasArea(self.canvas, self))
         self.inspector = Inspector(document, self)
         self.outline = Outline(document, self)
-        self.problems = ProblemsPanel(document, self)
-        for name, widget in (
-            ("inspector", self.inspector),
-            ("outline", self.outline),
-            ("problems", self.problems),
-        ):
-            previous = self.docks[name].widget()
-            self.docks[name].setWidget(widget)
-            if previous is not None:
-                previous.deleteLater()
+        self.problems: ProblemsPanel | None = None
+        self._set_dock_widget("inspector", self.inspector)
+        self._set_dock_widget("outline", self.outline)
+        self._set_dock_widget("problems", None)
+        AfterFirstPaint(self.canvas, self._add_problems_panel)
         self._wire()
         self.actions.bind_document()
         self.actions.build_menus()
@@ -121,13 +135,25 @@ class DesignerWindow(QMainWindow):
         if old is not None and old is not document:
             old.deleteLater()
 
+    def _set_dock_widget(self, name: str, widget: QWidget | None) -> None:
+        previous = self.docks[name].widget()
+        self.docks[name].setWidget(widget)
+        if previous is not None:
+            previous.deleteLater()
+
+    def _add_problems_panel(self) -> None:
+        """The app's problems, once the form shows (a whole-app check takes a while)."""
+        self.problems = ProblemsPanel(self.document, self)
+        self.problems.form_activated.connect(self._show_form)
+        self.problems.target_activated.connect(self.inspector.show_target)
+        self._set_dock_widget("problems", self.problems)
+
     def _wire(self) -> None:
         canvas, inspector = self.canvas, self.inspector
         canvas.form_changed.connect(inspector.set_current_form)
         canvas.message.connect(self._show_message)
-        for source in (self.outline, self.problems):
-            source.form_activated.connect(self._show_form)
-            source.target_activated.connect(inspector.show_target)
+        self.outline.form_activated.connect(self._show_form)
+        self.outline.target_activated.connect(inspector.show_target)
         self.outline.message.connect(self._show_message)
         for signal in (
             self.document.dirty_changed,
@@ -206,4 +232,5 @@ def run_designer(path: Path | None = None, exec_loop: bool = True) -> DesignerWi
     window.size_docks()
     if exec_loop:
         app.exec()
+        release_clipboard()
     return window

@@ -41,6 +41,21 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _clipboard_released_before_exit() -> Iterator[None]:
+    """Qt destroys clipboard data after Python has shut down; data a test put there
+    would then crash the process at exit (see designer.clipboard.release_clipboard)."""
+    yield
+    import sys
+
+    if "PySide6.QtWidgets" in sys.modules:
+        from PySide6.QtWidgets import QApplication
+
+        if QApplication.instance() is not None:
+            QApplication.clipboard().clear()
+            QApplication.processEvents()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def db_url(request, tmp_path) -> Iterator[str]:
     """The URL of an empty workspace database, once on SQLite and once on PostgreSQL."""

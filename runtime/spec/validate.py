@@ -62,6 +62,7 @@ class _Validator:
         self.spec = spec
         self.registry = registry
         self.problems: list[Problem] = []
+        self._scopes: dict[tuple[str, str | None], dict] = {}
         self.forms = {
             form.key: index_form(form, f"forms[{i}]", registry) for i, form in enumerate(spec.forms)
         }
@@ -140,7 +141,16 @@ class _Validator:
 
     def expression_scope(self, index: FormIndex, subtable: FieldSpecBase | None) -> dict:
         """Names an expression may use: the form's fields, tables for subtables,
-        and inside a subtable also that subtable's columns as plain values."""
+        and inside a subtable also that subtable's columns as plain values.
+
+        Built once per (form, subtable): every field of a 300-field form asks.
+        """
+        key = (index.path, subtable.key if subtable is not None else None)
+        if key not in self._scopes:
+            self._scopes[key] = self._build_scope(index, subtable)
+        return self._scopes[key]
+
+    def _build_scope(self, index: FormIndex, subtable: FieldSpecBase | None) -> dict:
         scope: dict = {}
         for entry in index.entries:
             field_type = self.registry.of(entry.spec)

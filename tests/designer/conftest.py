@@ -42,7 +42,7 @@ def document(repair_folder) -> DesignerDocument:
 
 
 @pytest.fixture
-def canvas(qtbot, document) -> Canvas:
+def canvas(qtbot, document) -> Iterator[Canvas]:
     """The repair request form on a shown canvas with every preview built."""
     view = Canvas(document, "request")
     area = CanvasArea(view)
@@ -52,7 +52,10 @@ def canvas(qtbot, document) -> Canvas:
     qtbot.waitExposed(area)
     view.build_all()
     QApplication.processEvents()
-    return view
+    yield view
+    area.close()
+    area.deleteLater()
+    QApplication.processEvents()
 
 
 @pytest.fixture

@@ -196,3 +196,75 @@ def test_large_form_builds_previews_lazily(qtbot):
     qtbot.addWidget(view)
     assert any(not cell.built for cell in view.cells.values())
     qtbot.waitUntil(lambda: all(cell.built for cell in view.cells.values()), timeout=5000)
+
+
+@pytest.fixture
+def placeholders(qtbot, monkeypatch):
+    """A shown large form whose previews are never built: every cell a placeholder."""
+    from designer.canvas import Canvas, CanvasArea
+    from designer.document import build_large_form
+
+    monkeypatch.setattr(Canvas, "_build_some", lambda self: None)
+    view = Canvas(build_large_form(120))
+    area = CanvasArea(view)
+    qtbot.addWidget(area)
+    area.resize(1000, 800)
+    area.show()
+    qtbot.waitExposed(area)
+    QApplication.processEvents()
+    assert not any(cell.built for cell in view.cells.values())
+    return view
+
+
+def test_a_shown_large_form_paints_first_then_builds_real_editors(qtbot):
+    from designer.canvas import Canvas, CanvasArea
+    from designer.document import build_large_form
+    from widgets.editors.base import FieldEditor
+
+    view = Canvas(build_large_form(120))
+    area = CanvasArea(view)
+    qtbot.addWidget(area)
+    area.resize(1000, 800)
+    area.show()
+    view._build_some()  # the timer firing before the first paint: it waits for it
+    assert not any(cell.built for cell in view.cells.values())
+    qtbot.waitUntil(lambda: all(cell.built for cell in view.cells.values()), timeout=10000)
+    for cell in view.cells.values():
+        assert isinstance(cell.editor, FieldEditor) and cell.editor.isVisible()
+        assert cell.overlay is not None and cell.overlay.geometry() == cell.rect()
+    tops = [cell.geometry().top() for cell in view.cells.values()]
+    assert tops == sorted(tops)  # the form re-flowed around the real previews
+
+
+def test_drops_on_cells_not_built_yet(placeholders, drop, field_keys):
+    view, document = placeholders, placeholders.document
+    before = field_keys(document, "form_1")
+    target = before[100]  # far below the fold
+    _marker, accepted = drop(view, field_type_mime("text"), top_left(view, target))
+    keys = field_keys(document, "form_1")
+    assert accepted and keys[101] == target and document.form("form_1").fields[100].type == "text"
+    moved = before[3]
+    _marker, accepted = drop(view, field_mime("form_1", moved), top_left(view, target))
+    keys = field_keys(document, "form_1")
+    assert accepted and keys[keys.index(target) - 1] == moved
+    view.build_all()
+    assert all(cell.built for cell in view.cells.values())
+
+
+def test_select_and_rename_cells_not_built_yet(placeholders, qtbot):
+    view, document = placeholders, placeholders.document
+    keys = [spec.key for spec in document.form("form_1").fields]
+    qtbot.mouseClick(view.cells[keys[90]], Qt.MouseButton.LeftButton)
+    assert [p.key for p in document.selection()] == [keys[90]]
+    assert view.cells[keys[90]].selected
+    modifier = Qt.KeyboardModifier.ControlModifier
+    qtbot.mouseClick(view.cells[keys[2]], Qt.MouseButton.LeftButton, modifier)
+    assert {p.key for p in document.selection()} == {keys[90], keys[2]}
+    image = view.cells[keys[2]].grab().toImage()
+    assert image.pixelColor(1, image.height() // 2).blue() > 150  # the selection frame
+    document.rename_field_key("form_1", keys[2], "renamed")
+    assert view.cells["renamed"].key == "renamed"
+    qtbot.mouseClick(view.cells["renamed"], Qt.MouseButton.LeftButton)
+    assert [p.key for p in document.selection()] == ["renamed"]
+    view.build_all()
+    assert view.cells["renamed"].built and view.cells["renamed"].selected

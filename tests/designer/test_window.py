@@ -191,3 +191,26 @@ def test_sample_apps_open_in_the_designer_without_problems(qtbot, name, recovery
         assert window.canvas.cells
     finally:
         window.close()
+
+
+def test_a_large_form_shows_first_then_previews_and_problems_follow(qtbot, recovery, settings):
+    from designer.document import build_large_form
+    from designer.problems_panel import ProblemsPanel
+
+    document = build_large_form(120)
+    document.add_field("form_1", "number", "Total", visible_when="no_such_field > 1")
+    window = DesignerWindow(document=document, recovery=recovery, settings=settings)
+    qtbot.addWidget(window)
+    assert window.problems is None  # the whole-app check waits for the form to show
+    window.show()
+    cells = window.canvas.cells.values()
+    qtbot.waitUntil(
+        lambda: window.problems is not None and all(cell.built for cell in cells),
+        timeout=10000,
+    )
+    assert isinstance(window.docks["problems"].widget(), ProblemsPanel)
+    assert window.problems.count() == len(document.problems()) > 0
+    window.problems.jump_to(window.problems.item(0))
+    assert [p.key for p in document.selection()] == ["total"]
+    assert window.inspector.target == ("field", "form_1", "total")
+    document.mark_saved()
