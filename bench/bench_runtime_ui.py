@@ -69,12 +69,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import _common as common
+import bench_store
 from _common import Result, median
 from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -82,7 +82,6 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView, QWidg
 
 from runtime.services.actor import Actor
 from runtime.services.records import RecordService
-from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.query import RecordQuery, Sort
 from runtime.store.schema import users_table
@@ -94,7 +93,6 @@ from runtime.ui.services import UiServices
 
 ROOT = common.BENCH.parent
 FORM = "item"
-STATUSES = ("new", "open", "waiting", "repaired", "closed")
 #: The 8 columns the list shows (the view names them), ``due`` being the sort.
 SHOWN = ("title", "place", "note", "qty", "price", "due", "seen_at", "status")
 PAGE = 100
@@ -105,65 +103,17 @@ TIMEOUT_S = 300.0
 TRACE: Timeline | None = None
 
 
-# -- the app and its data -------------------------------------------------------------
+# -- the app and its data (shared with bench_store.py) --------------------------------
 def app_spec() -> AppSpec:
-    """One form of 10 mixed fields and a view sorted by the date field ``due``."""
-    options = [{"value": s, "label": s.title()} for s in STATUSES]
-    fields = [
-        {"key": "title", "type": "text", "label": "Title"},
-        {"key": "place", "type": "text", "label": "Place"},
-        {"key": "note", "type": "text", "label": "Note"},
-        {"key": "qty", "type": "number", "label": "Quantity", "decimals": 0},
-        {"key": "price", "type": "number", "label": "Price", "decimals": 2},
-        {"key": "due", "type": "date", "label": "Due"},
-        {"key": "seen_at", "type": "datetime", "label": "Seen at"},
-        {"key": "urgent", "type": "checkbox", "label": "Urgent"},
-        {"key": "status", "type": "select", "label": "Status", "options": options},
-        {"key": "code", "type": "text", "label": "Code", "max_length": 20},
-    ]
-    view = {
-        "key": "by_due",
-        "form": FORM,
-        "title": "By due date",
-        "columns": list(SHOWN),
-        "sort": [{"field": "due"}],
-    }
-    return parse_app_spec(
-        {
-            "format": "formwright-app",
-            "spec_version": 1,
-            "id": "bench",
-            "version": 1,
-            "title": "Benchmark",
-            "forms": [{"key": FORM, "title": "Item", "fields": fields}],
-            "views": [view],
-        }
-    )
+    """The store benchmark's form, its view showing the list's columns."""
+    return bench_store.app_spec(SHOWN)
 
 
-TITLES = [f"Infusion pump model {i}" for i in range(1009)]
-PLACES = [f"内科三病区 room {i}" for i in range(101)]
-NOTES = [f"checked by technician {i}, all fine" for i in range(2003)]
-PRICES = [Decimal(i * 137 % 100_000).scaleb(-2) for i in range(997)]
-DAYS = [date(2015, 1, 1) + timedelta(days=i) for i in range(3653)]
-MOMENTS = [datetime(2020, 1, 1, 8, 0) + timedelta(minutes=97 * i) for i in range(5003)]
-
-
-def make_rows(count: int) -> Iterator[dict[str, Any]]:
-    """Canonical values as the service takes them; dates not in id order."""
-    for i in range(count):
-        yield {
-            "title": TITLES[i % 1009],
-            "place": PLACES[i % 101],
-            "note": NOTES[i % 2003],
-            "qty": i % 1000,
-            "price": PRICES[i % 997],
-            "due": DAYS[i * 7919 % 3653],
-            "seen_at": MOMENTS[i * 104_729 % 5003],
-            "urgent": i % 3 == 0,
-            "status": STATUSES[i * 7 // 3 % 5],
-            "code": f"EQ-{i:09d}",
-        }
+def make_rows(count: int, chunk: int = 100_000) -> Iterator[dict[str, Any]]:
+    """The store benchmark's rows as dicts, built a chunk at a time."""
+    for start in range(0, count, chunk):
+        for row in bench_store.make_rows(min(chunk, count - start), start):
+            yield dict(zip(bench_store.KEYS, row, strict=True))
 
 
 def admin_actor(workspace: Workspace) -> Actor:

@@ -39,8 +39,11 @@ PAGE = 100
 
 
 # -- the app and its data ---------------------------------------------------------
-def app_spec() -> AppSpec:
-    """One form of 10 mixed fields and a view sorted by the date field ``due``."""
+def app_spec(columns: tuple[str, ...] = ()) -> AppSpec:
+    """One form of 10 mixed fields and a view sorted by the date field ``due``.
+
+    ``columns``: the view's columns (all fields when empty); bench_runtime_ui shares it.
+    """
     options = [{"value": s, "label": s.title()} for s in STATUSES]
     fields = [
         {"key": "title", "type": "text", "label": "Title"},
@@ -55,6 +58,8 @@ def app_spec() -> AppSpec:
         {"key": "code", "type": "text", "label": "Code", "max_length": 20},
     ]
     view = {"key": "by_due", "form": FORM, "title": "By due date", "sort": [{"field": "due"}]}
+    if columns:
+        view["columns"] = list(columns)
     return parse_app_spec(
         {
             "format": "formwright-app",

@@ -21,13 +21,11 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -36,7 +34,7 @@ from runtime.services.excel_export import ExportResult, export_records
 from runtime.spec.models import FormSpec
 from runtime.store.query import OPERATOR_LABELS, AllOf, AnyOf, Condition, Filter, RecordQuery
 from runtime.ui.i18n import tr
-from runtime.ui.long_task import LongTask, RunDialog
+from runtime.ui.long_task import LongTask, RunDialog, file_row
 from runtime.ui.record_source import SYSTEM_COLUMNS
 from runtime.ui.services import UiServices
 
@@ -137,13 +135,8 @@ class ExportDialog(QDialog):
         return combo
 
     def _build(self) -> None:
-        browse = QPushButton(qta.icon("mdi6.folder-open-outline"), tr("Choose…"), self)
-        browse.clicked.connect(self.choose_file)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.path_edit, 1)
-        file_row.addWidget(browse)
         form = QFormLayout()
-        form.addRow(tr("File:"), file_row)
+        form.addRow(tr("File:"), file_row(self, self.path_edit, tr("Choose…"), self.choose_file))
         form.addRow(tr("Records:"), self.scope)
         form.addRow(tr("Subtables:"), self.subtables)
         form.setRowVisible(self.subtables, self.subtables.isEnabled())  # none: no choice

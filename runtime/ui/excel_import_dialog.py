@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -38,7 +37,7 @@ from runtime.spec.models import FormSpec
 from runtime.ui.excel_export_dialog import documents_folder
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, show_message
-from runtime.ui.long_task import LongTask, RunDialog
+from runtime.ui.long_task import LongTask, RunDialog, file_row
 from runtime.ui.services import UiServices
 
 OPEN_TYPES = "Excel or CSV (*.xlsx *.csv);;All files (*)"
@@ -135,13 +134,10 @@ class ImportDialog(QDialog):
         return button
 
     def _build(self) -> None:
-        choose = QPushButton(qta.icon("mdi6.folder-open-outline"), tr("Choose file…"), self)
-        choose.clicked.connect(self.choose_file)
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.path_edit, 1)
-        file_row.addWidget(choose)
         form = QFormLayout()
-        form.addRow(tr("File:"), file_row)
+        form.addRow(
+            tr("File:"), file_row(self, self.path_edit, tr("Choose file…"), self.choose_file)
+        )
         form.addRow(tr("Update existing records:"), self.upsert)
         layout = QVBoxLayout(self)
         layout.addLayout(form)

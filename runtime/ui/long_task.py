@@ -20,8 +20,16 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, ClassVar
 
+import qtawesome as qta
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
-from PySide6.QtWidgets import QDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QWidget,
+)
 
 from runtime.services.errors import ServiceError
 from runtime.services.excel_common import ExcelError, Progress
@@ -73,6 +81,16 @@ class _Run(QRunnable):
         # RuntimeError: the task was deleted while this ran, so nobody is listening.
         with contextlib.suppress(RuntimeError):
             self.work()
+
+
+def file_row(parent: QWidget, path_edit: QWidget, button_text: str, choose) -> QHBoxLayout:
+    """A path field with a "Choose…" button beside it (the Excel dialogs' first row)."""
+    button = QPushButton(qta.icon("mdi6.folder-open-outline"), button_text, parent)
+    button.clicked.connect(choose)
+    row = QHBoxLayout()
+    row.addWidget(path_edit, 1)
+    row.addWidget(button)
+    return row
 
 
 class LongTask(QObject):
