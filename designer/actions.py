@@ -11,12 +11,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import qtawesome
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
 from designer.document import EditError
+from resources import icons
 from resources.i18n import LANGUAGES
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class DesignerActions(QObject):
     ) -> QAction:
         action = QAction(text, self.window)
         if icon:
-            action.setIcon(qtawesome.icon(icon, color="#37474f"))
+            action.setIcon(icons.icon(icon, color="#37474f"))
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.triggered.connect(lambda _checked=False: slot())
@@ -128,7 +128,7 @@ class DesignerActions(QObject):
         ):
             action = make(self.window, self.tr("Undo") if name == "undo" else self.tr("Redo"))
             action.setShortcut(QKeySequence(key))
-            action.setIcon(qtawesome.icon(f"mdi6.{name}", color="#37474f"))
+            action.setIcon(icons.icon(f"mdi6.{name}", color="#37474f"))
             self.all[name] = action
         for name in ("delete", "copy", "paste", "duplicate", "move_up", "move_down"):
             self.window.canvas.addAction(self.all[name])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Protocol
 
-import qtawesome
 from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from widgets.base import FieldSpecBase
 from widgets.editors.base import FieldEditor, create_editor
 from widgets.registry import FieldTypeRegistry
@@ -105,7 +105,7 @@ class ColumnChip(QLabel):
         super().__init__(parent)
         self.key = spec.key
         self.source = _DragSource(handler, spec.key)
-        pixmap = qtawesome.icon(icon, color="#455a64").pixmap(14, 14)
+        pixmap = icons.icon(icon, color="#455a64").pixmap(14, 14)
         self.setText(f"{spec.label}")
         self.setToolTip(spec.key)
         self.icon = QLabel(self)

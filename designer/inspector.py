@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 from designer.document import DesignerDocument, EditError
 from designer.i18n import property_label, type_title
 from designer.inspector_editors import PropertyContext, editor_for
+from resources import icons
 from runtime.spec.models import AppSpec, FormSpec
 from widgets.base import FieldSpecBase, FieldValueError, SpecModel
 
@@ -165,7 +165,7 @@ class Inspector(QScrollArea):
         owner = self._owner(self.target)
         if isinstance(owner, FieldSpecBase):
             field_type = self.document.registry.of(owner)
-            icon = qtawesome.icon(field_type.icon, color="#37474f").pixmap(18, 18)
+            icon = icons.icon(field_type.icon, color="#37474f").pixmap(18, 18)
             text = f"{type_title(field_type)}"
         else:
             icon = None

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from designer.document import DesignerDocument, EditError
 from designer.inspector_editors import PropertyContext
+from resources import icons
 from resources.i18n import tr
 from runtime.expressions import ExpressionError, TableType, check, parse
 from widgets.base import FieldSpecBase
@@ -181,7 +181,7 @@ class OptionsProperty(QWidget):
             (tr("Move down"), "mdi6.arrow-down", lambda: self.move(1)),
         ):
             button = QToolButton(self)
-            button.setIcon(qtawesome.icon(icon, color="#37474f"))
+            button.setIcon(icons.icon(icon, color="#37474f"))
             button.setToolTip(text)
             button.clicked.connect(slot)
             buttons.addWidget(button)

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 
-import qtawesome
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QDropEvent, QIcon
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from designer.document import DesignerDocument, EditError
 from designer.i18n import type_title
+from resources import icons
 
 TARGET_ROLE = Qt.ItemDataRole.UserRole
 
@@ -27,7 +27,7 @@ TARGET_ROLE = Qt.ItemDataRole.UserRole
 @functools.cache
 def _icon(name: str) -> QIcon:
     """Icons are shared: a tree of 300 fields uses a handful of them."""
-    return qtawesome.icon(name, color="#546e7a")
+    return icons.icon(name, color="#546e7a")
 
 
 class Outline(QTreeWidget):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 
-import qtawesome
 from PySide6.QtCore import QMimeData, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.i18n import group_title, type_title
+from resources import icons
 from widgets.registry import FieldTypeRegistry
 
 FIELD_TYPE_MIME = "application/x-formwright-field-type"
@@ -92,7 +92,7 @@ class Palette(QWidget):
             for field_type in types:
                 item = QTreeWidgetItem(header, [type_title(field_type)])
                 item.setData(0, TYPE_ROLE, field_type.name)
-                item.setIcon(0, qtawesome.icon(field_type.icon, color="#37474f"))
+                item.setIcon(0, icons.icon(field_type.icon, color="#37474f"))
                 item.setToolTip(0, self.tr(field_type.description))
                 item.setFlags(
                     Qt.ItemFlag.ItemIsEnabled

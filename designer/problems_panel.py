@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 
-import qtawesome
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
 from designer.document import DesignerDocument, FieldPath
+from resources import icons
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 _FIELD_PATH = re.compile(r"^forms\[(\d+)\](?:\.fields\[(\d+)\](?:\.fields\[(\d+)\])?)?")
@@ -56,14 +56,14 @@ class ProblemsPanel(QListWidget):
     def refresh(self) -> None:
         self._timer.stop()
         self.clear()
-        icon = qtawesome.icon("mdi6.alert-circle-outline", color="#c62828")
+        icon = icons.icon("mdi6.alert-circle-outline", color="#c62828")
         for problem in self.document.problems():
             item = QListWidgetItem(icon, f"{self._where(problem.path)}: {problem.message}", self)
             item.setData(PATH_ROLE, problem.path)
             item.setToolTip(problem.path)
         if self.count() == 0:
             ok = QListWidgetItem(
-                qtawesome.icon("mdi6.check-circle-outline", color="#2e7d32"),
+                icons.icon("mdi6.check-circle-outline", color="#2e7d32"),
                 self.tr("No problems: the app is ready to publish."),
                 self,
             )

@@ -6,10 +6,11 @@ them. Record actions are routed by the main window to the current list page.
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenuBar
+
+from resources import icons
 
 
 class RuntimeActions(QObject):
@@ -35,7 +36,7 @@ class RuntimeActions(QObject):
         self.trash.setCheckable(True)
 
     def _make(self, icon: str, text: str, shortcut=None) -> QAction:
-        action = QAction(qta.icon(icon), text, self)
+        action = QAction(icons.icon(icon), text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         return action

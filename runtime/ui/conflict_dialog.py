@@ -10,7 +10,6 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.records import ConflictError
 from runtime.spec.models import FormSpec
 from runtime.ui.history import local_time_text
@@ -122,7 +122,7 @@ class ConflictDialog(QDialog):
         return text or "(empty)"
 
     def _choice_button(self, icon: str, text: str, choice: ConflictChoice) -> QPushButton:
-        button = QPushButton(qta.icon(icon), text, self)
+        button = QPushButton(icons.icon(icon), text, self)
         button.clicked.connect(lambda: self.choose(choice))
         return button
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.package import PackageError
 from runtime.spec import SpecError
 from runtime.store.engine import WorkspaceError
@@ -97,7 +97,7 @@ class ErrorDialog(QDialog):
 
     def _build(self) -> None:
         icon = QLabel(self)
-        icon.setPixmap(qta.icon("mdi6.alert-circle-outline", color="#c62828").pixmap(48, 48))
+        icon.setPixmap(icons.icon("mdi6.alert-circle-outline", color="#c62828").pixmap(48, 48))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         text = QVBoxLayout()
         for label in (self.title_label, self.message_label, self.advice_label):

@@ -10,7 +10,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.excel_export import ExportResult, export_records
 from runtime.spec.models import FormSpec
 from runtime.store.query import OPERATOR_LABELS, AllOf, AnyOf, Condition, Filter, RecordQuery
@@ -96,7 +96,7 @@ class ExportDialog(QDialog):
         self.export_button = self.buttons.addButton(
             tr("Export"), QDialogButtonBox.ButtonRole.AcceptRole
         )
-        self.export_button.setIcon(qta.icon("mdi6.microsoft-excel"))
+        self.export_button.setIcon(icons.icon("mdi6.microsoft-excel"))
         self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
         self.buttons.accepted.connect(self.export)
         self.buttons.rejected.connect(self.reject)
@@ -118,7 +118,7 @@ class ExportDialog(QDialog):
             checked = key in shown or key in subtables  # a list never shows subtables
             item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
             if key in subtables:
-                item.setIcon(qta.icon("mdi6.table"))
+                item.setIcon(icons.icon("mdi6.table"))
         return widget
 
     def _is_subtable(self, key: str) -> bool:

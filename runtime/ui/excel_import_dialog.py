@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.excel_import import RECORD_ID, CellError, ImportResult, import_records
 from runtime.services.excel_template import importable_fields
 from runtime.spec.models import FormSpec
@@ -128,7 +128,7 @@ class ImportDialog(QDialog):
 
     def _button(self, icon: str, text: str, slot) -> QPushButton:
         button = self.buttons.addButton(text, QDialogButtonBox.ButtonRole.ActionRole)
-        button.setIcon(qta.icon(icon))
+        button.setIcon(icons.icon(icon))
         button.setAutoDefault(False)
         button.clicked.connect(slot)
         return button

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.spec.models import FormSpec
 from runtime.store.query import OPERATOR_LABELS, OPERATORS_BY_KIND, AllOf, AnyOf, Condition, Filter
 from widgets.base import FieldSpecBase, FieldValueError, ReferenceSource
@@ -66,7 +66,7 @@ class ConditionRow(QWidget):
             self.field_box.addItem(spec.label, spec.key)
         self.op_box = QComboBox(self)
         self.value_area = QHBoxLayout()
-        self.remove_button = QToolButton(self, icon=qta.icon("mdi6.close"), toolTip="Remove")
+        self.remove_button = QToolButton(self, icon=icons.icon("mdi6.close"), toolTip="Remove")
         self.remove_button.clicked.connect(self.deleteLater)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -178,7 +178,7 @@ class FilterDialog(QDialog):
         self.match_all = QRadioButton("all conditions (AND)", self, checked=True)
         self.match_any = QRadioButton("any condition (OR)", self)
         self.rows_layout = QVBoxLayout()
-        self.add_button = QPushButton(qta.icon("mdi6.plus"), "Add condition", self)
+        self.add_button = QPushButton(icons.icon("mdi6.plus"), "Add condition", self)
         self.add_button.clicked.connect(lambda: self.add_condition())
         self.setMinimumWidth(720)
         self._build()

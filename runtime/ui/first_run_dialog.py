@@ -6,7 +6,6 @@ under the fields); "Create" stays disabled until the form is complete.
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.accounts import AccountError, AccountService, Session, username_problem
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, password_edit, show_message
@@ -61,7 +61,7 @@ class FirstRunDialog(QDialog):
 
     def _build(self) -> None:
         icon = QLabel(self)
-        icon.setPixmap(qta.icon("mdi6.shield-account-outline", color="#2e7d32").pixmap(56, 56))
+        icon.setPixmap(icons.icon("mdi6.shield-account-outline", color="#2e7d32").pixmap(56, 56))
         icon.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         intro = QLabel(
             tr(

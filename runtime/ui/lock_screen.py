@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.accounts import AccountError, AccountService, Session
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, login_message, password_edit, show_message
@@ -53,7 +53,7 @@ class LockScreen(QWidget):
         self.username = QLineEdit("" if switching else locked_user, self)
         self.password = password_edit(self)
         self.message = error_label(self)
-        self.unlock_button = QPushButton(qta.icon("mdi6.lock-open-variant"), tr("Unlock"), self)
+        self.unlock_button = QPushButton(icons.icon("mdi6.lock-open-variant"), tr("Unlock"), self)
         self.unlock_button.setDefault(True)
         self.unlock_button.clicked.connect(self.try_unlock)
         self.password.returnPressed.connect(self.try_unlock)
@@ -75,7 +75,7 @@ class LockScreen(QWidget):
         panel = QFrame(self, objectName="panel")
         icon = QLabel(panel)
         glyph = "mdi6.account-switch" if switching else "mdi6.lock"
-        icon.setPixmap(qta.icon(glyph, color="#37474f").pixmap(64, 64))
+        icon.setPixmap(icons.icon(glyph, color="#37474f").pixmap(64, 64))
         icon.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         title = tr("Switch user") if switching else tr("Locked")
         heading = QLabel(f"<h2>{title}</h2>", panel)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.accounts import (
     AccountDisabled,
     AccountError,
@@ -103,7 +103,7 @@ class LoginDialog(QDialog):
 
     def _build(self, subtitle: str) -> None:
         icon = QLabel(self)
-        icon.setPixmap(qta.icon("mdi6.account-circle-outline", color="#1565c0").pixmap(56, 56))
+        icon.setPixmap(icons.icon("mdi6.account-circle-outline", color="#1565c0").pixmap(56, 56))
         icon.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         heading = QLabel(f"<h3>{tr('Welcome')}</h3>", self)
         heading.setAlignment(Qt.AlignmentFlag.AlignHCenter)

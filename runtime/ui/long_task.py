@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, ClassVar
 
-import qtawesome as qta
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.errors import ServiceError
 from runtime.services.excel_common import ExcelError, Progress
 from runtime.ui.i18n import tr
@@ -85,7 +85,7 @@ class _Run(QRunnable):
 
 def file_row(parent: QWidget, path_edit: QWidget, button_text: str, choose) -> QHBoxLayout:
     """A path field with a "Choose…" button beside it (the Excel dialogs' first row)."""
-    button = QPushButton(qta.icon("mdi6.folder-open-outline"), button_text, parent)
+    button = QPushButton(icons.icon("mdi6.folder-open-outline"), button_text, parent)
     button.clicked.connect(choose)
     row = QHBoxLayout()
     row.addWidget(path_edit, 1)

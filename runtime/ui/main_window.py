@@ -7,7 +7,6 @@ as signals for the app controller; record actions go to the current list page.
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.spec.models import ViewSpec
 from runtime.ui.actions import RuntimeActions
 from runtime.ui.record_list import RecordListPage
@@ -65,12 +65,12 @@ class MainWindow(QMainWindow):
         readable = set(self.services.readable_forms())
         for form in (form for form in self.services.spec.forms if form.key in readable):
             item = QTreeWidgetItem(tree, [form.title])
-            item.setIcon(0, qta.icon(form.icon or FORM_ICON))
+            item.setIcon(0, icons.icon_or(form.icon, FORM_ICON))
             item.setData(0, KEY_ROLE, form.key)
             for view in self.services.spec.views:
                 if view.form == form.key:
                     child = QTreeWidgetItem(item, [view.title])
-                    child.setIcon(0, qta.icon(VIEW_ICON))
+                    child.setIcon(0, icons.icon(VIEW_ICON))
                     child.setData(0, KEY_ROLE, f"{form.key}/{view.key}")
         tree.expandAll()
         tree.currentItemChanged.connect(

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import qtawesome as qta
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMenu
 
+from resources import icons
 from runtime.ui.i18n import language_menu, tr
 from runtime.ui.main_window import MainWindow
 
@@ -34,7 +34,7 @@ def menu_holding(window: MainWindow, action: QAction) -> QMenu | None:
 def decorate_main_window(app: RuntimeApp, window: MainWindow) -> None:
     actions = window.actions_
     account = menu_holding(window, actions.log_out)
-    lock = QAction(qta.icon("mdi6.lock"), tr("Lock screen"), window)
+    lock = QAction(icons.icon("mdi6.lock"), tr("Lock screen"), window)
     lock.setObjectName("lock_screen")
     lock.setShortcut(QKeySequence(LOCK_SHORTCUT))
     lock.triggered.connect(lambda: app.lock())
@@ -49,7 +49,7 @@ def decorate_main_window(app: RuntimeApp, window: MainWindow) -> None:
         admin = window.menuBar().addMenu(tr("&Administration"))
         admin.setObjectName("administration")
         open_admin = admin.addAction(
-            qta.icon("mdi6.account-cog"), tr("Users, departments and audit log…")
+            icons.icon("mdi6.account-cog"), tr("Users, departments and audit log…")
         )
         open_admin.setObjectName("open_admin")
         open_admin.triggered.connect(lambda: app.open_admin())

@@ -7,7 +7,6 @@ opens refresh the list when they save or delete.
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.errors import ServiceError
 from runtime.services.excel_filter import WhereError, filter_from_expression
 from runtime.spec.models import FormSpec, ViewSpec
@@ -95,7 +95,7 @@ class RecordListPage(QWidget):
         return table
 
     def _action(self, icon: str, text: str, slot) -> QAction:
-        action = QAction(qta.icon(icon), text, self)
+        action = QAction(icons.icon(icon), text, self)
         action.triggered.connect(slot)
         return action
 
@@ -137,7 +137,7 @@ class RecordListPage(QWidget):
         return button
 
     def _menu_button(self, icon: str, menu: QMenu) -> QToolButton:
-        button = QToolButton(self, text=menu.title(), icon=qta.icon(icon), menu=menu)
+        button = QToolButton(self, text=menu.title(), icon=icons.icon(icon), menu=menu)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         return button

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.errors import ServiceError
 from runtime.services.records import ConflictError, ValidationFailed
 from runtime.services.references import NameMap
@@ -66,8 +66,8 @@ class RecordWindow(QDialog):
         self.banner = QLabel(self, wordWrap=True, styleSheet=BANNER_STYLE)
         self.history = self._make_history()
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.view, qta.icon("mdi6.form-select"), "Form")
-        self.tabs.addTab(self.history, qta.icon("mdi6.history"), "History")
+        self.tabs.addTab(self.view, icons.icon("mdi6.form-select"), "Form")
+        self.tabs.addTab(self.history, icons.icon("mdi6.history"), "History")
         self.save_button = self._button("mdi6.content-save", "Save", self.save_and_close)
         self.save_new_button = self._button(
             "mdi6.content-save-move", "Save and new", self.save_and_new
@@ -97,7 +97,7 @@ class RecordWindow(QDialog):
         self.resize(920, max(420, min(760, height)))
 
     def _button(self, icon: str, text: str, slot) -> QPushButton:
-        button = QPushButton(qta.icon(icon), text, self, autoDefault=False)
+        button = QPushButton(icons.icon(icon), text, self, autoDefault=False)
         button.clicked.connect(slot)
         return button
 

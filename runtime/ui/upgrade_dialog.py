@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import qtawesome as qta
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.package import PackageError
 from runtime.spec import SpecError
 from runtime.store.engine import WorkspaceError
@@ -64,7 +64,7 @@ class UpgradeDialog(QDialog):
         self.buttons = QDialogButtonBox(self)
         verb = tr("Install") if plan.is_install else tr("Upgrade")
         self.apply_button = self.buttons.addButton(verb, QDialogButtonBox.ButtonRole.AcceptRole)
-        self.apply_button.setIcon(qta.icon("mdi6.database-arrow-up"))
+        self.apply_button.setIcon(icons.icon("mdi6.database-arrow-up"))
         self.cancel_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         self.cancel_button.setText(tr("Cancel"))
         self.buttons.accepted.connect(self.confirm)

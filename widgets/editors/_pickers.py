@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 
 SEARCH_DELAY_MS = 250
@@ -124,7 +124,7 @@ class Chip(QFrame):
         self.label = QLabel(name, self)
         layout.addWidget(self.label)
         self.remove_button = QToolButton(self)
-        self.remove_button.setIcon(qta.icon("mdi6.close"))
+        self.remove_button.setIcon(icons.icon("mdi6.close"))
         self.remove_button.setIconSize(QSize(12, 12))
         self.remove_button.setAutoRaise(True)
         self.remove_button.setToolTip(f"Remove {name}")
@@ -150,7 +150,7 @@ class PickerPopup(QFrame):
         self.search_line.setPlaceholderText("Type to search…")
         self.search_line.setClearButtonEnabled(True)
         self.search_line.addAction(
-            qta.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition
+            icons.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition
         )
         self.search_line.installEventFilter(self)
         layout.addWidget(self.search_line)
@@ -196,9 +196,9 @@ class PickerPopup(QFrame):
     def _mark(self, item: QListWidgetItem) -> None:
         chosen = item.data(ID_ROLE) in self.selected
         item.setIcon(
-            qta.icon("mdi6.check")
+            icons.icon("mdi6.check")
             if chosen
-            else qta.icon("mdi6.checkbox-blank-off-outline", color="transparent")
+            else icons.icon("mdi6.checkbox-blank-off-outline", color="transparent")
         )
 
     def choose(self, item: QListWidgetItem) -> None:
@@ -268,7 +268,7 @@ class ReferencePicker(QWidget):
 
     def _button(self, icon: str, tip: str, slot: Callable[[], None]) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(qta.icon(icon))
+        button.setIcon(icons.icon(icon))
         button.setToolTip(tip)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 from widgets.registry import default_registry
 from widgets.types._files import file_problem, make_file_ref, size_text
@@ -88,7 +88,7 @@ class AttachmentEditor(FieldEditor):
     def _item_icon(self, ref: dict[str, Any]) -> QIcon:
         mime = ref["mime"]
         name = next((icon for prefix, icon in MIME_ICONS.items() if mime.startswith(prefix)), None)
-        return qta.icon(name or "mdi6.file-outline", color="#4a5d7e")
+        return icons.icon(name or "mdi6.file-outline", color="#4a5d7e")
 
     def _item_text(self, ref: dict[str, Any]) -> str:
         return f"{ref['name']}   ({size_text(ref['size'])})"
@@ -111,7 +111,7 @@ class AttachmentEditor(FieldEditor):
         return row
 
     def _button(self, icon: str, text: str, slot: Any) -> QPushButton:
-        button = QPushButton(qta.icon(icon), text, self)
+        button = QPushButton(icons.icon(icon), text, self)
         button.clicked.connect(slot)
         return button
 

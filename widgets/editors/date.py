@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import QDateTimeEdit, QSizePolicy, QToolButton
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 from widgets.registry import default_registry
 
@@ -87,7 +87,7 @@ class TemporalEditor(FieldEditor):
 
     def _button(self, icon: str, tip: str, slot) -> QToolButton:
         button = QToolButton(self)
-        button.setIcon(qtawesome.icon(icon, color="#555"))
+        button.setIcon(icons.icon(icon, color="#555"))
         button.setToolTip(tip)
         button.setAutoRaise(True)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)

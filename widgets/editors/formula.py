@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 from widgets.registry import default_registry
 
@@ -23,7 +23,7 @@ class FormulaEditor(FieldEditor):
         self.line.setReadOnly(True)
         self.line.setPlaceholderText("(computed)")
         self.line.addAction(
-            qta.icon("mdi6.function-variant", color="#5b6b8c"),
+            icons.icon("mdi6.function-variant", color="#5b6b8c"),
             QLineEdit.ActionPosition.LeadingPosition,
         )
         self.line.setToolTip(f"Computed: = {spec.expression}" if spec.expression else "Computed")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QListView, QListWidget
 
+from resources import icons
 from widgets.editors.attachment import AttachmentEditor
 from widgets.types._files import size_text
 
@@ -45,7 +45,7 @@ class ImageEditor(AttachmentEditor):
         data = self.file_bytes(ref)
         pixmap = QPixmap()
         if data is None or not pixmap.loadFromData(data):
-            return qta.icon("mdi6.image-outline", color="#8a97ad")
+            return icons.icon("mdi6.image-outline", color="#8a97ad")
         return QIcon(
             pixmap.scaled(
                 THUMBNAIL,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 
 
@@ -23,7 +23,7 @@ class NoteEditor(FieldEditor):
         row = QHBoxLayout(box)
         row.setContentsMargins(8, 6, 8, 6)
         icon = QLabel(box)
-        icon.setPixmap(qtawesome.icon("mdi6.information-outline", color="#5b7fae").pixmap(18, 18))
+        icon.setPixmap(icons.icon("mdi6.information-outline", color="#5b7fae").pixmap(18, 18))
         icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.text = QLabel(spec.text, box)
         self.text.setTextFormat(Qt.TextFormat.PlainText)  # never render builder text as HTML

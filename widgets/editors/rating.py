@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import QEvent, QObject, QSize, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 
 STAR_COLOUR = "#f5a623"
@@ -48,8 +48,8 @@ class RatingEditor(FieldEditor):
         self.layout_.addWidget(self.caption)
         self.layout_.addStretch(1)
         self._icons = {
-            True: qtawesome.icon("mdi6.star", color=STAR_COLOUR),
-            False: qtawesome.icon("mdi6.star-outline", color=DIM_COLOUR),
+            True: icons.icon("mdi6.star", color=STAR_COLOUR),
+            False: icons.icon("mdi6.star-outline", color=DIM_COLOUR),
         }
         self._show_focus(False)
         self._paint()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QLabel, QToolButton, QVBoxLayout
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 
 
@@ -44,7 +44,7 @@ class SectionEditor(FieldEditor):
 
     def _paint(self) -> None:
         icon = "mdi6.chevron-right" if self._collapsed else "mdi6.chevron-down"
-        self.toggle.setIcon(qtawesome.icon(icon, color="#555"))
+        self.toggle.setIcon(icons.icon(icon, color="#555"))
 
     def _on_toggle(self) -> None:
         self._collapsed = not self._collapsed

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -16,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 
 #: Radio buttons go in one row up to this many options, else in a column.
@@ -72,7 +72,7 @@ class SelectEditor(FieldEditor):
             grid.addWidget(radio, *((0, index) if in_row else (index, 0)))
         self.group.buttonToggled.connect(self._on_radio_toggled)
         self.clear_button = QToolButton(self)
-        self.clear_button.setIcon(qtawesome.icon("mdi6.close-circle-outline", color="#555"))
+        self.clear_button.setIcon(icons.icon("mdi6.close-circle-outline", color="#555"))
         self.clear_button.setToolTip("Clear the choice")
         self.clear_button.setAutoRaise(True)
         self.clear_button.clicked.connect(self.clear)

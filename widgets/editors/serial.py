@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtWidgets import QLineEdit
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 
 UNASSIGNED = "(assigned on save)"
@@ -21,7 +21,7 @@ class SerialEditor(FieldEditor):
         self.line = QLineEdit(self)
         self.line.setReadOnly(True)
         self.line.setPlaceholderText(UNASSIGNED)
-        self.line.addAction(qta.icon("mdi6.barcode"), QLineEdit.ActionPosition.LeadingPosition)
+        self.line.addAction(icons.icon("mdi6.barcode"), QLineEdit.ActionPosition.LeadingPosition)
         self.line.setToolTip(f"Given automatically when the record is saved ({spec.pattern})")
         self.layout_.addWidget(self.line)
         self.setFocusProxy(self.line)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
@@ -22,6 +21,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QBoxLayout, QHBoxLayout, QLabel, QPushButton, QWidget
 
+from resources import icons
 from widgets.editors.base import FieldEditor
 from widgets.types._files import make_file_ref
 
@@ -160,7 +160,7 @@ class SignatureEditor(FieldEditor):
         self.status = QLabel(self)
         self.status.setStyleSheet("color: palette(placeholder-text);")
         row.addWidget(self.status, 1)
-        self.clear_button = QPushButton(qta.icon("mdi6.eraser"), "Clear", self)
+        self.clear_button = QPushButton(icons.icon("mdi6.eraser"), "Clear", self)
         self.clear_button.setToolTip("Erase the signature and sign again")
         self.clear_button.clicked.connect(self.clear)
         row.addWidget(self.clear_button)

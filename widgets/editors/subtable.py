@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import qtawesome as qta
 from PySide6.QtCore import (
     QAbstractTableModel,
     QEvent,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from widgets.base import FieldSpecBase
 from widgets.editors.base import FieldEditor, create_editor
 from widgets.registry import default_registry
@@ -183,10 +183,10 @@ class SubtableEditor(FieldEditor):
 
     def _make_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.add_button = QPushButton(qta.icon("mdi6.table-row-plus-after"), "Add row", self)
+        self.add_button = QPushButton(icons.icon("mdi6.table-row-plus-after"), "Add row", self)
         self.add_button.setToolTip("Add a row below the current one (Insert)")
         self.add_button.clicked.connect(self.add_row)
-        self.remove_button = QPushButton(qta.icon("mdi6.table-row-remove"), "Remove row", self)
+        self.remove_button = QPushButton(icons.icon("mdi6.table-row-remove"), "Remove row", self)
         self.remove_button.setToolTip("Remove the current row (Delete)")
         self.remove_button.clicked.connect(self.remove_row)
         self.count_label = QLabel(self)

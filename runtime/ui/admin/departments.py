@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.accounts import AccountError, AccountService
 from runtime.services.actor import Actor
 from runtime.services.org import Department, OrgDirectory, OrgService
@@ -107,9 +107,11 @@ class DepartmentsPanel(QWidget):
         self.tree.setHeaderLabels([tr("Name"), tr("Code"), tr("Head")])
         self.tree.setColumnWidth(0, 280)
         self.status = QLabel(self, wordWrap=True)
-        add = QPushButton(qta.icon("mdi6.plus"), tr("Add…"), self)
+        add = QPushButton(icons.icon("mdi6.plus"), tr("Add…"), self)
         add.clicked.connect(self.add)
-        self.edit_button = QPushButton(qta.icon("mdi6.pencil"), tr("Rename, move, set head…"), self)
+        self.edit_button = QPushButton(
+            icons.icon("mdi6.pencil"), tr("Rename, move, set head…"), self
+        )
         self.edit_button.clicked.connect(self.edit)
         row = QHBoxLayout()
         row.addWidget(add)
@@ -133,7 +135,7 @@ class DepartmentsPanel(QWidget):
     def _add_item(self, parent: QTreeWidgetItem, department: Department, heads: dict, select):
         head = heads.get(department.head_user_id, "")
         item = QTreeWidgetItem(parent, [department.name, department.code or "", head])
-        item.setIcon(0, qta.icon("mdi6.domain"))
+        item.setIcon(0, icons.icon("mdi6.domain"))
         item.setData(0, CODE_ROLE, department.code)
         if select and department.code == select:
             self.tree.setCurrentItem(item)

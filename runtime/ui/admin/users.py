@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC
 
-import qtawesome as qta
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from resources import icons
 from runtime.services.accounts import AccountError, AccountService, UserInfo
 from runtime.services.actor import Actor
 from runtime.services.org import OrgService
@@ -91,7 +91,7 @@ class UsersPanel(QWidget):
         return table
 
     def _button(self, icon: str, text: str, slot) -> QPushButton:
-        button = QPushButton(qta.icon(icon), text, self)
+        button = QPushButton(icons.icon(icon), text, self)
         button.clicked.connect(slot)
         return button
 
