@@ -9,11 +9,11 @@ from PySide6.QtCore import QDate
 
 from runtime.api import open_workspace
 from runtime.services.accounts import AccountLocked, AccountService, LoginFailed
+from runtime.services.audit_log import PAGE_SIZE
 from runtime.services.org import OrgService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
 from runtime.ui.admin import AdminWindow
-from runtime.ui.admin.audit_query import PAGE_SIZE
 from runtime.ui.admin.departments import DepartmentDialog
 from runtime.ui.admin.user_dialogs import DepartmentsDialog, NewUserDialog, RolesDialog
 from runtime.ui.login_dialog import LoginDialog

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -18,11 +17,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.engine import Engine
 
+from resources import icons
+from runtime.services.audit_log import PAGE_SIZE, AuditFilter, AuditLine, AuditLog
 from runtime.spec.models import AppSpec
-from runtime.ui.admin import audit_query
-from runtime.ui.admin.audit_query import PAGE_SIZE, AuditFilter, AuditLine
 from runtime.ui.i18n import tr
 
 OK_STYLE = "color: #2e7d32;"
@@ -32,9 +30,9 @@ BROKEN_STYLE = "color: #c62828; font-weight: bold;"
 class AuditPanel(QWidget):
     """Who did what, when, from which workstation."""
 
-    def __init__(self, engine: Engine, spec: AppSpec | None, parent: QWidget | None = None):
+    def __init__(self, log: AuditLog, spec: AppSpec | None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.engine = engine
+        self.log = log
         self.spec = spec
         self.user = self._combo()
         self.action = self._combo()
@@ -71,7 +69,7 @@ class AuditPanel(QWidget):
         return check, edit
 
     def _button(self, icon: str, text: str, slot) -> QPushButton:
-        button = QPushButton(qta.icon(icon), text, self)
+        button = QPushButton(icons.icon(icon), text, self)
         button.clicked.connect(slot)
         return button
 
@@ -113,14 +111,8 @@ class AuditPanel(QWidget):
         """Offer the user names and actions the log has, and the app's forms."""
         every = tr("(all)")
         choices = (
-            (
-                self.user,
-                [(name, name) for name in audit_query.distinct_values(self.engine, "username")],
-            ),
-            (
-                self.action,
-                [(name, name) for name in audit_query.distinct_values(self.engine, "action")],
-            ),
+            (self.user, [(name, name) for name in self.log.distinct_values("username")]),
+            (self.action, [(name, name) for name in self.log.distinct_values("action")]),
             (self.form, [(f.title, f.key) for f in self.spec.forms] if self.spec else []),
         )
         for combo, items in choices:
@@ -150,14 +142,14 @@ class AuditPanel(QWidget):
 
     def show_page(self) -> None:
         where = self.current_filter()
-        self.rows = audit_query.read_page(self.engine, where, self._cursors[-1], PAGE_SIZE)
+        self.rows = self.log.page(where, self._cursors[-1], PAGE_SIZE)
         self.table.setRowCount(len(self.rows))
         for row, line in enumerate(self.rows):
             texts = (line.local_time(), line.username, line.workstation, line.action)
             texts += (line.app_id, line.form, "" if line.record_id is None else str(line.record_id))
             for column, text in enumerate((*texts, line.details)):
                 self.table.setItem(row, column, QTableWidgetItem(text))
-        total = audit_query.count(self.engine, where)
+        total = self.log.count(where)
         first = (len(self._cursors) - 1) * PAGE_SIZE
         shown = f"{first + 1}–{first + len(self.rows)}" if self.rows else "0"
         self.page_label.setText(tr("Rows {shown} of {total}").format(shown=shown, total=total))
@@ -176,7 +168,7 @@ class AuditPanel(QWidget):
 
     def verify(self) -> bool:
         """Check the hash chain; say it is intact or name the first broken row."""
-        report = audit_query.verify(self.engine)
+        report = self.log.verify()
         if report.ok:
             text = tr("The audit log is intact: {rows} rows checked.").format(rows=report.rows)
         else:

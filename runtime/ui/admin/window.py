@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import qtawesome as qta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from resources import icons
 from runtime.services.accounts import AccountService
 from runtime.services.actor import Actor
+from runtime.services.audit_log import AuditLog
 from runtime.services.org import OrgService
 from runtime.spec.models import AppSpec
 from runtime.store.workspace import Workspace
@@ -32,11 +33,11 @@ class AdminWindow(QWidget):
         accounts, org = AccountService(workspace), OrgService(workspace)
         self.users = UsersPanel(accounts, org, spec, actor, self)
         self.departments = DepartmentsPanel(org, accounts, actor, self)
-        self.audit = AuditPanel(workspace.engine, spec, self)
+        self.audit = AuditPanel(AuditLog(workspace, actor), spec, self)
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.users, qta.icon("mdi6.account-multiple"), tr("Users"))
-        self.tabs.addTab(self.departments, qta.icon("mdi6.sitemap"), tr("Departments"))
-        self.tabs.addTab(self.audit, qta.icon("mdi6.clipboard-text-clock"), tr("Audit log"))
+        self.tabs.addTab(self.users, icons.icon("mdi6.account-multiple"), tr("Users"))
+        self.tabs.addTab(self.departments, icons.icon("mdi6.sitemap"), tr("Departments"))
+        self.tabs.addTab(self.audit, icons.icon("mdi6.clipboard-text-clock"), tr("Audit log"))
         self.tabs.currentChanged.connect(self._refresh_tab)
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)

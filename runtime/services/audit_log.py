@@ -1,0 +1,153 @@
+"""Reading the audit log (administrators only): filters, newest-first pages, chain check.
+
+Times are stored as naive UTC; a filter's dates are local calendar days and are
+turned into UTC bounds here. Pages are keyset pages (``id < the last id shown``),
+so paging stays fast on a long log and rows added meanwhile do not shift a page.
+Every read uses the workspace's read-only connection and never writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from runtime.services.actor import Actor
+from runtime.services.errors import PermissionDenied
+from runtime.store.audit import ChainReport, verify_chain
+from runtime.store.schema import audit_table
+from runtime.store.workspace import Workspace
+
+PAGE_SIZE = 100
+#: The columns whose values a filter offers (``distinct_values``).
+CHOICE_COLUMNS = frozenset({"username", "workstation", "action", "app_id", "form"})
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which rows to show; ``None`` means any. ``start``/``end`` are inclusive days."""
+
+    username: str | None = None
+    action: str | None = None
+    app_id: str | None = None
+    form: str | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        table, found = audit_table, []
+        for column, value in (
+            (table.c.username, self.username),
+            (table.c.action, self.action),
+            (table.c.app_id, self.app_id),
+            (table.c.form, self.form),
+        ):
+            if value:
+                found.append(column == value)
+        if self.start is not None:
+            found.append(table.c.at >= _utc(self.start))
+        if self.end is not None:
+            found.append(table.c.at < _utc(self.end + timedelta(days=1)))
+        return found
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    """One audit row as the viewer shows it."""
+
+    id: int
+    at: datetime
+    username: str
+    workstation: str
+    action: str
+    app_id: str
+    form: str
+    record_id: int | None
+    details: str
+
+    def local_time(self) -> str:
+        return f"{self.at.replace(tzinfo=UTC).astimezone():%Y-%m-%d %H:%M:%S}"
+
+
+class AuditLog:
+    """The workspace's audit log as an administrator reads it."""
+
+    def __init__(self, workspace: Workspace, actor: Actor) -> None:
+        self.workspace = workspace
+        self.actor = actor
+
+    def page(
+        self, where: AuditFilter, before_id: int | None = None, limit: int = PAGE_SIZE
+    ) -> list[AuditLine]:
+        """Up to ``limit`` rows, newest first, older than ``before_id`` when given."""
+        query = sa.select(audit_table).where(*where.conditions())
+        if before_id is not None:
+            query = query.where(audit_table.c.id < before_id)
+        query = query.order_by(audit_table.c.id.desc()).limit(limit)
+        with self._reader() as connection:
+            return [_line(row) for row in connection.execute(query).mappings()]
+
+    def count(self, where: AuditFilter) -> int:
+        query = sa.select(sa.func.count()).select_from(audit_table).where(*where.conditions())
+        with self._reader() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def distinct_values(self, column: str) -> list[str]:
+        """The values a filter combo offers (actions, user names), sorted."""
+        self._require_admin()
+        if column not in CHOICE_COLUMNS:
+            raise ValueError(f"the audit log offers no choices of '{column}'")
+        field = audit_table.c[column]
+        query = sa.select(field).where(field.is_not(None)).distinct().order_by(field)
+        with self._reader() as connection:
+            return [value for (value,) in connection.execute(query)]
+
+    def verify(self) -> ChainReport:
+        """Walk the hash chain: intact, or the first row that was changed or removed."""
+        with self._reader() as connection:
+            return verify_chain(connection)
+
+    def _reader(self) -> Connection:
+        """A read-only connection, for administrators only."""
+        self._require_admin()
+        return self.workspace.reader()
+
+    def _require_admin(self) -> None:
+        if not self.actor.is_admin:
+            raise PermissionDenied("only an administrator may read the audit log")
+
+
+def _utc(day: date) -> datetime:
+    """Local midnight of ``day`` as naive UTC."""
+    local = datetime.combine(day, time()).astimezone()
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _line(row) -> AuditLine:
+    return AuditLine(
+        id=row["id"],
+        at=row["at"],
+        username=row["username"] or "",
+        workstation=row["workstation"] or "",
+        action=row["action"],
+        app_id=row["app_id"] or "",
+        form=row["form"] or "",
+        record_id=row["record_id"],
+        details=_details(row["details"]),
+    )
+
+
+def _details(text: str | None) -> str:
+    """``{"user": "li"}`` → ``user: li`` (raw text when it is not a JSON object)."""
+    if not text:
+        return ""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    return ", ".join(f"{key}: {value}" for key, value in data.items())

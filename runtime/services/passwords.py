@@ -1,0 +1,205 @@
+"""Passwords and the account policy: argon2id hashing, the password rules and the
+lockout settings, with the plumbing every part of the account service shares.
+
+Passwords are hashed with argon2id; the parameters live in each hash and a login
+re-hashes a password whose parameters are weaker than the current ones.
+
+Settings (table ``fw_settings``, scope ``accounts``): ``password_min_length``
+(8), ``lockout_threshold`` (5), ``lockout_minutes`` (15).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher, Type, extract_parameters
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import ARGON2_VERSION
+from sqlalchemy.engine import Connection
+
+from runtime.services.account_errors import AccountError, PasswordPolicyError
+from runtime.services.actor import SYSTEM, Actor
+from runtime.services.user_rows import find_user, require_admin, username_key
+from runtime.store.audit import AuditEntry, append
+from runtime.store.schema import settings_table
+from runtime.store.workspace import Workspace
+
+#: argon2id cost: 2 passes over 46 MiB, one lane (OWASP's second recommended
+#: configuration; about 50-100 ms on a workstation).
+TIME_COST = 2
+MEMORY_COST_KIB = 47_104
+PARALLELISM = 1
+MAX_PASSWORD_LENGTH = 1024
+
+SETTINGS_SCOPE = "accounts"
+
+
+def default_hasher() -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=TIME_COST,
+        memory_cost=MEMORY_COST_KIB,
+        parallelism=PARALLELISM,
+        type=Type.ID,
+    )
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    password_min_length: int = 8
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+
+
+#: Allowed range of each setting.
+SETTING_LIMITS: dict[str, tuple[int, int]] = {
+    "password_min_length": (6, 128),
+    "lockout_threshold": (1, 100),
+    "lockout_minutes": (1, 7 * 24 * 60),
+}
+
+
+def read_settings(connection: Connection) -> AccountSettings:
+    rows = connection.execute(
+        sa.select(settings_table.c.key, settings_table.c.value).where(
+            settings_table.c.scope == SETTINGS_SCOPE
+        )
+    )
+    values: dict[str, int] = {}
+    for key, value in rows:
+        if key in SETTING_LIMITS:
+            low, high = SETTING_LIMITS[key]
+            try:
+                values[key] = min(max(int(value), low), high)
+            except ValueError:
+                continue  # a damaged value: keep the default
+    return AccountSettings(**values)
+
+
+class AccountBase:
+    """The workspace, clock and password hasher the parts of
+    :class:`~runtime.services.accounts.AccountService` share, with the password
+    rules and the account settings."""
+
+    def __init__(
+        self, workspace: Workspace, clock: Callable[[], datetime], hasher: PasswordHasher
+    ) -> None:
+        self.workspace = workspace
+        self.engine = workspace.engine
+        self.clock = clock
+        self.hasher = hasher
+        self._dummy_hash: str | None = None
+
+    # -- plumbing -------------------------------------------------------------
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection:
+            connection.execution_options(read_only=True)
+            yield connection
+
+    def _audit(self, connection: Connection, entry: AuditEntry) -> None:
+        append(connection, entry, at=self.clock())
+
+    def _user(self, connection: Connection, username: str, *, lock: bool = False):
+        row = find_user(connection, username, lock=lock)
+        if row is None:
+            raise AccountError(f"there is no user named '{username.strip()}'")
+        return row
+
+    # -- settings -------------------------------------------------------------
+    def settings(self) -> AccountSettings:
+        with self._read() as connection:
+            return read_settings(connection)
+
+    def update_settings(self, actor: Actor = SYSTEM, **values: int) -> AccountSettings:
+        """Change account settings (``password_min_length=10`` …); audited."""
+        require_admin(actor, "change account settings")
+        known = {item.name for item in fields(AccountSettings)}
+        for key, value in values.items():
+            if key not in known:
+                raise AccountError(f"there is no account setting '{key}'")
+            low, high = SETTING_LIMITS[key]
+            if not isinstance(value, int) or not low <= value <= high:
+                raise AccountError(f"{key} must be a whole number from {low} to {high}")
+        with self.engine.begin() as connection:
+            for key, value in values.items():
+                where = (settings_table.c.scope == SETTINGS_SCOPE) & (settings_table.c.key == key)
+                updated = connection.execute(
+                    settings_table.update().where(where).values(value=str(value))
+                ).rowcount
+                if not updated:
+                    connection.execute(
+                        settings_table.insert().values(
+                            scope=SETTINGS_SCOPE, key=key, value=str(value)
+                        )
+                    )
+            self._audit(
+                connection,
+                AuditEntry("settings_changed", actor.user_id, actor.username, details=values),
+            )
+            return read_settings(connection)
+
+    # -- passwords ------------------------------------------------------------
+    def password_problems(
+        self, password: str, username: str, settings: AccountSettings | None = None
+    ) -> list[str]:
+        """Every rule of the password policy the password breaks (empty: fine)."""
+        settings = settings or self.settings()
+        problems = []
+        if len(password) < settings.password_min_length:
+            problems.append(
+                f"the password must be at least {settings.password_min_length} characters long"
+            )
+        if len(password) > MAX_PASSWORD_LENGTH:
+            problems.append(f"the password must be at most {MAX_PASSWORD_LENGTH} characters long")
+        if password and username_key(password) == username_key(username):
+            problems.append("the password must not be the user name")
+        if password and len(set(password)) == 1:
+            problems.append("the password must not be one character repeated")
+        return problems
+
+    def check_password(
+        self, password: str, username: str, settings: AccountSettings | None = None
+    ) -> None:
+        problems = self.password_problems(password, username, settings)
+        if problems:
+            raise PasswordPolicyError(problems)
+
+    def _hash(self, password: str, username: str, connection: Connection) -> str:
+        self.check_password(password, username, read_settings(connection))
+        return self.hasher.hash(password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(24))
+        return self._dummy_hash
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        """True when the stored parameters are weaker than (or differ in kind from)
+        the current ones; a stronger hash from a newer workstation is kept."""
+        if not self.hasher.check_needs_rehash(password_hash):
+            return False
+        try:
+            stored = extract_parameters(password_hash)
+        except InvalidHashError:
+            return True
+        current = self.hasher
+        return (
+            stored.type is not Type.ID
+            or stored.time_cost < current.time_cost
+            or stored.memory_cost < current.memory_cost
+            or stored.parallelism < current.parallelism
+            or stored.version < ARGON2_VERSION
+            or stored.hash_len < current.hash_len
+            or stored.salt_len < current.salt_len
+        )

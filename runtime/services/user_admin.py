@@ -1,0 +1,347 @@
+"""Administering users: create, change, disable, unlock, passwords and roles.
+
+No default password exists: the first account of an empty workspace is the
+administrator, created with a password its creator chooses. Every other change
+needs an administrator (a user may change their own password) and writes one
+audit row (a lock and an unlock too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from runtime.services.account_errors import (
+    AccountDisabled,
+    AccountError,
+    AccountLocked,
+    LoginFailed,
+    PasswordPolicyError,
+)
+from runtime.services.actor import SYSTEM, Actor
+from runtime.services.org_directory import OrgDirectory
+from runtime.services.passwords import AccountBase
+from runtime.services.user_rows import (
+    UserInfo,
+    find_user,
+    insert_user,
+    require_admin,
+    role_problem,
+    set_memberships,
+    user_roles,
+    username_problem,
+)
+from runtime.store.audit import AuditEntry
+from runtime.store.schema import user_roles_table, users_table
+
+
+class UserAdministration(AccountBase):
+    """Users and their roles: a part of :class:`~runtime.services.accounts.AccountService`."""
+
+    def has_admin(self) -> bool:
+        """True once an active administrator exists (the first run is over)."""
+        with self._read() as connection:
+            return _has_admin(connection)
+
+    def get_user(self, username: str) -> UserInfo:
+        with self._read() as connection:
+            return UserInfo.from_row(self._user(connection, username))
+
+    def list_users(self) -> list[UserInfo]:
+        with self._read() as connection:
+            rows = connection.execute(sa.select(users_table).order_by(users_table.c.username_key))
+            return [UserInfo.from_row(row) for row in rows]
+
+    def create_user(
+        self,
+        username: str,
+        display_name: str | None = None,
+        *,
+        password: str | None = None,
+        is_admin: bool = False,
+        departments: Sequence[str] = (),
+        actor: Actor = SYSTEM,
+    ) -> UserInfo:
+        """Add a user; ``departments`` are department codes, the first is primary.
+
+        On an empty workspace the first user must be the administrator (with a
+        password); until then no other user can be created. A user created
+        without a password cannot log in until an administrator sets one.
+        """
+        problem = username_problem(username)
+        if problem:
+            raise AccountError(problem)
+        name = username.strip()
+        now = self.clock()
+        with self.engine.begin() as connection:
+            if _has_admin(connection):
+                require_admin(actor, "create users")
+            elif not is_admin:
+                raise AccountError(
+                    "create the administrator first: formwright user add NAME --admin"
+                )
+            if is_admin and password is None:
+                raise AccountError("an administrator account needs a password")
+            if find_user(connection, name) is not None:
+                raise AccountError(f"a user named '{name}' already exists")
+            password_hash = None if password is None else self._hash(password, name, connection)
+            user_id = insert_user(
+                connection,
+                name,
+                display_name or name,
+                now,
+                password_hash=password_hash,
+                is_admin=is_admin,
+            )
+            department_ids = self._department_ids(connection, departments)
+            if department_ids:
+                set_memberships(connection, user_id, department_ids, department_ids[0])
+            self._audit(
+                connection,
+                AuditEntry(
+                    "user_created",
+                    actor.user_id,
+                    actor.username,
+                    details={
+                        "user": name,
+                        "user_id": user_id,
+                        "admin": is_admin,
+                        "departments": list(departments),
+                        "password_set": password_hash is not None,
+                    },
+                ),
+            )
+            return UserInfo.from_row(self._user(connection, name))
+
+    def _department_ids(self, connection: Connection, codes: Sequence[str]) -> list[int]:
+        directory = OrgDirectory.load(connection)
+        ids = []
+        for code in codes:
+            department = directory.by_code(code)
+            if department is None:
+                raise AccountError(f"there is no department with the code '{code}'")
+            if department.id not in ids:
+                ids.append(department.id)
+        return ids
+
+    def update_user(
+        self,
+        username: str,
+        *,
+        display_name: str | None = None,
+        is_admin: bool | None = None,
+        actor: Actor = SYSTEM,
+    ) -> UserInfo:
+        require_admin(actor, "change users")
+        with self.engine.begin() as connection:
+            row = self._user(connection, username, lock=True)
+            values: dict[str, Any] = {}
+            if display_name is not None and display_name.strip():
+                values["display_name"] = display_name.strip()[:200]
+            if is_admin is not None and is_admin != row.is_admin:
+                if not is_admin:
+                    self._keep_an_admin(connection, row.id)
+                values["is_admin"] = is_admin
+            if values:
+                connection.execute(
+                    users_table.update().where(users_table.c.id == row.id).values(**values)
+                )
+                self._audit(
+                    connection,
+                    AuditEntry(
+                        "user_changed",
+                        actor.user_id,
+                        actor.username,
+                        details={"user": row.username, **values},
+                    ),
+                )
+            return UserInfo.from_row(self._user(connection, username))
+
+    def set_password(self, username: str, password: str, actor: Actor = SYSTEM) -> None:
+        """An administrator sets (resets) a password; this also lifts a lockout."""
+        require_admin(actor, "set other users' passwords")
+        with self.engine.begin() as connection:
+            row = self._user(connection, username, lock=True)
+            new_hash = self._hash(password, row.username, connection)
+            self._store_password(connection, row, new_hash)
+            self._audit(
+                connection,
+                AuditEntry(
+                    "password_set",
+                    actor.user_id,
+                    actor.username,
+                    details={"user": row.username, "user_id": row.id},
+                ),
+            )
+
+    def change_password(self, username: str, current_password: str, new_password: str) -> None:
+        """A user changes their own password, proving the current one."""
+        with self._read() as connection:
+            row = find_user(connection, username)
+        stored = row.password_hash if row is not None else None
+        if not self._verify(stored or self._dummy(), current_password) or stored is None:
+            raise LoginFailed("the current password is wrong")
+        if not row.active:
+            raise AccountDisabled(row.username)
+        if row.locked_until is not None and row.locked_until > self.clock():
+            raise AccountLocked(row.username, row.locked_until)
+        if new_password == current_password:
+            raise PasswordPolicyError(["the new password must differ from the current one"])
+        with self.engine.begin() as connection:
+            row = self._user(connection, username, lock=True)
+            self._store_password(
+                connection, row, self._hash(new_password, row.username, connection)
+            )
+            self._audit(
+                connection,
+                AuditEntry("password_changed", row.id, row.username),
+            )
+
+    def _store_password(self, connection: Connection, row, new_hash: str) -> None:
+        connection.execute(
+            users_table.update()
+            .where(users_table.c.id == row.id)
+            .values(
+                password_hash=new_hash,
+                password_changed_at=self.clock(),
+                failed_logins=0,
+                locked_until=None,
+            )
+        )
+
+    def disable_user(self, username: str, actor: Actor = SYSTEM) -> None:
+        """The user can no longer log in; records keep their name."""
+        self._set_active(username, False, actor)
+
+    def enable_user(self, username: str, actor: Actor = SYSTEM) -> None:
+        self._set_active(username, True, actor)
+
+    def _set_active(self, username: str, active: bool, actor: Actor) -> None:
+        require_admin(actor, "disable or enable users")
+        with self.engine.begin() as connection:
+            row = self._user(connection, username, lock=True)
+            if row.active == active:
+                return
+            if not active:
+                if row.id == actor.user_id:
+                    raise AccountError("you cannot disable your own account")
+                if row.is_admin:
+                    self._keep_an_admin(connection, row.id)
+            connection.execute(
+                users_table.update().where(users_table.c.id == row.id).values(active=active)
+            )
+            self._audit(
+                connection,
+                AuditEntry(
+                    "user_enabled" if active else "user_disabled",
+                    actor.user_id,
+                    actor.username,
+                    details={"user": row.username, "user_id": row.id},
+                ),
+            )
+
+    def _keep_an_admin(self, connection: Connection, leaving_id: int) -> None:
+        others = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(users_table)
+            .where(
+                users_table.c.is_admin.is_(True),
+                users_table.c.active.is_(True),
+                users_table.c.id != leaving_id,
+            )
+        ).scalar_one()
+        if not others:
+            raise AccountError("the workspace must keep at least one active administrator")
+
+    def unlock(self, username: str, actor: Actor = SYSTEM) -> bool:
+        """Lift a lockout and reset the failure count; False if it was not locked."""
+        require_admin(actor, "unlock accounts")
+        with self.engine.begin() as connection:
+            row = self._user(connection, username, lock=True)
+            was_locked = row.locked_until is not None and row.locked_until > self.clock()
+            if not was_locked and not row.failed_logins and row.locked_until is None:
+                return False
+            connection.execute(
+                users_table.update()
+                .where(users_table.c.id == row.id)
+                .values(failed_logins=0, locked_until=None)
+            )
+            self._audit(
+                connection,
+                AuditEntry(
+                    "account_unlocked",
+                    actor.user_id,
+                    actor.username,
+                    details={"user": row.username, "user_id": row.id, "by": "administrator"},
+                ),
+            )
+            return was_locked
+
+    # -- roles ------------------------------------------------------------------
+    def roles_of(self, username: str) -> dict[str, frozenset[str]]:
+        with self._read() as connection:
+            return user_roles(connection, self._user(connection, username).id)
+
+    def assign_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
+        """Give a user a role an installed app defines; False if already held."""
+        require_admin(actor, "assign roles")
+        with self.engine.begin() as connection:
+            row = self._user(connection, username)
+            problem = role_problem(self.workspace, connection, app_id, role_key)
+            if problem:
+                raise AccountError(problem)
+            if role_key in user_roles(connection, row.id).get(app_id, ()):
+                return False
+            connection.execute(
+                user_roles_table.insert().values(user_id=row.id, app_id=app_id, role_key=role_key)
+            )
+            self._audit(
+                connection,
+                AuditEntry(
+                    "role_assigned",
+                    actor.user_id,
+                    actor.username,
+                    app_id=app_id,
+                    details={"user": row.username, "user_id": row.id, "role": role_key},
+                ),
+            )
+            return True
+
+    def remove_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
+        """Take a role away; False if the user did not hold it."""
+        require_admin(actor, "remove roles")
+        with self.engine.begin() as connection:
+            row = self._user(connection, username)
+            removed = connection.execute(
+                user_roles_table.delete().where(
+                    user_roles_table.c.user_id == row.id,
+                    user_roles_table.c.app_id == app_id,
+                    user_roles_table.c.role_key == role_key,
+                )
+            ).rowcount
+            if removed:
+                self._audit(
+                    connection,
+                    AuditEntry(
+                        "role_removed",
+                        actor.user_id,
+                        actor.username,
+                        app_id=app_id,
+                        details={"user": row.username, "user_id": row.id, "role": role_key},
+                    ),
+                )
+            return bool(removed)
+
+
+def _has_admin(connection: Connection) -> bool:
+    return (
+        connection.execute(
+            sa.select(users_table.c.id)
+            .where(users_table.c.is_admin.is_(True), users_table.c.active.is_(True))
+            .limit(1)
+        ).first()
+        is not None
+    )
