@@ -79,7 +79,7 @@ class WorkspaceHandle:
         return AppHandle(RecordService(self.workspace, spec), actor)
 
     def verify_audit(self) -> ChainReport:
-        with self.workspace.engine.connect() as connection:
+        with self.workspace.reader() as connection:
             return verify_chain(connection)
 
     def backup(self, output: str | Path) -> Path:

@@ -211,7 +211,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
     with _workspace(args) as workspace:
         users = AccountService(workspace).list_users()
-        with workspace.engine.connect() as connection:
+        with workspace.reader() as connection:
             directory = OrgDirectory.load(connection)
             departments = {user.id: memberships(connection, user.id)[0] for user in users}
             roles = {}
@@ -347,7 +347,7 @@ def cmd_org_list(args: argparse.Namespace) -> int:
 
             from runtime.store.schema import users_table
 
-            with workspace.engine.connect() as connection:
+            with workspace.reader() as connection:
                 users = dict(
                     connection.execute(sa.select(users_table.c.id, users_table.c.username)).all()
                 )

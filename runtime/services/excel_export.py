@@ -408,7 +408,7 @@ def _child_rows(service, form, plan: ExportPlan, ids: list[int]) -> dict[str, di
         return {}
     tables = service.repository.form_tables(form)
     result: dict[str, dict[int, list]] = {}
-    with service.workspace.engine.connect() as connection:
+    with service.workspace.reader() as connection:
         for key in plan.subtables:
             child = tables.children[key]
             keys = list(tables.child_fields[key])

@@ -707,7 +707,7 @@ class _Import:
             return found
         table = self.tables.table
         column = table.c[self.upsert_by]
-        with self.service.workspace.engine.connect() as connection:
+        with self.service.workspace.reader() as connection:
             for chunk in _chunks(sorted(set(wanted), key=str)):
                 rows = connection.execute(
                     sa.select(table.c.id, column).where(
@@ -728,7 +728,7 @@ class _Import:
         failed: set[int] = set()
         table = self.tables.table
         number_of = {index: self.data_start + index + 1 for index, *_ in checks}
-        with self.service.workspace.engine.connect() as connection:
+        with self.service.workspace.reader() as connection:
             for key, (spec, field_type) in self.fields.items():
                 if key not in self.tables.columns:
                     continue
@@ -782,7 +782,7 @@ class _Import:
     # -- writing ------------------------------------------------------------
     def running_import(self, sha: str) -> tuple[str | None, int]:
         """An unfinished import of this very file into this form, to resume."""
-        with self.service.workspace.engine.connect() as connection:
+        with self.service.workspace.reader() as connection:
             row = connection.execute(
                 sa.select(imports_table.c.import_id, imports_table.c.rows_done)
                 .where(

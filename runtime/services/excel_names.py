@@ -52,7 +52,7 @@ class NameResolver:
 
     def _lookup_names(self, kind: Any, ids: list[int]) -> dict[int, str]:
         found: dict[int, str] = {}
-        with self.service.workspace.engine.connect() as connection:
+        with self.service.workspace.reader() as connection:
             for chunk in _chunks(ids):
                 if kind == "user":
                     rows = connection.execute(
@@ -115,7 +115,7 @@ class NameResolver:
     def reverse_context(self, wanted: Mapping[Any, Iterable[str]]) -> ExcelContext:
         """An ExcelContext whose ``reverse_names`` holds every unambiguous name."""
         reverse: dict[Any, int] = {}
-        with self.service.workspace.engine.connect() as connection:
+        with self.service.workspace.reader() as connection:
             for kind, names in wanted.items():
                 pending = sorted({name.strip() for name in names if name and name.strip()})
                 for chunk in _chunks(pending):

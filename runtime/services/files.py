@@ -62,6 +62,6 @@ class FileStore:
 
     def read_file(self, sha256: str) -> bytes | None:
         table = attachments_table
-        with self.workspace.engine.connect() as connection:
+        with self.workspace.reader() as connection:
             query = sa.select(table.c.content).where(table.c.sha256 == sha256)
             return connection.execute(query).scalar()

@@ -52,7 +52,7 @@ class WorkspaceReferences(ReferenceSource):
         return [(r.id, str(r.values.get(display_field) or f"#{r.id}")) for r in page.records]
 
     def _rows(self, query) -> list[tuple[int, str]]:
-        with self.records.workspace.engine.connect() as connection:
+        with self.records.workspace.reader() as connection:
             return [(row[0], row[1]) for row in connection.execute(query)]
 
     # -- names --------------------------------------------------------------

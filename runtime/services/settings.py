@@ -30,7 +30,7 @@ class WorkspaceSettings:
     def get(self, scope: str, key: str, default: Any = None) -> Any:
         table = settings_table
         query = sa.select(table.c.value).where(table.c.scope == scope, table.c.key == key)
-        with self.workspace.engine.connect().execution_options(read_only=True) as connection:
+        with self.workspace.reader() as connection:
             text = connection.execute(query).scalar()
         if text is None:
             return default

@@ -296,7 +296,7 @@ class _Planner:
                 .where(app_history_table.c.app_id == self.new.id)
                 .order_by(app_history_table.c.id.desc())
             )
-            with self.workspace.engine.connect() as connection:
+            with self.workspace.reader() as connection:
                 documents = connection.execute(query).scalars().all()
             self._history = []
             for document in documents:
@@ -403,7 +403,7 @@ class _Planner:
             .group_by(column)
             .having(sa.func.count() > 1)
         )
-        with self.workspace.engine.connect() as connection:
+        with self.workspace.reader() as connection:
             found = connection.execute(
                 sa.select(sa.func.count()).select_from(duplicates.subquery())
             )
@@ -491,7 +491,8 @@ class _Applier:
         self.connection = connection
         self.old, self.new, self.plan = old, new, plan
         self.preparer = connection.dialect.identifier_preparer
-        self.new_tables = build_app_tables(new, self.registry, retired_columns_in(connection, new))
+        retired = retired_columns_in(connection, new)
+        self.new_tables = build_app_tables(new, self.registry, retired, connection.dialect.name)
 
     def inspector(self):
         return sa.inspect(self.connection)

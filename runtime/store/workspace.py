@@ -6,7 +6,7 @@ import json
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec
@@ -22,6 +22,8 @@ from runtime.store.schema import (
     system_metadata,
 )
 from widgets.registry import FieldTypeRegistry, default_registry
+
+_SCHEMA_VERSION_QUERY = sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
 
 
 class Workspace:
@@ -54,36 +56,69 @@ class Workspace:
     def dispose(self) -> None:
         self.engine.dispose()
 
+    def reader(self) -> Connection:
+        """A connection for reading only: on SQLite it does not take the write lock
+        (see runtime.store.engine), so it never waits for another workstation's save."""
+        return self.engine.connect().execution_options(read_only=True)
+
     def ensure_system_tables(self) -> None:
+        """Create missing system tables and record the schema version.
+
+        A workspace already at this schema version is left alone after one query
+        (the system tables of a version never change: a test pins them), so opening
+        it does not check every table.
+        """
+        if self._stored_schema_version() == STORE_SCHEMA_VERSION:
+            return
         with self.engine.begin() as connection:
             system_metadata.create_all(connection)
-            stored = connection.execute(
-                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
-            ).scalar()
+            stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
+            if stored is not None and int(stored) > STORE_SCHEMA_VERSION:
+                raise WorkspaceError(
+                    f"this database was written by a newer Formwright (schema {stored}; this "
+                    f"version understands up to {STORE_SCHEMA_VERSION}). Please update Formwright."
+                )
             if stored is None:
                 connection.execute(
                     meta_table.insert().values(
                         key="schema_version", value=str(STORE_SCHEMA_VERSION)
                     )
                 )
-            elif int(stored) > STORE_SCHEMA_VERSION:
-                raise WorkspaceError(
-                    f"this database was written by a newer Formwright (schema {stored}; this "
-                    f"version understands up to {STORE_SCHEMA_VERSION}). Please update Formwright."
+            elif int(stored) < STORE_SCHEMA_VERSION:
+                connection.execute(
+                    meta_table.update()
+                    .where(meta_table.c.key == "schema_version")
+                    .values(value=str(STORE_SCHEMA_VERSION))
                 )
+
+    def _stored_schema_version(self) -> int | None:
+        """The schema version written in the workspace; None for a new database.
+
+        Connection failures propagate (Workspace.open reports them); only a missing
+        or unreadable version row means "set the workspace up".
+        """
+        with self.reader() as connection:
+            try:
+                stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
+            except (OperationalError, ProgrammingError):
+                return None
+        try:
+            return None if stored is None else int(stored)
+        except ValueError:
+            return None
 
     # -- apps ---------------------------------------------------------------
     def installed_spec(self, app_id: str, connection: Connection | None = None) -> AppSpec | None:
         query = sa.select(apps_table.c.spec_json).where(apps_table.c.app_id == app_id)
         if connection is None:
-            with self.engine.connect() as own:
+            with self.reader() as own:
                 text = own.execute(query).scalar()
         else:
             text = connection.execute(query).scalar()
         return None if text is None else parse_app_spec(json.loads(text), self.registry)
 
     def installed_apps(self) -> list[tuple[str, int]]:
-        with self.engine.connect() as connection:
+        with self.reader() as connection:
             rows = connection.execute(
                 sa.select(apps_table.c.app_id, apps_table.c.version).order_by(apps_table.c.app_id)
             )
@@ -94,7 +129,7 @@ class Workspace:
         key = (spec.id, spec.version)
         if key not in self._tables:
             retired = self._retired_columns(spec)
-            self._tables[key] = build_app_tables(spec, self.registry, retired)
+            self._tables[key] = build_app_tables(spec, self.registry, retired, self.dialect)
         return self._tables[key]
 
     def forget_tables(self, app_id: str) -> None:
@@ -106,14 +141,14 @@ class Workspace:
         """Columns of removed fields, kept with their data (see migrations)."""
         from runtime.store.migrate import retired_columns_in
 
-        with self.engine.connect() as connection:
+        with self.reader() as connection:
             return retired_columns_in(connection, spec)
 
     def install(self, spec: AppSpec, user_id: int | None = None) -> None:
         """Create the tables of an app the workspace does not have yet."""
         if self.installed_spec(spec.id) is not None:
             raise WorkspaceError(f"the app '{spec.id}' is already installed; upgrade it instead")
-        tables = build_app_tables(spec, self.registry)
+        tables = build_app_tables(spec, self.registry, dialect=self.dialect)
         spec_json = json.dumps(spec.to_json_dict(), ensure_ascii=False)
         try:
             with self.engine.begin() as connection:

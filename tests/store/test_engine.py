@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
 
 import runtime.store.engine as engine_module
+from runtime.services.actor import SYSTEM
 from runtime.services.records import RecordService
+from runtime.services.references import WorkspaceReferences
+from runtime.services.settings import WorkspaceSettings
 from runtime.store.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
     WorkspaceError,
@@ -19,7 +25,14 @@ from runtime.store.engine import (
     filesystem_type,
     is_network_path,
 )
-from runtime.store.schema import MAX_IDENTIFIER, audit_table, meta_table, table_name
+from runtime.store.schema import (
+    MAX_IDENTIFIER,
+    STORE_SCHEMA_VERSION,
+    audit_table,
+    meta_table,
+    system_metadata,
+    table_name,
+)
 from runtime.store.workspace import Workspace
 from tests.store.conftest import add_department, add_user, load_sample, make_spec
 
@@ -58,6 +71,11 @@ def test_sqlite_readers_do_not_wait_for_a_writer(tmp_path):
             assert service.get("device", device.id).values["asset_no"] == "EQ-0001"
             assert service.count("device") == 1
             assert [r.id for r in service.page("device").records] == [device.id]
+            # the reads around a list too: names, saved settings, the app's spec
+            references = WorkspaceReferences(service, SYSTEM)
+            assert references.name_of("department", department) == "ICU"
+            assert WorkspaceSettings(workspace).get("user:1", "list.widths") is None
+            assert workspace.installed_spec(spec.id) == spec
             assert time.monotonic() - started < 2
     finally:
         workspace.dispose()
@@ -160,6 +178,48 @@ def test_a_newer_database_is_refused(db_url):
         Workspace.open(db_url)
     assert "newer" in refused.value.message
     assert "99" in refused.value.message
+
+
+def test_an_older_workspace_gets_the_missing_system_tables(db_url):
+    workspace = Workspace.open(db_url)
+    with workspace.engine.begin() as connection:
+        connection.execute(
+            meta_table.update().where(meta_table.c.key == "schema_version").values(value="0")
+        )
+        connection.execute(sa.text("DROP TABLE fw_settings"))
+    workspace.dispose()
+    workspace = Workspace.open(db_url)
+    try:
+        assert "fw_settings" in sa.inspect(workspace.engine).get_table_names()
+        with workspace.engine.connect() as connection:
+            stored = connection.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).scalar()
+        assert stored == str(STORE_SCHEMA_VERSION)
+    finally:
+        workspace.dispose()
+
+
+#: The system tables of each schema version. Opening a workspace at the current
+#: version skips creating system tables, so a change to them must come with a new
+#: STORE_SCHEMA_VERSION (older workspaces then get the new tables on open).
+SYSTEM_SCHEMA_FINGERPRINTS = {
+    1: "cd98a4fb4fdc5339b4916000c852614b8f14c66b52d1104e5996207ccf054d58",
+}
+
+
+def test_changed_system_tables_come_with_a_new_schema_version():
+    parts = []
+    for table in system_metadata.sorted_tables:
+        for dialect in (sqlite.dialect(), postgresql.dialect()):
+            parts.append(str(CreateTable(table).compile(dialect=dialect)))
+            indexes = sorted(table.indexes, key=lambda index: index.name)
+            parts += [str(CreateIndex(index).compile(dialect=dialect)) for index in indexes]
+    fingerprint = hashlib.sha256("\n".join(parts).encode()).hexdigest()
+    assert SYSTEM_SCHEMA_FINGERPRINTS.get(STORE_SCHEMA_VERSION) == fingerprint, (
+        "the system tables changed: raise STORE_SCHEMA_VERSION and add its fingerprint "
+        f"{fingerprint}"
+    )
 
 
 @pytest.mark.parametrize(
