@@ -1,5 +1,8 @@
 """Reading the audit log (administrators only): filters, newest-first pages, chain check.
 
+The chain check of a long log is also offered as :class:`Progress` steps, so a
+screen can run it off the GUI thread with a bar and a Cancel button.
+
 Times are stored as naive UTC; a filter's dates are local calendar days and are
 turned into UTC bounds here. Pages are keyset pages (``id < the last id shown``),
 so paging stays fast on a long log and rows added meanwhile do not shift a page.
@@ -17,11 +20,14 @@ from sqlalchemy.engine import Connection
 
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
-from runtime.store.audit import ChainReport, verify_chain
+from runtime.services.excel_common import Progress, Steps, run_steps
+from runtime.store.audit import ChainReport, verify_chain_steps
 from runtime.store.schema import audit_table
 from runtime.store.workspace import Workspace
 
 PAGE_SIZE = 100
+#: Rows hashed per query by the chain check (one progress step each).
+VERIFY_BATCH = 5000
 #: The columns whose values a filter offers (``distinct_values``).
 CHOICE_COLUMNS = frozenset({"username", "workstation", "action", "app_id", "form"})
 
@@ -107,13 +113,40 @@ class AuditLog:
 
     def verify(self) -> ChainReport:
         """Walk the hash chain: intact, or the first row that was changed or removed."""
-        with self._reader() as connection:
-            return verify_chain(connection)
+        return run_steps(self.verify_steps())
+
+    def verify_steps(self, batch: int = VERIFY_BATCH) -> Steps[ChainReport]:
+        """:meth:`verify` as :class:`Progress` steps (rows checked of all rows) that
+        return the report; closing the generator stops the walk and frees the connection.
+
+        Refuses a non-administrator here, when called, not at the first step.
+        """
+        self._require_admin()
+        return self._verify_steps(batch)
+
+    def _verify_steps(self, batch: int) -> Steps[ChainReport]:
+        with self._snapshot_reader() as connection:
+            steps = verify_chain_steps(connection, batch)
+            while True:
+                try:
+                    step = next(steps)
+                except StopIteration as stop:
+                    return stop.value
+                yield Progress(step.checked, step.total, "checking")
 
     def _reader(self) -> Connection:
         """A read-only connection, for administrators only."""
         self._require_admin()
         return self.workspace.reader()
+
+    def _snapshot_reader(self) -> Connection:
+        """A read-only connection whose queries all see one snapshot, so a walk of
+        many batches checks one state of the log: SQLite's read transaction already
+        does; PostgreSQL's default READ COMMITTED takes a new snapshot per query."""
+        connection = self._reader()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        return connection
 
     def _require_admin(self) -> None:
         if not self.actor.is_admin:

@@ -12,6 +12,7 @@ import pytest
 from runtime.services.actor import Actor
 from runtime.services.audit_log import PAGE_SIZE, AuditFilter, AuditLog
 from runtime.services.errors import PermissionDenied
+from runtime.services.excel_common import Progress, run_steps
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
 from runtime.store.workspace import Workspace
@@ -186,6 +187,43 @@ def test_verify_notices_a_deleted_row(workspace, log, rows):
     assert "missing" in report.reason
 
 
+def test_verify_steps_report_progress_then_the_report(log, rows):
+    seen: list[Progress] = []
+    report = run_steps(log.verify_steps(batch=2), seen.append)
+    assert seen == [Progress(done, 5, "checking") for done in (0, 2, 4, 5)]
+    assert report == log.verify() and report.ok and report.rows == 5
+
+
+def test_verify_steps_name_the_tampered_row(workspace, log, rows):
+    with workspace.engine.begin() as connection:
+        connection.execute(audit_table.update().where(audit_table.c.id == rows[3]).values(form="x"))
+    report = run_steps(log.verify_steps(batch=2))
+    assert (report.ok, report.broken_id, report.rows) == (False, rows[3], 3)
+    assert report == log.verify()
+
+
+def test_verify_steps_check_one_snapshot(workspace, log, rows):
+    """A row saved while the check walks is not seen: total and rows stay those of the start."""
+    steps = log.verify_steps(batch=2)
+    assert next(steps) == Progress(0, 5, "checking")
+    add(workspace, [(AuditEntry("login", 2, "zhang.wei"), None)])
+    seen: list[Progress] = []
+    report = run_steps(steps, seen.append)
+    assert seen[-1] == Progress(5, 5, "checking")
+    assert report.ok and report.rows == 5
+    assert log.verify().rows == 6
+
+
+def test_closing_verify_steps_frees_the_connection(workspace, log, rows):
+    pool = workspace.engine.pool
+    before = pool.checkedout()
+    steps = log.verify_steps(batch=2)
+    next(steps)
+    assert pool.checkedout() == before + 1  # held for the whole walk
+    steps.close()
+    assert pool.checkedout() == before
+
+
 def test_reading_does_not_wait_for_a_writer(workspace, log, rows):
     """A save in progress on another workstation holds the write lock; the viewer reads on."""
     with workspace.engine.begin() as writer:
@@ -203,8 +241,16 @@ def test_reading_does_not_wait_for_a_writer(workspace, log, rows):
         lambda log: log.distinct_values("username"),
         lambda log: log.distinct_values("details"),
         lambda log: log.verify(),
+        lambda log: log.verify_steps(),
     ],
-    ids=["page", "count", "distinct_values", "distinct_values_of_any_column", "verify"],
+    ids=[
+        "page",
+        "count",
+        "distinct_values",
+        "distinct_values_of_any_column",
+        "verify",
+        "verify_steps",
+    ],
 )
 def test_only_administrators_read_the_log(workspace, rows, read):
     with pytest.raises(PermissionDenied, match="administrator"):

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 
 import pytest
 import sqlalchemy as sa
 
-from runtime.store.audit import AuditEntry, append, verify_chain
+from runtime.store.audit import (
+    AuditEntry,
+    ChainProgress,
+    ChainReport,
+    append,
+    verify_chain,
+    verify_chain_steps,
+)
 from runtime.store.schema import audit_table
 
 
@@ -186,3 +194,50 @@ def test_verify_walks_in_batches(workspace, chain):
     with workspace.engine.connect() as connection:
         report = verify_chain(connection, batch=3)
     assert report.ok and report.rows == 10
+
+
+def walk(workspace, batch: int) -> tuple[list[ChainProgress], ChainReport]:
+    """Every step of a step-wise chain check, and its report."""
+    with workspace.engine.connect() as connection:
+        steps, seen = verify_chain_steps(connection, batch), []
+        while True:
+            try:
+                seen.append(next(steps))
+            except StopIteration as stop:
+                return seen, stop.value
+
+
+def test_steps_count_up_to_the_total(workspace, chain):
+    steps, report = walk(workspace, batch=3)
+    assert [(step.checked, step.total) for step in steps] == [
+        (0, 10), (3, 10), (6, 10), (9, 10), (10, 10),
+    ]  # fmt: skip
+    assert report == verify(workspace) == ChainReport(True, 10)
+
+
+def test_steps_stop_at_the_tampered_row_with_the_same_report(workspace, chain):
+    with workspace.engine.begin() as connection:
+        connection.execute(
+            audit_table.update().where(audit_table.c.id == chain[4]).values(username="mallory")
+        )
+    steps, report = walk(workspace, batch=3)
+    assert [step.checked for step in steps] == [0, 3]  # the second batch holds the bad row
+    assert report == verify(workspace)
+    assert (report.ok, report.broken_id, report.rows) == (False, chain[4], 4)
+
+
+def test_steps_of_an_empty_log(workspace):
+    steps, report = walk(workspace, batch=3)
+    assert steps == [ChainProgress(0, 0)]
+    assert report == ChainReport(True, 0)
+
+
+def test_closing_the_steps_early_is_clean(workspace, chain):
+    with workspace.engine.connect() as connection:
+        steps = verify_chain_steps(connection, batch=3)
+        assert [next(steps).checked, next(steps).checked] == [0, 3]
+        steps.close()
+        assert inspect.getgeneratorstate(steps) == inspect.GEN_CLOSED
+        with pytest.raises(StopIteration):
+            next(steps)
+        assert verify_chain(connection, batch=4) == ChainReport(True, 10)  # still usable

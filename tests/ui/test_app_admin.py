@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+import sqlalchemy as sa
 from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QPushButton
 
 from runtime.api import open_workspace
 from runtime.services.accounts import AccountLocked, AccountService, LoginFailed
 from runtime.services.audit_log import PAGE_SIZE
+from runtime.services.excel_common import Progress
 from runtime.services.org import OrgService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
@@ -17,6 +20,7 @@ from runtime.ui.admin import AdminWindow
 from runtime.ui.admin.departments import DepartmentDialog
 from runtime.ui.admin.user_dialogs import DepartmentsDialog, NewUserDialog, RolesDialog
 from runtime.ui.login_dialog import LoginDialog
+from runtime.ui.long_task import LongTask
 from runtime.ui.password_dialog import ResetPasswordDialog
 from tests.ui.test_app_support import (
     ACCEPTED,
@@ -257,18 +261,71 @@ def test_audit_viewer_form_filter(admin):
     assert panel.table.item(0, 6).text() == "7"
 
 
-def test_verify_chain_ok_then_broken(admin):
+@pytest.fixture
+def synchronous(monkeypatch):
+    monkeypatch.setattr(LongTask, "synchronous", True)
+
+
+def test_verify_chain_ok_then_broken(admin, synchronous):
     window, accounts, _org = admin
     panel = window.audit
-    assert panel.verify()
+    panel.verify_button.click()
+    assert panel.task is not None and panel.task.outcome == "succeeded"
     assert panel.verify_label.text().startswith("The audit log is intact")
     with accounts.engine.begin() as connection:
         victim = connection.execute(audit_table.select().order_by(audit_table.c.id)).first()
         connection.execute(
             audit_table.update().where(audit_table.c.id == victim.id).values(username="mallory")
         )
-    assert not panel.verify()
+    panel.verify_button.click()
     assert f"broken at row #{victim.id}" in panel.verify_label.text()
+    assert panel.verify_button.isEnabled()
+
+
+def test_verify_runs_off_the_gui_thread(qtbot, admin):
+    window, accounts, _org = admin
+    with accounts.engine.connect() as connection:
+        rows = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar()
+    panel = window.audit
+    panel.verify_batch = 2
+    panel.verify_button.click()
+    assert not panel.verify_button.isEnabled()  # the outcome arrives through the event loop
+    steps: list[Progress] = []
+    panel.task.progressed.connect(steps.append)
+    expected = f"The audit log is intact: {rows} rows checked."
+    qtbot.waitUntil(lambda: panel.verify_label.text() == expected, timeout=10_000)
+    assert panel.task.wait(5000) and panel.verify_button.isEnabled()
+    assert not panel.task.progress_dialog.isVisible()
+    assert steps and steps[-1] == Progress(rows, rows, "checking")
+
+
+def test_cancel_the_chain_check(qtbot, admin):
+    window, accounts, _org = admin
+    with accounts.engine.begin() as connection:
+        for n in range(500):
+            append(connection, AuditEntry("login", 1, ADMIN, details={"n": n}))
+    panel = window.audit
+    panel.verify_batch = 1
+    task = panel.verify()  # on the worker thread: 500 queries, cancelled at once
+    task.progress_dialog.findChild(QPushButton).click()  # the dialog's Cancel
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert task.outcome == "cancelled" and task.wait(5000)
+    assert panel.verify_label.text() == "Check cancelled."
+    assert panel.verify_label.styleSheet() == ""  # neither "intact" green nor "broken" red
+    assert panel.verify_button.isEnabled()
+
+
+def test_closing_the_window_cancels_the_check(qtbot, admin):
+    window, accounts, _org = admin
+    with accounts.engine.begin() as connection:
+        for n in range(500):
+            append(connection, AuditEntry("login", 1, ADMIN, details={"n": n}))
+    window.tabs.setCurrentWidget(window.audit)
+    window.audit.verify_batch = 1
+    task = window.audit.verify()
+    window.close()  # else deleting the window would wait for the whole walk
+    qtbot.waitUntil(lambda: not task.running, timeout=10_000)
+    assert task.outcome == "cancelled" and task.wait(5000)
 
 
 def test_admin_tabs_refresh_when_shown(admin):
