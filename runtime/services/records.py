@@ -19,8 +19,8 @@ from runtime.services.form_logic import FormLogic
 from runtime.services.permissions import Policy
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
-from runtime.store.query import Condition, Cursor, Filter, RecordQuery
-from runtime.store.repository import Page, Record, RecordRepository
+from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
+from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.schema import departments_table, users_table
 from runtime.store.workspace import Workspace
 from widgets.base import FieldSpecBase, FieldValueError
@@ -80,7 +80,8 @@ class RecordService:
         self.workspace = workspace
         self.spec = spec
         self.registry = workspace.registry
-        self.repository = RecordRepository(workspace.tables(spec), workspace.registry)
+        # Built on first use (see RecordRepository): opening an app stays cheap.
+        self.repository = RecordRepository(lambda: workspace.tables(spec), workspace.registry)
         self._logic: dict[str, FormLogic] = {}
 
     def logic(self, form: str) -> FormLogic:
@@ -95,8 +96,8 @@ class RecordService:
 
         With ``form``, first make sure the app has that form (UnknownName if not).
         """
-        if form is not None:
-            self.repository.form_tables(form)
+        if form is not None and self.spec.form(form) is None:
+            raise UnknownName(f"the app has no form '{form}'")
         return Policy(self.spec, actor, self.registry)
 
     def _redacted(self, policy: Policy, form: str, record: Record) -> Record:
@@ -218,13 +219,36 @@ class RecordService:
         query: RecordQuery | None = None,
         row: int = 0,
         actor: Actor = SYSTEM,
+        start: Cursor | None = None,
     ) -> Cursor | None:
-        """Where page reading starts to reach row ``row`` (see RecordRepository.cursor_at)."""
+        """Where page reading starts to reach row ``row`` counted after ``start``
+        (see RecordRepository.cursor_at)."""
+        query, scope = self._list_of(form, query, actor)
+        with self._reader() as connection:
+            return self.repository.cursor_at(connection, form, query, row, scope, start)
+
+    def position_marks(
+        self,
+        form: str,
+        query: RecordQuery | None = None,
+        every: int = 1000,
+        actor: Actor = SYSTEM,
+        stopped: Callable[[], bool] = lambda: False,
+    ) -> list[Cursor]:
+        """The page starts of rows ``every``, 2·``every``, … of the list ``actor``
+        sees (see RecordRepository.position_marks); one read transaction, so on
+        SQLite all marks come from one snapshot."""
+        query, scope = self._list_of(form, query, actor)
+        with self._reader() as connection:
+            return self.repository.position_marks(connection, form, query, every, scope, stopped)
+
+    def _list_of(
+        self, form: str, query: RecordQuery | None, actor: Actor
+    ) -> tuple[RecordQuery, RowScope]:
+        """The query as the actor may read it, and the rows the actor may reach."""
         policy = self.policy(actor, form)
         query = self._readable(policy, form, query or RecordQuery())
-        scope = policy.row_scope(form, "read")
-        with self._reader() as connection:
-            return self.repository.cursor_at(connection, form, query, row, scope)
+        return query, policy.row_scope(form, "read")
 
     def history(self, form: str, record_id: int, actor: Actor = SYSTEM) -> list[AuditRow]:
         """The audit of one record, oldest first, without values of hidden fields."""
@@ -286,7 +310,7 @@ class RecordService:
             cursor = page.next_cursor
 
     def _reader(self):
-        return self.workspace.engine.connect().execution_options(read_only=True)
+        return self.workspace.reader()
 
     # -- update -----------------------------------------------------------------
     def update(

@@ -7,8 +7,9 @@ commits. Values come in and go out canonical (see ``widgets.base``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 
 from runtime.spec.models import AppSpec
+from runtime.store.driver_query import DriverQuery
 from runtime.store.query import (
     AllOf,
     AnyOf,
@@ -33,6 +35,8 @@ from widgets.base import FieldSpecBase
 from widgets.registry import FieldTypeRegistry
 
 SYSTEM_SORTABLE = ("id", "created_at", "updated_at", "created_by", "updated_by")
+#: Rows from a cursor beyond which a skip counts the cursor's ties apart (``_long_skip``).
+LONG_SKIP = 5_000
 
 
 class UnknownName(LookupError):
@@ -59,6 +63,50 @@ class Page:
     records: list[Record]
     next_cursor: Cursor | None
     system: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Keyset:
+    """A query's order and what "after a cursor" means in it (bound parameters)."""
+
+    sort_column: sa.Column
+    order: list[sa.ColumnElement]
+    #: After the cursor's id: the whole order when sorting by id, else within the
+    #: rows whose sort value is empty (they are ordered by id alone).
+    after_id: sa.ColumnElement[bool]
+    #: (sort value, id) after the cursor's; ``None`` when sorting by id.
+    after_pair: sa.ColumnElement[bool] | None
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """One statement of a segment of the order: from its top, or after a cursor."""
+
+    first: sa.Select
+    after: sa.Select
+
+    def of(self, start: Cursor | None) -> sa.Select:
+        return self.first if start is None else self.after
+
+
+@dataclass(frozen=True)
+class _SkipPlan:
+    """The statements that skip rows in the sort index (see ``_skip``).
+
+    ``present`` holds the rows with a sort value (every row when sorting by id),
+    ``present_left`` counts them, ``empty`` holds the rows without a sort value.
+    For long skips, ``ties`` counts the rows after a cursor that share its sort
+    value (at most ``_rows``) and gives the last one's id, ``beyond`` holds the
+    rows past the cursor's value and ``beyond_left`` counts them. The skipping
+    statements' OFFSET is the bound parameter ``_skip``.
+    """
+
+    present: _Segment
+    present_left: _Segment | None = None
+    empty: _Segment | None = None
+    ties: sa.Select | None = None
+    beyond: sa.Select | None = None
+    beyond_left: sa.Select | None = None
 
 
 @dataclass
@@ -120,10 +168,25 @@ def escape_like(text: str) -> str:
 class RecordRepository:
     """SQL for the records of one installed app."""
 
-    def __init__(self, tables: AppTables, registry: FieldTypeRegistry) -> None:
-        self.tables = tables
+    def __init__(
+        self, tables: AppTables | Callable[[], AppTables], registry: FieldTypeRegistry
+    ) -> None:
+        """``tables``, or a function building them on first use: a window can then
+        paint before the app's table models exist (its first query builds them, on
+        a worker thread)."""
+        self._tables = tables if isinstance(tables, AppTables) else None
+        self._build_tables = tables if self._tables is None else None
+        self._tables_lock = threading.Lock()
         self.registry = registry
         self._plans: dict[tuple, _PagePlan] = {}
+
+    @property
+    def tables(self) -> AppTables:
+        if self._tables is None:
+            with self._tables_lock:
+                if self._tables is None:
+                    self._tables = self._build_tables()
+        return self._tables
 
     @property
     def spec(self) -> AppSpec:
@@ -421,13 +484,17 @@ class RecordRepository:
         return Page(records, cursor)
 
     def _page_plan(self, form: str, query: RecordQuery, limit: int, scope) -> _PagePlan:
-        key = (form, query, limit, scope)
+        key = ("page", form, query, limit, scope)
+        return self._cached(key, lambda: self._build_plan(form, query, limit, scope))
+
+    def _cached(self, key: tuple, build: Callable[[], Any]) -> Any:
+        """A statement plan built once per query shape (the last 256 are kept)."""
         try:
             cached = self._plans.get(key)
         except TypeError:  # a filter with a list value: build without caching
-            return self._build_plan(form, query, limit, scope)
+            return build()
         if cached is None:
-            cached = self._plans[key] = self._build_plan(form, query, limit, scope)
+            cached = self._plans[key] = build()
             if len(self._plans) > 256:
                 self._plans.pop(next(iter(self._plans)))
         return cached
@@ -436,32 +503,39 @@ class RecordRepository:
         tables = self.form_tables(form)
         table = tables.table
         keys = self._columns(tables, query)
-        sort_column = self._sort_column(tables, query.sort)
+        keyset = self._keyset(tables, query.sort)
         if query.sort.field in tables.columns and query.sort.field not in keys:
             keys.append(query.sort.field)  # the cursor needs the last row's sort value
-        by_id = sort_column.key == "id"
-        desc = query.sort.desc
         base = self._where(tables, query, scope)
         columns = [table.c[name] for name in (*SYSTEM_READ, *keys)]
-        order = [sort_column.desc(), table.c.id.desc()] if desc else [sort_column, table.c.id]
-        select = sa.select(*columns).order_by(*(order[:1] if by_id else order)).limit(limit)
-        cursor_id = sa.bindparam("_cursor_id", type_=table.c.id.type)
-        after_id = table.c.id < cursor_id if desc else table.c.id > cursor_id
-        if by_id:
-            return _PagePlan(tables, keys, True, select.where(base), select.where(base & after_id))
-        pair = sa.tuple_(sort_column, table.c.id)
-        cursor = sa.tuple_(sa.bindparam("_cursor_value", type_=sort_column.type), cursor_id)
-        present = base & sort_column.isnot(None)
-        empty = base & sort_column.is_(None)
+        select = sa.select(*columns).order_by(*keyset.order).limit(limit)
+        if keyset.after_pair is None:
+            after = select.where(base & keyset.after_id)
+            return _PagePlan(tables, keys, True, select.where(base), after)
+        present = base & keyset.sort_column.isnot(None)
+        empty = base & keyset.sort_column.is_(None)
         return _PagePlan(
             tables,
             keys,
             False,
             first=select.where(present),
-            after=select.where(present & (pair < cursor if desc else pair > cursor)),
+            after=select.where(present & keyset.after_pair),
             empty_first=select.where(empty),
-            empty_after=select.where(empty & after_id),
+            empty_after=select.where(empty & keyset.after_id),
         )
+
+    def _keyset(self, tables: FormTables, sort: Sort) -> _Keyset:
+        table = tables.table
+        sort_column = self._sort_column(tables, sort)
+        desc = sort.desc
+        order = [sort_column.desc(), table.c.id.desc()] if desc else [sort_column, table.c.id]
+        cursor_id = sa.bindparam("_cursor_id", type_=table.c.id.type)
+        after_id = table.c.id < cursor_id if desc else table.c.id > cursor_id
+        if sort_column.key == "id":
+            return _Keyset(sort_column, order[:1], after_id, None)
+        pair = sa.tuple_(sort_column, table.c.id)
+        cursor = sa.tuple_(sa.bindparam("_cursor_value", type_=sort_column.type), cursor_id)
+        return _Keyset(sort_column, order, after_id, pair < cursor if desc else pair > cursor)
 
     def _rows(self, connection, plan: _PagePlan, statement, params) -> list[Record]:
         width = len(SYSTEM_READ)
@@ -481,6 +555,7 @@ class RecordRepository:
             for row in connection.execute(statement, params).all()
         ]
 
+    # -- positions: where a row of a list is, without reading records ----------
     def cursor_at(
         self,
         connection: Connection,
@@ -488,44 +563,130 @@ class RecordRepository:
         query: RecordQuery,
         row: int,
         scope: RowScope | None = None,
+        start: Cursor | None = None,
     ) -> Cursor | None:
-        """The cursor just before row ``row`` (0-based) of the query's order.
+        """The cursor just before row ``row`` (0-based), counted from just after
+        ``start`` (``None``: from the top); a page read after it starts at that row.
 
         A list jumps to row 500,000 with this and then pages by key from there. It
         skips rows inside the live (sort column, id) index — never reading records —
         in the same two segments as ``page`` (values, then empty values), so each
-        half is an index walk. ``None`` at row 0 or past the end.
+        half is an index walk. ``start`` itself at row 0; ``None`` past the end.
         """
-        if row <= 0:
-            return None
-        tables = self.form_tables(form)
-        table = tables.table
-        sort_column = self._sort_column(tables, query.sort)
-        base = self._where(tables, query, scope)
-        if sort_column.key == "id":
-            found = self._key_at(connection, table.c.id, table.c.id, base, query.sort.desc, row)
-            return None if found is None else Cursor(found[1], found[1])
-        present = base & sort_column.isnot(None)
-        found = self._key_at(connection, sort_column, table.c.id, present, query.sort.desc, row)
-        if found is None:
-            counted = sa.select(sa.func.count()).select_from(table).where(present)
-            row -= connection.execute(counted).scalar_one()
-            empty = base & sort_column.is_(None)
-            found = self._key_at(connection, sort_column, table.c.id, empty, query.sort.desc, row)
-        return None if found is None else Cursor(found[0], found[1])
+        plan = self._skip_plan(form, query, scope)
+        return self._skip(connection, plan, start, row)
+
+    def position_marks(
+        self,
+        connection: Connection,
+        form: str,
+        query: RecordQuery,
+        every: int,
+        scope: RowScope | None = None,
+        stopped: Callable[[], bool] = lambda: False,
+    ) -> list[Cursor]:
+        """The cursors just before rows ``every``, 2·``every``, … to the end.
+
+        Each mark is found from the one before (keyset, then OFFSET ``every`` - 1),
+        so all of them cost one walk of the sort index. ``stopped`` is asked before
+        each step: when it says so, the marks found so far are returned.
+        """
+        if every < 1:
+            raise ValueError(f"marks need every >= 1 row, not {every}")
+        walk = _Walk(self, connection, self._skip_plan(form, query, scope), every)
+        try:
+            marks: list[Cursor] = []
+            while not stopped() and (mark := walk.next(marks[-1] if marks else None)):
+                marks.append(mark)
+            return marks
+        finally:
+            walk.close()
+
+    def _skip(self, connection, plan: _SkipPlan, start: Cursor | None, rows: int):
+        """The cursor ``rows`` rows after ``start``, segment by segment (see ``page``)."""
+        if rows <= 0:
+            return start
+        if plan.empty is not None and start is not None and start.value is None:
+            return self._skip_in(connection, plan.empty, start, rows)
+        if plan.ties is not None and start is not None and rows > LONG_SKIP:
+            return self._long_skip(connection, plan, start, rows)
+        found = self._skip_in(connection, plan.present, start, rows)
+        if found is not None or plan.empty is None:
+            return found
+        rows -= self._row(connection, plan.present_left.of(start), start, {})[0]
+        return self._skip_in(connection, plan.empty, None, rows)
+
+    def _long_skip(self, connection, plan: _SkipPlan, start: Cursor, rows: int):
+        """``_skip`` from a cursor with a sort value, in plain ranges of the index.
+
+        ``(value, id) > (?, ?)`` is not a range SQLite can bound exactly: it tests
+        it on every row it skips, which makes a long skip 2-3x slower than from the
+        top. So the rows tied with the cursor's value are counted first (at most
+        ``rows``), then the skip goes on past that value: two or three statements
+        instead of one, worth it only for long skips.
+        """
+        ties, last_id = self._row(connection, plan.ties, start, {"_rows": rows})
+        if ties == rows:
+            return Cursor(start.value, last_id)
+        found = self._row(connection, plan.beyond, start, {"_skip": rows - ties - 1})
+        if found is not None:
+            return Cursor(found[0], found[1])
+        rows -= ties + self._row(connection, plan.beyond_left, start, {})[0]
+        return self._skip_in(connection, plan.empty, None, rows)
+
+    def _skip_in(self, connection, segment: _Segment, start, rows: int) -> Cursor | None:
+        """The cursor of the row ``rows`` after ``start`` within one segment."""
+        found = self._row(connection, segment.of(start), start, {"_skip": rows - 1})
+        # Sorting by id, the one column selected is both the cursor's value and id.
+        return None if found is None else Cursor(found[0], found[-1])
 
     @staticmethod
-    def _key_at(connection, sort_column, id_column, where, desc: bool, row: int):
-        """(sort value, id) of row ``row - 1`` of one segment, or ``None``."""
-        if row <= 0:
-            return None
-        order = [sort_column.desc(), id_column.desc()] if desc else [sort_column, id_column]
-        if sort_column is id_column:
-            order = order[:1]
-        statement = (
-            sa.select(sort_column, id_column).where(where).order_by(*order).offset(row - 1).limit(1)
+    def _row(connection, statement: sa.Select, start: Cursor | None, params: dict):
+        """The first row of a statement, with the cursor's parameters if any."""
+        if start is not None:
+            params |= {"_cursor_value": start.value, "_cursor_id": start.id}
+        return connection.execute(statement, params).first()
+
+    def _skip_plan(self, form: str, query: RecordQuery, scope) -> _SkipPlan:
+        key = ("skip", form, replace(query, columns=None), scope)  # columns are not read
+        return self._cached(key, lambda: self._build_skip_plan(form, query, scope))
+
+    def _build_skip_plan(self, form: str, query: RecordQuery, scope) -> _SkipPlan:
+        tables = self.form_tables(form)
+        id_column = tables.table.c.id
+        keyset = self._keyset(tables, query.sort)
+        base = self._where(tables, query, scope)
+        skip = sa.bindparam("_skip", type_=sa.Integer())
+        if keyset.after_pair is None:
+            one = sa.select(id_column).order_by(*keyset.order).offset(skip).limit(1)
+            return _SkipPlan(_Segment(one.where(base), one.where(base & keyset.after_id)))
+        sort_column, desc = keyset.sort_column, query.sort.desc
+        one = sa.select(sort_column, id_column).order_by(*keyset.order).offset(skip).limit(1)
+        count = sa.select(sa.func.count()).select_from(tables.table)
+        present = base & sort_column.isnot(None)
+        # A row with an empty value is never after a cursor with one: no IS NOT NULL
+        # here, which SQLite would test on every row it skips.
+        after = base & keyset.after_pair
+        empty = base & sort_column.is_(None)
+        value = sa.bindparam("_cursor_value", type_=sort_column.type)
+        beyond = base & (sort_column < value if desc else sort_column > value)  # not empty
+        return _SkipPlan(
+            present=_Segment(one.where(present), one.where(after)),
+            present_left=_Segment(count.where(present), count.where(after)),
+            empty=_Segment(one.where(empty), one.where(empty & keyset.after_id)),
+            ties=self._ties(id_column, base & (sort_column == value) & keyset.after_id, desc),
+            beyond=one.where(beyond),
+            beyond_left=count.where(beyond),
         )
-        return connection.execute(statement).first()
+
+    @staticmethod
+    def _ties(id_column, where, desc: bool) -> sa.Select:
+        """(how many, the last id) of at most ``_rows`` rows of ``where`` in id order."""
+        order = id_column.desc() if desc else id_column
+        limit = sa.bindparam("_rows", type_=sa.Integer())
+        tied = sa.select(id_column).where(where).order_by(order).limit(limit).subquery()
+        last = sa.func.min(tied.c.id) if desc else sa.func.max(tied.c.id)
+        return sa.select(sa.func.count(), last)
 
     def _raw_sort(self, record: Record, sort: Sort) -> Any:
         if sort.field in record.values:
@@ -629,6 +790,44 @@ class RecordRepository:
             raise UnknownName(f"'{op}' does not apply to a list field")
         dialect_match = _JsonContains(column, value)
         return sa.or_(~dialect_match, column.is_(None)) if op == "not_contains" else dialect_match
+
+
+class _Walk:
+    """The steps of ``position_marks``: each skips ``every`` rows from the last mark.
+
+    Within a segment a step is one statement, run as a :class:`DriverQuery` (a
+    thousand of them through ``Connection.execute`` would hold the GIL long enough
+    to slow the GUI's paints down). The first step, and a step that runs off the end
+    of a segment (once or twice a walk), go through ``RecordRepository._skip``; the
+    first also begins the connection's transaction, which the others then share.
+    """
+
+    def __init__(self, repository: RecordRepository, connection, plan: _SkipPlan, every: int):
+        self.repository = repository
+        self.connection = connection
+        self.plan = plan
+        self.every = every
+        self.queries: dict[int, DriverQuery] = {}  # by id of the segment
+
+    def next(self, mark: Cursor | None) -> Cursor | None:
+        if mark is not None:
+            in_empty = self.plan.empty is not None and mark.value is None
+            found = self._within(self.plan.empty if in_empty else self.plan.present, mark)
+            if found is not None:
+                return found
+        return self.repository._skip(self.connection, self.plan, mark, self.every)
+
+    def _within(self, segment: _Segment, mark: Cursor) -> Cursor | None:
+        params = {"_cursor_value": mark.value, "_cursor_id": mark.id, "_skip": self.every - 1}
+        query = self.queries.get(id(segment))
+        if query is None:
+            query = self.queries[id(segment)] = DriverQuery(self.connection, segment.after, params)
+        found = query.first(params)
+        return None if found is None else Cursor(found[0], found[-1])
+
+    def close(self) -> None:
+        for query in self.queries.values():
+            query.close()
 
 
 def scope_condition(table: sa.Table, scope: RowScope) -> sa.ColumnElement[bool]:

@@ -1,9 +1,17 @@
 """The record table model: an adapter that pages through the record service.
 
-Nothing here blocks the GUI thread: the count and the pages are read by a
-:class:`PageLoader` on worker threads. Rows not loaded yet show "…" and ask for
-their page; loaded pages stay in a small LRU cache, so a list of a million rows
-costs the memory of a few thousand.
+Nothing is read on the GUI thread: the pages, the count and the position marks
+(which make far jumps short; ``indexed``) are read by a :class:`PageLoader` on
+worker threads. Rows not loaded yet ask for their page; loaded pages stay in a small
+LRU cache, so a list of a million rows costs the memory of a few thousand.
+
+When the view asks for a page while no other page is being read (a jump, a scroll
+to a new place), the model waits up to ``ARRIVAL_WAIT_MS`` for the worker, once per
+page: a page read by key takes a few milliseconds, so the rows are painted in this
+frame, instead of a frame of "…" now and the rows in the next (that frame costs as
+much as the read, and a paint running Python slows the worker down: both need the
+GIL). A page that takes longer shows "…" until it arrives. Only the view's requests
+wait (``data``); ``row`` and ``record_id`` for code never do.
 
 Reading starts on the next turn of the event loop after the columns or the query
 change, so a burst of changes (building a list page sets its saved view right
@@ -36,6 +44,8 @@ from runtime.ui.services import UiServices
 PLACEHOLDER = "…"
 #: Pages kept in memory (100 rows each).
 CACHE_PAGES = 120
+#: How long the view may wait for a page it asked for (under one 60 Hz frame).
+ARRIVAL_WAIT_MS = 12
 RECORD_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 PLACEHOLDER_COLOR = QColor("#9e9e9e")
 Index = QModelIndex | QPersistentModelIndex
@@ -52,6 +62,8 @@ class RecordTableModel(QAbstractTableModel):
 
     #: The exact number of matching records, once counted.
     count_changed = Signal(int)
+    #: The position marks are in: a jump anywhere now skips only a few pages.
+    indexed_changed = Signal(bool)
     load_failed = Signal(str)
 
     def __init__(self, services: UiServices, form: FormSpec, parent: QObject | None = None) -> None:
@@ -63,13 +75,16 @@ class RecordTableModel(QAbstractTableModel):
         self._query = RecordQuery()
         self._rows = 0
         self._count: int | None = None
+        self._indexed = False
         self._pages: OrderedDict[int, LoadedPage] = OrderedDict()
         self._hot: tuple[int, list[Row]] = (-1, [])  # the page data() last read
         self._in_flight: set[int] = set()
+        self._waited: set[int] = set()  # pages the view has waited for (see _fetch)
         self.loader = PageLoader(self)
         self.loader.page_loaded.connect(self._on_page)
-        self.loader.page_skipped.connect(self._in_flight.discard)
+        self.loader.page_skipped.connect(self._on_skipped)
         self.loader.counted.connect(self._on_count)
+        self.loader.indexed.connect(self._on_indexed)
         self.loader.failed.connect(self.load_failed)
         self._start_timer = QTimer(self, singleShot=True, interval=0)
         self._start_timer.timeout.connect(self._start_now)
@@ -84,6 +99,11 @@ class RecordTableModel(QAbstractTableModel):
     def count(self) -> int | None:
         """The exact count, or None while it is being counted."""
         return self._count
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the current read has its position marks (see PageLoader)."""
+        return self._indexed
 
     def set_query(self, query: RecordQuery) -> None:
         self.beginResetModel()
@@ -115,6 +135,8 @@ class RecordTableModel(QAbstractTableModel):
         self._pages.clear()
         self._hot = (-1, [])
         self._in_flight.clear()
+        self._waited.clear()
+        self._indexed = False
         self._start_timer.start()
 
     def _start_now(self) -> None:
@@ -146,7 +168,7 @@ class RecordTableModel(QAbstractTableModel):
         """Cheap on purpose: the view asks ~7 roles per painted cell, this serves 4."""
         if role not in _SERVED_ROLES or not index.isValid():
             return None
-        row = self.row(index.row())
+        row = self.row(index.row(), True)
         if row is None:
             if role == _FOREGROUND:
                 return PLACEHOLDER_COLOR
@@ -174,15 +196,17 @@ class RecordTableModel(QAbstractTableModel):
             self.set_query(replace(self._query, sort=sort))
 
     # -- rows -----------------------------------------------------------------
-    def row(self, number: int) -> Row | None:
-        """The loaded row, or None (and its page is requested)."""
+    def row(self, number: int, for_view: bool = False) -> Row | None:
+        """The loaded row, or None (its page is requested). ``for_view``: the view is
+        painting it, so its page may be waited for a moment (see module doc)."""
         page_number, offset = divmod(number, PAGE_SIZE)
         hot_number, rows = self._hot
         if page_number != hot_number:
             page = self._pages.get(page_number)
             if page is None:
-                self._request(page_number)
-                return None
+                page = self._fetch(page_number, for_view)
+                if page is None:
+                    return None
             self._pages.move_to_end(page_number)
             rows = page.rows
             self._hot = (page_number, rows)
@@ -205,25 +229,51 @@ class RecordTableModel(QAbstractTableModel):
             self._in_flight.add(page)
             self.loader.request(page)
 
-    def _on_page(self, page: int, loaded: LoadedPage) -> None:
-        self._in_flight.discard(page)
+    def _fetch(self, page: int, for_view: bool) -> LoadedPage | None:
+        """Request a page; for the view, when no other page is being read, wait a
+        moment for it (see module doc). A page is waited for once at most."""
+        self._request(page)
+        if not for_view or self._in_flight != {page} or page in self._waited:
+            return None
+        self._waited.add(page)
+        loaded = self.loader.wait_for(page, ARRIVAL_WAIT_MS)
+        if loaded is not None:
+            self._in_flight.discard(page)  # its delivery follows; the next may wait too
+            self._keep(page, loaded)
+        return loaded
+
+    def _keep(self, page: int, loaded: LoadedPage) -> None:
         self._pages[page] = loaded
         self._hot = (-1, [])
         while len(self._pages) > CACHE_PAGES:
             self._pages.popitem(last=False)
+
+    def _on_skipped(self, page: int) -> None:
+        self._in_flight.discard(page)
+        self._waited.discard(page)
+
+    def _on_page(self, page: int, loaded: LoadedPage) -> None:
+        self._in_flight.discard(page)
+        self._waited.discard(page)
+        shown = self._pages.get(page) is loaded  # handed over by _fetch: the view has it
+        self._keep(page, loaded)
         first = page * PAGE_SIZE
         if loaded.next_cursor is None:
             self._set_rows(first + len(loaded.rows))  # the last page: now we know exactly
         elif self._count is None:
             self._set_rows(max(self._rows, first + len(loaded.rows)))
         end = min(first + len(loaded.rows), self._rows) - 1
-        if end >= first and self.columns:
+        if end >= first and self.columns and not shown:
             self.dataChanged.emit(self.index(first, 0), self.index(end, len(self.columns) - 1))
 
     def _on_count(self, count: int) -> None:
         self._count = count
         self._set_rows(count)
         self.count_changed.emit(count)
+
+    def _on_indexed(self, _marks: int) -> None:
+        self._indexed = True
+        self.indexed_changed.emit(True)
 
     def _set_rows(self, rows: int) -> None:
         if rows > self._rows:

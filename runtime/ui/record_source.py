@@ -7,6 +7,7 @@ linked records are resolved here too (cached by the ReferenceSource).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -87,10 +88,16 @@ class RecordSource:
     def count(self) -> int:
         return self.records.count(self.form.key, self.query, self.actor)
 
-    def cursor_at(self, row: int) -> Cursor | None:
-        """The cursor just before row ``row``: a page read after it starts there
-        (None at row 0 or past the end); one narrow query over the sort index."""
-        return self.records.cursor_at(self.form.key, self.query, row, self.actor)
+    def cursor_at(self, row: int, start: Cursor | None = None) -> Cursor | None:
+        """The cursor just before row ``row`` counted after ``start`` (None: the top):
+        a page read after it starts there (``start`` at row 0, None past the end);
+        one narrow query over the sort index."""
+        return self.records.cursor_at(self.form.key, self.query, row, self.actor, start)
+
+    def position_marks(self, every: int, stopped: Callable[[], bool]) -> list[Cursor]:
+        """The page starts of rows ``every``, 2·``every``, …: one walk of the sort
+        index, given up (marks so far) once ``stopped()``."""
+        return self.records.position_marks(self.form.key, self.query, every, self.actor, stopped)
 
     def read(self, after: Cursor | None, limit: int) -> tuple[list[Record], Cursor | None]:
         page = self.records.page(self.form.key, self.query, after, limit, self.actor)

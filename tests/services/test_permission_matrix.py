@@ -643,6 +643,16 @@ def test_list(world: World, persona: str, form: str) -> None:
                 label = labels_of(ids, [record.id]).pop()
                 expected = {key: seed_values(form, label)[key] for key in access.visible(form)}
                 problems.check(f"page values of {label}", expected, record.values)
+        # A mark before every row: the positions of exactly the rows the pages showed.
+        query = RecordQuery(sort=sort)
+        outcome, marks = attempt(world.service.position_marks, form, query, 1, actor)
+        problems.check(f"marks by {sort.field}", expected_outcome, outcome)
+        if marks is not None and records is not None:
+            problems.check(
+                f"marks by {sort.field} ids", [r.id for r in records], [m.id for m in marks]
+            )
+            outcome, last = attempt(world.service.cursor_at, form, query, len(records), actor)
+            problems.check(f"cursor_at by {sort.field}", marks[-1:], [last] if last else [])
     outcome, records = attempt(lambda: list(world.handle(persona).query(form)))
     problems.check("api query", expected_outcome, outcome)
     if records is not None:

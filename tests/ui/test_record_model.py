@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
 from runtime.store.query import RecordQuery, Sort
-from runtime.ui.page_loader import PageLoader
+from runtime.ui import record_model
+from runtime.ui.page_loader import PAGE_SIZE, PageLoader
 from runtime.ui.record_model import PLACEHOLDER, RECORD_ID_ROLE, RecordTableModel
 from runtime.ui.record_source import RecordSource
 
@@ -17,19 +19,80 @@ def loaded(model: RecordTableModel, row: int) -> bool:
     return model.data(model.index(row, 0)) not in (PLACEHOLDER, None)
 
 
-def test_rows_load_lazily_and_far_rows_arrive_from_the_worker(qtbot, repair, icu, add_devices):
+def test_rows_load_lazily_and_far_rows_arrive_from_the_worker(
+    qtbot, repair, icu, add_devices, monkeypatch
+):
     add_devices(repair, icu, 20_000)
+    on_gui_thread = []
+    load = RecordSource.load
+
+    def noting_the_thread(self, after, limit):
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return load(self, after, limit)
+
+    monkeypatch.setattr(RecordSource, "load", noting_the_thread)
     model = RecordTableModel(repair, repair.form("device"))
     assert model.rowCount() == 0  # nothing read on the GUI thread
     qtbot.waitUntil(lambda: model.count == 20_000, timeout=10_000)
     assert model.rowCount() == 20_000
     index = model.index(15_000, model.column_of("name"))
-    assert model.data(index) == PLACEHOLDER  # not loaded: a placeholder, and a request
     qtbot.waitUntil(lambda: model.data(index) != PLACEHOLDER, timeout=10_000)
     assert model.data(index) == "设备15001"
     assert model.data(model.index(15_000, model.column_of("owner_dept"))) == "重症监护室"
     assert model.data(index, RECORD_ID_ROLE) == 15_001
     assert len(model._pages) <= 3  # only the pages asked for, not everything before them
+    assert on_gui_thread and not any(on_gui_thread)  # every page was read by a worker
+    model.loader.shutdown()
+
+
+def test_a_page_asked_for_when_idle_is_waited_for_and_painted_once(
+    qtbot, repair, icu, add_devices, monkeypatch
+):
+    add_devices(repair, icu, 3_000)
+    monkeypatch.setattr(record_model, "ARRIVAL_WAIT_MS", 10_000)  # the worker always wins
+    model = RecordTableModel(repair, repair.form("device"))
+    qtbot.waitUntil(lambda: model.count == 3_000, timeout=10_000)
+    assert model.record_id(1_234) is None  # code (not the view) never waits: a request
+    qtbot.waitUntil(lambda: model.record_id(1_234) == 1_235, timeout=10_000)
+    changed = []
+    model.dataChanged.connect(lambda first, last: changed.append((first.row(), last.row())))
+    with qtbot.waitSignal(model.loader.page_loaded, timeout=10_000):
+        # the worker reads the page while the GUI thread waits: the row is there at once
+        assert model.data(model.index(2_345, model.column_of("name"))) == "设备2346"
+    assert changed == []  # its delivery does not repaint rows the view already has
+    model.loader.shutdown()
+
+
+def test_a_slow_page_shows_placeholders_after_a_short_wait(
+    qtbot, repair, icu, add_devices, monkeypatch
+):
+    add_devices(repair, icu, 3_000)
+    release = threading.Event()
+    load = RecordSource.load
+
+    def slow_far_page(self, after, limit):
+        if after is not None and after.id >= 2_000:
+            release.wait(10)
+        return load(self, after, limit)
+
+    monkeypatch.setattr(record_model, "ARRIVAL_WAIT_MS", 200)
+    monkeypatch.setattr(RecordSource, "load", slow_far_page)
+    model = RecordTableModel(repair, repair.form("device"))
+    qtbot.waitUntil(lambda: model.count == 3_000, timeout=10_000)
+    name = model.column_of("name")
+    try:
+        started = time.monotonic()
+        assert model.data(model.index(2_500, name)) == PLACEHOLDER  # waited, gave up
+        waited = time.monotonic() - started
+        assert 0.15 < waited < 5
+        started = time.monotonic()
+        assert model.data(model.index(1_500, name)) == PLACEHOLDER  # a read is under way:
+        assert time.monotonic() - started < 0.15  # no second wait
+        assert model.data(model.index(2_500, name)) == PLACEHOLDER  # asked already: no wait
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: model.data(model.index(2_500, name)) == "设备2501", timeout=10_000)
+    qtbot.waitUntil(lambda: model.data(model.index(1_500, name)) == "设备1501", timeout=10_000)
     model.loader.shutdown()
 
 
@@ -70,9 +133,9 @@ def test_a_new_query_drops_stale_pages(qtbot, repair, icu, add_devices):
     assert all(name.startswith("设备49") for name in names)
 
 
-def test_a_far_row_is_read_from_its_cursor_not_from_the_top(qtbot, repair, icu, add_devices):
-    add_devices(repair, icu, 20_000)
-    service, reads, located = repair.records, [], []
+def spy_on_reads(service) -> tuple[list[int], list[int]]:
+    """Rows read per page, and rows skipped per ``cursor_at``, from now on."""
+    reads, skipped = [], []
     page, cursor_at = service.page, service.cursor_at
 
     def counting_page(form, query=None, after=None, limit=100, *args, **kwargs):
@@ -81,25 +144,115 @@ def test_a_far_row_is_read_from_its_cursor_not_from_the_top(qtbot, repair, icu, 
         return result
 
     def counting_cursor_at(form, query=None, row=0, *args, **kwargs):
-        located.append(row)
+        skipped.append(row)
         return cursor_at(form, query, row, *args, **kwargs)
 
     service.page, service.cursor_at = counting_page, counting_cursor_at
-    model = RecordTableModel(repair, repair.form("device"))
+    return reads, skipped
+
+
+def shown_model(qtbot, services) -> tuple[RecordTableModel, QTableView]:
+    model = RecordTableModel(services, services.form("device"))
     view = QTableView()
     qtbot.addWidget(view)
     view.resize(800, 600)
     view.setModel(model)
     view.show()
+    return model, view
+
+
+def ids_from(model: RecordTableModel, first: int, count: int) -> list[int]:
+    return [model.data(model.index(row, 0), RECORD_ID_ROLE) for row in range(first, first + count)]
+
+
+def test_a_far_row_is_read_from_its_cursor_not_from_the_top(qtbot, repair, icu, add_devices):
+    add_devices(repair, icu, 20_000)
+    reads, skipped = spy_on_reads(repair.records)
+    model, view = shown_model(qtbot, repair)
+    model.loader.mark_every = lambda _count: 10**9  # no position marks: the fallback
     qtbot.waitUntil(lambda: model.count == 20_000, timeout=10_000)
     reads.clear()
     view.scrollTo(model.index(15_000, 0), QTableView.ScrollHint.PositionAtTop)
     name = model.column_of("name")
     qtbot.waitUntil(lambda: loaded(model, 15_000), timeout=10_000)
     assert model.data(model.index(15_000, name)) == "设备15001"
-    assert located == [15_000]  # one narrow query finds where row 15,000 starts
+    # one narrow query skips from the start of page 1 (known: the end of page 0)
+    assert skipped == [14_900]
     assert sum(reads) <= 200  # the page itself (and maybe the next), not 15,000 rows
     model.loader.shutdown()
+
+
+def test_once_indexed_a_jump_skips_only_from_the_nearest_mark(qtbot, repair, icu, add_devices):
+    add_devices(repair, icu, 20_000)
+    reads, skipped = spy_on_reads(repair.records)
+    model, view = shown_model(qtbot, repair)
+    with qtbot.waitSignal(model.indexed_changed, timeout=10_000):
+        pass
+    assert model.indexed and model.count == 20_000
+    reads.clear()
+    view.scrollTo(model.index(15_550, 0), QTableView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: loaded(model, 15_550), timeout=10_000)
+    assert model.data(model.index(15_550, model.column_of("name"))) == "设备15551"
+    assert skipped == [500]  # from the mark at row 15,000 (one every 1,000 rows)
+    assert sum(reads) <= 200
+    model.loader.shutdown()
+
+
+def test_a_jump_after_marks_shows_the_rows_of_reading_in_order(qtbot, repair, icu, add_devices):
+    add_devices(repair, icu, 3_000)
+    query = RecordQuery(search="设备", sort=Sort("in_service", desc=True))  # ties: id order
+    in_order = [r.id for r in repair.records.iter_records("device", query, repair.actor)]
+    model, view = shown_model(qtbot, repair)
+    model.loader.mark_every = lambda _count: 3 * PAGE_SIZE
+    model.set_query(query)
+    qtbot.waitUntil(lambda: model.indexed, timeout=10_000)
+    view.scrollTo(model.index(1_234, 0), QTableView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: loaded(model, 1_234) and loaded(model, 1_299), timeout=10_000)
+    assert ids_from(model, 1_200, 100) == in_order[1_200:1_300]
+    view.scrollTo(model.index(2_950, 0), QTableView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: loaded(model, 2_999), timeout=10_000)
+    assert ids_from(model, 2_900, 100) == in_order[2_900:]
+    model.loader.shutdown()
+
+
+def test_marks_of_a_retired_query_never_reach_the_new_one(
+    qtbot, repair, icu, add_devices, monkeypatch
+):
+    """The old query's walk is asked to stop; even if it then finished, its marks
+    (another order) must not place the new query's pages."""
+    add_devices(repair, icu, 3_000)
+    walking, stop_seen = threading.Event(), threading.Event()
+    position_marks = RecordSource.position_marks
+
+    def slow_for_the_old_query(self, every, stopped):
+        if self.query.sort.desc:
+            walking.set()
+            if wait_for(stopped, seconds=10):
+                stop_seen.set()
+            return position_marks(self, every, lambda: False)  # as if it had just finished
+        return position_marks(self, every, stopped)
+
+    monkeypatch.setattr(RecordSource, "position_marks", slow_for_the_old_query)
+    model, view = shown_model(qtbot, repair)
+    model.loader.mark_every = lambda _count: 3 * PAGE_SIZE
+    model.set_query(RecordQuery(sort=Sort("price", desc=True)))
+    qtbot.waitUntil(walking.is_set, timeout=10_000)
+    model.set_query(RecordQuery(sort=Sort("price")))
+    qtbot.waitUntil(lambda: model.indexed, timeout=10_000)
+    assert stop_seen.wait(5)
+    view.scrollTo(model.index(1_234, 0), QTableView.ScrollHint.PositionAtTop)
+    qtbot.waitUntil(lambda: loaded(model, 1_234), timeout=10_000)
+    assert model.data(model.index(1_234, model.column_of("name"))) == "设备1235"
+    model.loader.shutdown()
+
+
+def wait_for(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_building_then_changing_the_query_reads_once(qtbot, repair, icu, add_devices, monkeypatch):
