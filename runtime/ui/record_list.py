@@ -7,7 +7,7 @@ opens refresh the list when they save or delete.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -38,6 +38,26 @@ from runtime.ui.view_settings import ListView
 SEARCH_DELAY_MS = 300
 
 
+class _AfterFirstPaint(QObject):
+    """Calls ``then`` on the event loop's next turn after ``widget`` first paints.
+
+    A list read started before the first paint runs on a worker while the GUI
+    thread paints, and both need the GIL: the window appeared ~10 ms later. A list
+    that is never shown (a page in the stack nobody opened) reads nothing.
+    """
+
+    def __init__(self, widget: QWidget, then) -> None:
+        super().__init__(widget)
+        self.then = then
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            QTimer.singleShot(0, self.then)
+        return False
+
+
 class RecordListPage(QWidget):
     """The list of one form (or one app-defined view of it)."""
 
@@ -56,8 +76,10 @@ class RecordListPage(QWidget):
         self.form = form
         self.view_spec = view
         self.scope = ".".join(filter(None, (services.spec.id, form.key, view and view.key)))
-        self.model = RecordTableModel(services, form, self)
+        self.model = RecordTableModel(services, form, self, paused=True)
         self.table = self._make_table()
+        # Read once the table is on screen: the window paints first, then fills in.
+        self._first_paint = _AfterFirstPaint(self.table.viewport(), self.model.resume)
         self.search_box = QLineEdit(self, placeholderText="Search…", clearButtonEnabled=True)
         self.status = QLabel(self)
         self._filter: Filter | None = None

@@ -66,9 +66,19 @@ class RecordTableModel(QAbstractTableModel):
     indexed_changed = Signal(bool)
     load_failed = Signal(str)
 
-    def __init__(self, services: UiServices, form: FormSpec, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        services: UiServices,
+        form: FormSpec,
+        parent: QObject | None = None,
+        *,
+        paused: bool = False,
+    ) -> None:
+        """``paused``: read nothing until :meth:`resume` (a list page resumes once it
+        has painted, so its window's first paint does not share the GIL with a read)."""
         super().__init__(parent)
         self.services = services
+        self._paused = paused
         self.form = form
         self.all_columns = list_columns(form, services.registry)
         self.columns = [c for c in self.all_columns if c.spec is not None][:8]
@@ -139,7 +149,15 @@ class RecordTableModel(QAbstractTableModel):
         self._indexed = False
         self._start_timer.start()
 
+    def resume(self) -> None:
+        """Start reading, if the model was made ``paused``."""
+        if self._paused:
+            self._paused = False
+            self._start_timer.start()
+
     def _start_now(self) -> None:
+        if self._paused:
+            return
         self.loader.set_source(self._source())
         self._request(0)
         if self._rows and self.columns:  # refresh: the view asks for its rows again
@@ -223,7 +241,7 @@ class RecordTableModel(QAbstractTableModel):
         return next((column for column in self.columns if column.key == key), None)
 
     def _request(self, page: int) -> None:
-        if self._start_timer.isActive():
+        if self._paused or self._start_timer.isActive():
             return  # the read about to start asks for what the view shows
         if page not in self._in_flight:
             self._in_flight.add(page)

@@ -124,6 +124,7 @@ def test_saved_views_are_per_user(qtbot, page, handle, repair, settings):
     other = services_for(handle, "equipment_repair", add_user(handle, "b", "王芳", 1), settings)
     other_page = RecordListPage(other, other.form("device"))
     qtbot.addWidget(other_page)
+    other_page.show()  # a list reads once it is on screen
     assert other_page.current_view().filter is None
     assert "在用设备" not in settings.load(other.actor.user_id, other_page.scope).get("views", {})
 
@@ -134,6 +135,7 @@ def test_settings_restore_columns_sort_and_filter(qtbot, page, repair):
     page.set_filter(Condition("price", "lt", Decimal(10)))
     again = RecordListPage(repair, repair.form("device"))
     qtbot.addWidget(again)
+    again.show()  # a list reads once it is on screen
     assert again.model.column_keys() == ["name", "price"]
     assert again.model.query.sort.field == "price" and again.model.query.sort.desc
     wait_count(qtbot, again, 9)
@@ -180,6 +182,7 @@ def test_an_app_view_applies_its_filter_under_the_users(qtbot, repair, icu):
     view = repair.spec.view("open_requests")
     page = RecordListPage(repair, repair.form("request"), view)
     qtbot.addWidget(page)
+    page.show()  # a list reads once it is on screen
     wait_count(qtbot, page, 2)  # status <> "done"
     assert page.model.column_keys() == view.columns
     page.set_filter(Condition("status", "eq", "open"))
@@ -193,7 +196,20 @@ def test_opening_a_list_saves_nothing(qtbot, repair, icu, add_devices, monkeypat
     monkeypatch.setattr(repair.view_settings, "save", lambda *args: saves.append(args))
     page = RecordListPage(repair, repair.form("device"))
     qtbot.addWidget(page)
+    page.show()  # a list reads once it is on screen
     wait_count(qtbot, page, 5)
     assert saves == []  # only the user's changes are written
     page.set_columns(["name"])
     assert len(saves) == 1
+
+
+def test_a_list_reads_once_it_is_on_screen(qtbot, repair, icu, add_devices):
+    """The window paints before any read starts; a page nobody opened reads nothing."""
+    add_devices(repair, icu, 3)
+    page = RecordListPage(repair, repair.form("device"))
+    qtbot.addWidget(page)
+    qtbot.wait(200)
+    assert page.model.count is None and page.model.rowCount() == 0
+    page.show()
+    wait_count(qtbot, page, 3)
+    assert page.model.row(0) is not None
