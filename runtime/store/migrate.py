@@ -470,11 +470,14 @@ def apply_upgrade(
         if current is not None and current.version != old.version:
             raise WorkspaceError("another workstation upgraded this app just now; try again")
         _Applier(workspace, connection, old, new, plan).run()
-        _record_version(connection, new, plan, user_id)
-        if dry_run:
+        if plan.blockers:  # found by converting values: nothing is changed
             transaction.rollback()
         else:
-            transaction.commit()
+            _record_version(connection, new, plan, user_id)
+            if dry_run:
+                transaction.rollback()
+            else:
+                transaction.commit()
     except BaseException:
         transaction.rollback()
         raise
@@ -514,8 +517,39 @@ class _Applier:
                     self.add_missing_columns(table)
         for step in retypes:
             self.convert(step)
+        for step in retypes:
+            self.check_still_unique(step)
+        if self.plan.blockers:
+            return
         for tables in self.new_tables.forms.values():
             self.sync_indexes(tables.table, set(tables.columns))
+
+    def check_still_unique(self, step: Step) -> None:
+        """A unique field whose values collide once converted ("1" and "1.0" both
+        become 1) cannot get its unique index: name the values, as a blocker, instead
+        of failing on the database's error."""
+        item = self.new_field(step)
+        field_type = self.registry.of(item)
+        if step.subtable or not (item.unique or field_type.always_unique):
+            return
+        table = self.new_tables.forms[step.form].table
+        column = table.c[step.field]
+        collisions = self.connection.execute(
+            sa.select(column)
+            .where(table.c.deleted_at.is_(None), column.isnot(None))
+            .group_by(column)
+            .having(sa.func.count() > 1)
+            .order_by(column)
+            .limit(6)
+        ).scalars()
+        shown = [_display(field_type, item, value) for value in collisions]
+        if shown:
+            examples = ", ".join(shown[:5]) + (", …" if len(shown) > 5 else "")
+            self.plan.blockers.append(
+                f"{step.form}.{step.field} cannot stay unique as {item.type}: after "
+                f"conversion these values are used by more than one record: {examples}; "
+                "correct them first"
+            )
 
     def add_missing_columns(self, table: sa.Table) -> None:
         present = {c["name"] for c in self.inspector().get_columns(table.name)}

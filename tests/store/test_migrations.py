@@ -440,6 +440,22 @@ def test_unique_with_distinct_values_creates_a_unique_index(handle):
         connection.execute(insert_raw_duplicate)
 
 
+def test_a_unique_field_retyped_into_duplicates_is_blocked_and_changes_nothing(handle):
+    handle.upgrade(spec_of([text("code", unique=True)]))
+    app = handle.app(APP)
+    for code in ["1", "1.0", "2"]:
+        app.create("main", {"code": code})
+    before = snapshot(handle)
+    renumbered = spec_of([number("code", unique=True)], version=2)
+    for dry_run in (True, False):
+        plan = handle.upgrade(renumbered, dry_run=dry_run)
+        assert len(plan.blockers) == 1, plan.blockers
+        assert "main.code cannot stay unique" in plan.blockers[0]
+        assert "used by more than one record: 1;" in plan.blockers[0]
+        assert snapshot(handle) == before
+        assert installed_version(handle) == 1
+
+
 def test_dropping_unique_drops_the_unique_index(handle):
     handle.upgrade(spec_of([text("code", unique=True)]))
     handle.app(APP).create("main", {"code": "A"})
