@@ -173,6 +173,9 @@ class FieldType:
     groups_following: ClassVar[bool] = False
     #: Values are unique in a form whatever the spec says (serial numbers).
     always_unique: ClassVar[bool] = False
+    #: Whether :meth:`assign_on_create` gives values (serial numbers): bulk paths
+    #: then assign them row by row.
+    assigns_on_create: ClassVar[bool] = False
     #: Whether the text search box of a list looks into this field.
     searchable: ClassVar[bool] = False
     #: Whether ``from_excel(to_excel(v)) == v`` (False for files and subtables).

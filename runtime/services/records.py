@@ -449,9 +449,10 @@ class RecordService:
     ) -> int:
         """Insert many records at driver speed, each validated like a single save.
 
-        For seeding, benchmarks and imports of forms without subtables or serials:
-        one transaction, one audit row for the batch. Raises ValidationFailed
-        naming the row of the first invalid record; nothing is written then.
+        For seeding, benchmarks and imports of forms without subtables: one
+        transaction, one audit row for the batch; serial numbers are assigned row by
+        row as by ``create``. Raises ValidationFailed naming the row of the first
+        invalid record; nothing is written then.
         """
         policy = self.policy(actor, form)
         policy.require(form, action)
@@ -462,7 +463,9 @@ class RecordService:
             set(tables.columns) if policy.full_access else set(policy.writable_fields(form, action))
         )
 
-        def tuples() -> Iterable[tuple]:
+        assigns = any(self.registry.of(spec).assigns_on_create for spec in tables.columns.values())
+
+        def tuples(connection: Connection, now: datetime) -> Iterable[tuple]:
             known = tables.columns.keys()
             for number, row in enumerate(rows, start=1):
                 if not row.keys() <= writable:  # writable fields are known ones: one test
@@ -471,6 +474,9 @@ class RecordService:
                         unknown = sorted(set(row) - set(known))[0]
                         message = f"this form has no field '{unknown}' to fill in here"
                         raise ValidationFailed({f"row {number}": message})
+                if assigns:
+                    row = dict(row)
+                    self._assign(connection, form, row, now)
                 try:
                     yield convert(row)
                 except FieldValueError as error:
@@ -487,7 +493,9 @@ class RecordService:
                 "owner_department": actor.primary_department,
             }
             count = self._write(
-                lambda: self.repository.bulk_insert(connection, form, keys, tuples(), system)
+                lambda: self.repository.bulk_insert(
+                    connection, form, keys, tuples(connection, now), system
+                )
             )
             self._audit(connection, actor, "bulk_create", form, None, {"rows": count})
             return count

@@ -417,6 +417,22 @@ def test_serial_numbers_are_assigned_gap_free(repair, icu):
     ]  # fmt: skip
 
 
+def test_bulk_create_assigns_serial_numbers_after_single_saves(repair, icu):
+    device = add_device(repair, owner_dept=icu)
+    first = repair.create("request", request_values(device.id))
+    rows = [request_values(device.id) for _ in range(3)]
+    typed = request_values(device.id) | {"request_no": "BX-202001-9999"}
+    assert repair.bulk_create("request", [*rows, typed]) == 4
+    prefix = f"BX-{datetime.now():%Y%m}-"
+    numbers = [r.values["request_no"] for r in repair.iter_records("request", RecordQuery())]
+    assert sorted(numbers) == sorted(
+        [first.values["request_no"], *(f"{prefix}{n:04d}" for n in (2, 3, 4)), "BX-202001-9999"]
+    )
+    assert repair.create("request", request_values(device.id)).values["request_no"] == (
+        f"{prefix}0005"
+    )
+
+
 def test_required_serial_is_assigned_and_never_reused(workspace):
     spec = make_spec(
         "tickets",

@@ -71,6 +71,13 @@ def test_palette_metadata(field_type, qapp):
 
 
 @pytest.mark.parametrize("field_type", ALL_TYPES, ids=ids)
+def test_types_that_assign_on_create_say_so(field_type):
+    """Bulk paths assign values only for types declaring ``assigns_on_create``."""
+    overrides = type(field_type).assign_on_create is not FieldType.assign_on_create
+    assert field_type.assigns_on_create == overrides
+
+
+@pytest.mark.parametrize("field_type", ALL_TYPES, ids=ids)
 def test_spec_rejects_unknown_attributes(field_type):
     data = field_type.sample_spec().model_dump()
     data["no_such_attribute"] = 1

@@ -118,6 +118,7 @@ def serial_number(pattern: str, value: str) -> int | None:
 
 class SerialType(FieldType):
     name = "serial"
+    assigns_on_create = True
     spec_model = SerialSpec
     title = "Serial number"
     title_zh = "流水号"
