@@ -22,7 +22,11 @@ _installed: JsonTranslator | None = None
 
 
 class JsonTranslator(QTranslator):
-    """Translates by source text whatever the context (one table per language)."""
+    """Translates by source text whatever the context (one table per language).
+
+    An English word with two meanings has a key ``"source|disambiguation"``
+    ("Created|history action"), used when the caller passes that disambiguation.
+    """
 
     def __init__(self, strings: dict[str, str], language: str) -> None:
         super().__init__()
@@ -32,6 +36,8 @@ class JsonTranslator(QTranslator):
     def translate(
         self, context: str, source: str, disambiguation: str | None = None, n: int = -1
     ) -> str | None:
+        if disambiguation and f"{source}|{disambiguation}" in self.strings:
+            return self.strings[f"{source}|{disambiguation}"]
         return self.strings.get(source)
 
     def isEmpty(self) -> bool:

@@ -23,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
+from resources.i18n import install_language  # noqa: E402
 from runtime.api import WorkspaceHandle, open_workspace  # noqa: E402
 from runtime.services.actor import Actor  # noqa: E402
 from runtime.services.records import ConflictError  # noqa: E402
@@ -175,6 +176,25 @@ def record_forms(app: QApplication, handle: WorkspaceHandle, actor: Actor, out: 
         window.close()
 
 
+def chinese(app: QApplication, handle: WorkspaceHandle, actor: Actor, out: Path) -> None:
+    """The main list and a record form again, with the Chinese UI."""
+    install_language("zh_CN")
+    try:
+        services = UiServices(handle.app("equipment_repair").service, actor)
+        window = MainWindow(services)
+        window.nav.setCurrentItem(window.nav.topLevelItem(1).child(0))
+        settle(app)
+        shoot(app, window, out / "main_equipment_repair_zh.png")
+        window.close()
+        services = UiServices(handle.app("adverse_event").service, actor)
+        record = RecordWindow(services, services.form("event_report"), 5)
+        shoot(app, record, out / "record_adverse_event_event_report_zh.png")
+        record.view.mark_clean()
+        record.close()
+    finally:
+        install_language("en")
+
+
 def conflict(app: QApplication, handle: WorkspaceHandle, actors: list[Actor], out: Path) -> None:
     mine, theirs = (UiServices(handle.app("equipment_repair").service, a) for a in actors[:2])
     record = mine.records.get("request", 3)
@@ -190,6 +210,12 @@ def conflict(app: QApplication, handle: WorkspaceHandle, actors: list[Actor], ou
         context = ExcelContext(names=NameMap(mine.references))
         dialog = ConflictDialog(error, mine.form("request"), context, mine.registry)
         shoot(app, dialog, out / "conflict_dialog.png")
+        dialog.close()
+        install_language("zh_CN")
+        dialog = ConflictDialog(error, mine.form("request"), context, mine.registry)
+        shoot(app, dialog, out / "conflict_dialog_zh.png")
+        dialog.close()
+        install_language("en")
     theirs.records.update("request", 3, {"engineer": actors[1].user_id}, record.version + 1)
     window = RecordWindow(mine, mine.form("request"), 3)
     window.tabs.setCurrentIndex(1)
@@ -210,6 +236,7 @@ def main() -> None:
         fill_events(handle, actors, rng)
         main_windows(app, handle, actors[0], out)
         record_forms(app, handle, actors[0], out)
+        chinese(app, handle, actors[0], out)
         conflict(app, handle, actors, out)
         handle.close()
 

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from resources import icons
 from runtime.services.records import ConflictError
 from runtime.spec.models import FormSpec
-from runtime.ui.history import local_time_text
+from runtime.ui.history import EMPTY, local_time_text
+from runtime.ui.i18n import tr
 from widgets.base import ExcelContext, FieldValueError
 from widgets.registry import FieldTypeRegistry, default_registry
 
@@ -49,7 +50,7 @@ class ConflictDialog(QDialog):
         registry: FieldTypeRegistry = default_registry,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent, windowTitle="Someone else saved this record")
+        super().__init__(parent, windowTitle=tr("Someone else saved this record"))
         self.error = error
         self.form = form
         self.context = context or ExcelContext()
@@ -57,24 +58,24 @@ class ConflictDialog(QDialog):
         self.choice = ConflictChoice.CANCEL
         self.table = self._make_table()
         self.reload_button = self._choice_button(
-            "mdi6.refresh", "Reload and re-apply my changes", ConflictChoice.RELOAD
+            "mdi6.refresh", tr("Reload and re-apply my changes"), ConflictChoice.RELOAD
         )
         self.copy_button = self._choice_button(
-            "mdi6.content-copy", "Keep my values as a copy", ConflictChoice.COPY
+            "mdi6.content-copy", tr("Keep my values as a copy"), ConflictChoice.COPY
         )
-        self.cancel_button = self._choice_button("mdi6.close", "Cancel", ConflictChoice.CANCEL)
+        self.cancel_button = self._choice_button("mdi6.close", tr("Cancel"), ConflictChoice.CANCEL)
         self.reload_button.setDefault(True)
         self._build()
 
     def _build(self) -> None:
         when = local_time_text(self.error.saved_at)
-        summary = QLabel(
-            f"<b>{_escape(self.error.saved_by)}</b> saved this record at <b>{when}</b>, "
-            "after you opened it. Nothing of yours has been saved yet.",
-            self,
+        text = tr(
+            "<b>{name}</b> saved this record at <b>{when}</b>, after you opened it. "
+            "Nothing of yours has been saved yet."
         )
+        summary = QLabel(text.format(name=_escape(self.error.saved_by), when=when), self)
         summary.setWordWrap(True)
-        hint = QLabel("These fields differ between your form and the saved record:", self)
+        hint = QLabel(tr("These fields differ between your form and the saved record:"), self)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for button in (self.reload_button, self.copy_button, self.cancel_button):
@@ -89,7 +90,7 @@ class ConflictDialog(QDialog):
     def _make_table(self) -> QTableWidget:
         specs = {spec.key: spec for spec in self.form.fields}
         table = QTableWidget(len(self.error.differences), 3, self)
-        table.setHorizontalHeaderLabels(["Field", "Your value", "Their value"])
+        table.setHorizontalHeaderLabels([tr("Field"), tr("Your value"), tr("Their value")])
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.verticalHeader().setVisible(False)
         table.setWordWrap(True)
@@ -119,7 +120,7 @@ class ConflictDialog(QDialog):
             text = field_type.display(spec, field_type.coerce(spec, value), self.context)
         except (FieldValueError, TypeError, ValueError):
             text = str(value)
-        return text or "(empty)"
+        return text or tr(EMPTY)
 
     def _choice_button(self, icon: str, text: str, choice: ConflictChoice) -> QPushButton:
         button = QPushButton(icons.icon(icon), text, self)

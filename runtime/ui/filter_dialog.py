@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from resources import icons
 from runtime.spec.models import FormSpec
 from runtime.store.query import OPERATOR_LABELS, OPERATORS_BY_KIND, AllOf, AnyOf, Condition, Filter
+from runtime.ui.i18n import tr
 from widgets.base import FieldSpecBase, FieldValueError, ReferenceSource
 from widgets.editors.base import create_editor
 from widgets.registry import FieldTypeRegistry, default_registry
@@ -66,7 +67,7 @@ class ConditionRow(QWidget):
             self.field_box.addItem(spec.label, spec.key)
         self.op_box = QComboBox(self)
         self.value_area = QHBoxLayout()
-        self.remove_button = QToolButton(self, icon=icons.icon("mdi6.close"), toolTip="Remove")
+        self.remove_button = QToolButton(self, icon=icons.icon("mdi6.close"), toolTip=tr("Remove"))
         self.remove_button.clicked.connect(self.deleteLater)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -97,7 +98,7 @@ class ConditionRow(QWidget):
         self.op_box.blockSignals(True)
         self.op_box.clear()
         for op in OPERATORS_BY_KIND.get(kind, OPERATORS_BY_KIND["any"]):
-            self.op_box.addItem(OPERATOR_LABELS[op], op)
+            self.op_box.addItem(tr(OPERATOR_LABELS[op]), op)
         self.op_box.blockSignals(False)
         self._rebuild_value()
 
@@ -112,7 +113,7 @@ class ConditionRow(QWidget):
     def _value_widget(self) -> QWidget:
         field_type = self.registry.of(self.spec)
         if self.op in TYPED_AS_TEXT or field_type.computed or field_type.always_unique:
-            hint = "values, separated by commas" if self.op == "in" else "value"
+            hint = tr("values, separated by commas") if self.op == "in" else tr("value")
             return QLineEdit(self, placeholderText=hint)
         return create_editor(self.spec, self.references, self, self.registry)
 
@@ -171,14 +172,14 @@ class FilterDialog(QDialog):
         registry: FieldTypeRegistry = default_registry,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent, windowTitle=f"Filter — {form.title}")
+        super().__init__(parent, windowTitle=tr("Filter — {form}").format(form=form.title))
         self.fields = filterable_fields(form, registry)
         self.references = references
         self.registry = registry
-        self.match_all = QRadioButton("all conditions (AND)", self, checked=True)
-        self.match_any = QRadioButton("any condition (OR)", self)
+        self.match_all = QRadioButton(tr("all conditions (AND)"), self, checked=True)
+        self.match_any = QRadioButton(tr("any condition (OR)"), self)
         self.rows_layout = QVBoxLayout()
-        self.add_button = QPushButton(icons.icon("mdi6.plus"), "Add condition", self)
+        self.add_button = QPushButton(icons.icon("mdi6.plus"), tr("Add condition"), self)
         self.add_button.clicked.connect(lambda: self.add_condition())
         self.setMinimumWidth(720)
         self._build()
@@ -186,14 +187,14 @@ class FilterDialog(QDialog):
 
     def _build(self) -> None:
         match = QHBoxLayout()
-        match.addWidget(QLabel("Show records matching", self))
+        match.addWidget(QLabel(tr("Show records matching"), self))
         match.addWidget(self.match_all)
         match.addWidget(self.match_any)
         match.addStretch(1)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
-        clear = buttons.addButton("Clear all", QDialogButtonBox.ButtonRole.ResetRole)
+        clear = buttons.addButton(tr("Clear all"), QDialogButtonBox.ButtonRole.ResetRole)
         clear.clicked.connect(self.clear)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

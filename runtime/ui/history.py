@@ -11,9 +11,15 @@ from typing import Any
 
 from runtime.spec.models import FormSpec
 from runtime.store.audit import AuditRow
+from runtime.ui.i18n import tr
 from widgets.base import ExcelContext, FieldValueError
 from widgets.registry import FieldTypeRegistry, default_registry
 
+#: Shown for a value that is not there (history, conflicts).
+EMPTY = "(empty)"
+#: What each audited action is called (translated where shown; "Created" is a
+#: history action here, not the list's "Created" column: see ACTION_CONTEXT).
+ACTION_CONTEXT = "history action"
 ACTION_TEXT = {
     "create": "Created",
     "update": "Changed",
@@ -43,8 +49,8 @@ def history_lines(
     lines: list[HistoryLine] = []
     for row in reversed(rows):
         when = local_time_text(row.at)
-        action = ACTION_TEXT.get(row.action, row.action)
-        who = row.display_name or row.username or "system"
+        action = action_text(row.action)
+        who = row.display_name or row.username or tr("system")
         changes = _changes(row, form, context, registry) or [""]
         lines += [HistoryLine(who, when, action, change) for change in changes]
     return lines
@@ -69,13 +75,19 @@ def _changes(row: AuditRow, form: FormSpec, context, registry) -> list[str]:
 def _text(spec: Any, data: Any, context: ExcelContext, registry: FieldTypeRegistry) -> str:
     """A logged JSON value as the user sees it; "(empty)" for nothing."""
     if data is None or spec is None:
-        return "(empty)" if data is None else str(data)
+        return tr(EMPTY) if data is None else str(data)
     field_type = registry.of(spec)
     try:
         text = field_type.display(spec, field_type.from_json(spec, data), context)
     except (FieldValueError, TypeError, ValueError):
         text = str(data)
-    return text or "(empty)"
+    return text or tr(EMPTY)
+
+
+def action_text(action: str) -> str:
+    """An audited action in the UI language (an unknown one as it was logged)."""
+    text = ACTION_TEXT.get(action)
+    return tr(text, ACTION_CONTEXT) if text else action
 
 
 def local_time_text(value: datetime | None) -> str:

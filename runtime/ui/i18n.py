@@ -24,9 +24,10 @@ from resources.i18n import (
 CONTEXT = "Runtime"
 
 
-def tr(text: str) -> str:
-    """Translate runtime UI text (English source) into the current language."""
-    return QCoreApplication.translate(CONTEXT, text)
+def tr(text: str, disambiguation: str | None = None) -> str:
+    """Translate runtime UI text (English source) into the current language;
+    ``disambiguation`` tells apart one English word with two meanings."""
+    return QCoreApplication.translate(CONTEXT, text, disambiguation)
 
 
 def runtime_settings() -> QSettings:

@@ -30,12 +30,27 @@ from runtime.services.excel_filter import WhereError, filter_from_expression
 from runtime.spec.models import FormSpec, ViewSpec
 from runtime.store.query import Filter, RecordQuery, Sort, all_of
 from runtime.ui.filter_dialog import FilterDialog
-from runtime.ui.record_model import RecordTableModel
+from runtime.ui.i18n import tr
+from runtime.ui.record_model import RecordTableModel, column_title
 from runtime.ui.record_window import RecordWindow
 from runtime.ui.services import UiServices
 from runtime.ui.view_settings import ListView
 
 SEARCH_DELAY_MS = 300
+
+
+def filter_title(condition: Filter | None) -> str:
+    """The filter button's text: "Filter", with a check mark while one applies."""
+    return tr("Filter") + " ✓" if condition else tr("Filter")
+
+
+def count_text(count: int, trash: bool = False) -> str:
+    """The status line: "1 record", "56 records", "3 records in the trash"."""
+    if trash:
+        text = tr("1 record in the trash") if count == 1 else tr("{count} records in the trash")
+    else:
+        text = tr("1 record") if count == 1 else tr("{count} records")
+    return text.format(count=f"{count:,}")
 
 
 class _AfterFirstPaint(QObject):
@@ -80,7 +95,7 @@ class RecordListPage(QWidget):
         self.table = self._make_table()
         # Read once the table is on screen: the window paints first, then fills in.
         self._first_paint = _AfterFirstPaint(self.table.viewport(), self.model.resume)
-        self.search_box = QLineEdit(self, placeholderText="Search…", clearButtonEnabled=True)
+        self.search_box = QLineEdit(self, placeholderText=tr("Search…"), clearButtonEnabled=True)
         self.status = QLabel(self)
         self._filter: Filter | None = None
         self._view_filter = self._fixed_filter()
@@ -90,11 +105,11 @@ class RecordListPage(QWidget):
         self.search_box.textChanged.connect(self._search_timer.start)
         self.model.count_changed.connect(self._show_count)
         self.model.load_failed.connect(self.status.setText)
-        self.trash_action = self._action("mdi6.delete-outline", "Trash", self.set_trash)
+        self.trash_action = self._action("mdi6.delete-outline", tr("Trash"), self.set_trash)
         self.trash_action.setCheckable(True)
-        self.restore_action = self._action("mdi6.restore", "Restore", self.restore_selected)
-        self.columns_menu = QMenu("Columns", self)
-        self.views_menu = QMenu("Views", self)
+        self.restore_action = self._action("mdi6.restore", tr("Restore"), self.restore_selected)
+        self.columns_menu = QMenu(tr("Columns"), self)
+        self.views_menu = QMenu(tr("Views"), self)
         self._build()
         self._apply_view(self._initial_view())
 
@@ -122,18 +137,19 @@ class RecordListPage(QWidget):
         return action
 
     def _build(self) -> None:
-        self.new_action = self._action("mdi6.plus", "New", self.new_record)
-        self.delete_action = self._action("mdi6.delete", "Delete", self.delete_selected)
+        self.new_action = self._action("mdi6.plus", tr("New"), self.new_record)
+        self.delete_action = self._action("mdi6.delete", tr("Delete"), self.delete_selected)
         bar = QHBoxLayout()
         bar.addWidget(self._button(self.new_action))
-        bar.addWidget(self._button(self._action("mdi6.open-in-app", "Open", self.open_selected)))
+        open_action = self._action("mdi6.open-in-app", tr("Open"), self.open_selected)
+        bar.addWidget(self._button(open_action))
         bar.addWidget(self._button(self.delete_action))
         self.restore_button = self._button(self.restore_action)
         bar.addWidget(self.restore_button)
         bar.addSpacing(12)
         bar.addWidget(self.search_box, 1)
         self.filter_button = self._button(
-            self._action("mdi6.filter-outline", "Filter", self.edit_filter)
+            self._action("mdi6.filter-outline", tr("Filter"), self.edit_filter)
         )
         bar.addWidget(self.filter_button)
         bar.addWidget(self._menu_button("mdi6.table-column", self.columns_menu))
@@ -167,7 +183,7 @@ class RecordListPage(QWidget):
     # -- query ----------------------------------------------------------------
     def apply_query(self) -> None:
         """Read the list again for the current search, filter, sort and trash."""
-        self.status.setText("Counting…")
+        self.status.setText(tr("Counting…"))
         self.model.set_query(self._query(self.model.query.sort))
 
     def _query(self, sort: Sort) -> RecordQuery:
@@ -183,12 +199,13 @@ class RecordListPage(QWidget):
         try:
             return filter_from_expression(self.view_spec.filter, fields, self.services.registry)
         except WhereError as error:
-            self.status.setText(f"This view's filter is not supported yet: {error.message}")
+            text = tr("This view's filter is not supported yet: {error}")
+            self.status.setText(text.format(error=error.message))
             return None
 
     def set_filter(self, condition: Filter | None) -> None:
         self._filter = condition
-        self.filter_button.defaultAction().setText("Filter ✓" if condition else "Filter")
+        self.filter_button.defaultAction().setText(filter_title(condition))
         self.apply_query()
         self._save_current()
 
@@ -209,8 +226,7 @@ class RecordListPage(QWidget):
         self.model.refresh()
 
     def _show_count(self, count: int) -> None:
-        where = " in the trash" if self._trash else ""
-        self.status.setText(f"{count:,} record{'s' if count != 1 else ''}{where}")
+        self.status.setText(count_text(count, self._trash))
         self.count_changed.emit(count)
 
     # -- columns and views ------------------------------------------------------
@@ -227,7 +243,7 @@ class RecordListPage(QWidget):
         self.columns_menu.clear()
         shown = set(self.model.column_keys())
         for column in self.model.all_columns:
-            action = self.columns_menu.addAction(column.label)
+            action = self.columns_menu.addAction(column_title(column))
             action.setCheckable(True)
             action.setChecked(column.key in shown)
             action.toggled.connect(lambda on, key=column.key: self.toggle_column(key, on))
@@ -237,11 +253,11 @@ class RecordListPage(QWidget):
         for name in sorted(self._settings().get("views", {})):
             self.views_menu.addAction(name, lambda name=name: self.load_view(name))
         self.views_menu.addSeparator()
-        self.views_menu.addAction("Save view as…", self._ask_view_name)
-        self.views_menu.addAction("Reset to default", self.reset_view)
+        self.views_menu.addAction(tr("Save view as…"), self._ask_view_name)
+        self.views_menu.addAction(tr("Reset to default"), self.reset_view)
 
     def _ask_view_name(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save view", "Name of this view:")
+        name, ok = QInputDialog.getText(self, tr("Save view"), tr("Name of this view:"))
         if ok and name.strip():
             self.save_view(name.strip())
 
@@ -268,9 +284,9 @@ class RecordListPage(QWidget):
         """Show a view; saving is left to the callers that are the user's choices
         (opening a list only reads the settings: no write, no fsync)."""
         self._filter = view.filter
-        self.status.setText("Counting…")
+        self.status.setText(tr("Counting…"))
         self.model.set_columns(view.columns or self._default().columns, self._query(view.sort))
-        self.filter_button.defaultAction().setText("Filter ✓" if view.filter else "Filter")
+        self.filter_button.defaultAction().setText(filter_title(view.filter))
         self._sync_sort_indicator()
 
     def _initial_view(self) -> ListView:
@@ -342,8 +358,12 @@ class RecordListPage(QWidget):
         ids = self.selected_ids()
         if not ids or self._trash:
             return
-        question = f"Move {len(ids)} record{'s' if len(ids) > 1 else ''} to the trash?"
-        if QMessageBox.question(self, "Delete", question) != QMessageBox.StandardButton.Yes:
+        question = (
+            tr("Move {count} records to the trash?").format(count=len(ids))
+            if len(ids) > 1
+            else tr("Move 1 record to the trash?")
+        )
+        if QMessageBox.question(self, tr("Delete"), question) != QMessageBox.StandardButton.Yes:
             return
         self._each(ids, self.services.records.delete)
 

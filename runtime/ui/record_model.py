@@ -37,6 +37,7 @@ from PySide6.QtGui import QColor
 
 from runtime.spec.models import FormSpec
 from runtime.store.query import RecordQuery, Sort
+from runtime.ui.i18n import tr
 from runtime.ui.page_loader import PAGE_SIZE, PageLoader
 from runtime.ui.record_source import Column, LoadedPage, RecordSource, Row, list_columns
 from runtime.ui.services import UiServices
@@ -201,7 +202,7 @@ class RecordTableModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         if orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].label if section < len(self.columns) else None
+            return column_title(self.columns[section]) if section < len(self.columns) else None
         return str(section + 1)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -302,3 +303,8 @@ class RecordTableModel(QAbstractTableModel):
             self.beginRemoveRows(QModelIndex(), rows, self._rows - 1)
             self._rows = rows
             self.endRemoveRows()
+
+
+def column_title(column: Column) -> str:
+    """A column's header: the app's own label, or a system column's in the UI language."""
+    return column.label if column.spec is not None else tr(column.label)

@@ -36,6 +36,7 @@ from runtime.store.repository import Record
 from runtime.ui.conflict_dialog import ConflictChoice, ConflictDialog
 from runtime.ui.form_view import RecordFormView
 from runtime.ui.history import history_lines
+from runtime.ui.i18n import tr
 from runtime.ui.services import UiServices
 from widgets.base import ExcelContext, FieldSpecBase, FieldValueError
 
@@ -66,14 +67,14 @@ class RecordWindow(QDialog):
         self.banner = QLabel(self, wordWrap=True, styleSheet=BANNER_STYLE)
         self.history = self._make_history()
         self.tabs = QTabWidget(self)
-        self.tabs.addTab(self.view, icons.icon("mdi6.form-select"), "Form")
-        self.tabs.addTab(self.history, icons.icon("mdi6.history"), "History")
-        self.save_button = self._button("mdi6.content-save", "Save", self.save_and_close)
+        self.tabs.addTab(self.view, icons.icon("mdi6.form-select"), tr("Form"))
+        self.tabs.addTab(self.history, icons.icon("mdi6.history"), tr("History"))
+        self.save_button = self._button("mdi6.content-save", tr("Save"), self.save_and_close)
         self.save_new_button = self._button(
-            "mdi6.content-save-move", "Save and new", self.save_and_new
+            "mdi6.content-save-move", tr("Save and new"), self.save_and_new
         )
-        self.delete_button = self._button("mdi6.delete", "Delete", self.delete_record)
-        self.cancel_button = self._button("mdi6.close", "Cancel", self.reject)
+        self.delete_button = self._button("mdi6.delete", tr("Delete"), self.delete_record)
+        self.cancel_button = self._button("mdi6.close", tr("Cancel"), self.reject)
         self._build()
         QShortcut(QKeySequence.StandardKey.Save, self, self.save_and_close)
         QShortcut(QKeySequence("Ctrl+N"), self, self.save_and_new)
@@ -103,7 +104,7 @@ class RecordWindow(QDialog):
 
     def _make_history(self) -> QTableWidget:
         table = QTableWidget(0, 4, self)
-        table.setHorizontalHeaderLabels(["When", "Who", "Action", "Change"])
+        table.setHorizontalHeaderLabels([tr("When"), tr("Who"), tr("Action"), tr("Change")])
         table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.verticalHeader().setVisible(False)
@@ -120,7 +121,7 @@ class RecordWindow(QDialog):
         self._apply_modes()
         empty = dict.fromkeys(self.view.cells)
         self.view.set_values(empty | self.defaults())
-        self.setWindowTitle(f"New — {self.form.title}")
+        self.setWindowTitle(tr("New — {form}").format(form=self.form.title))
         self._show_state()
 
     def load(self, record_id: int) -> None:
@@ -252,7 +253,7 @@ class RecordWindow(QDialog):
         self.tabs.setCurrentIndex(0)
         self.view.set_errors(errors)
         general = [message for key, message in errors.items() if key not in self.view.cells]
-        self._show_banner(" ".join(["Please correct the fields marked below.", *general]))
+        self._show_banner(" ".join([tr("Please correct the fields marked below."), *general]))
 
     def _show_banner(self, text: str) -> None:
         self.banner.setText(text)
@@ -277,7 +278,9 @@ class RecordWindow(QDialog):
             editor = self.view.cells[key].editor
             editor.set_value(value)
             editor.value_changed.emit()  # marks the form dirty and reruns its rules
-        self._show_banner("The record was reloaded and your changes re-applied. Review, then save.")
+        self._show_banner(
+            tr("The record was reloaded and your changes re-applied. Review, then save.")
+        )
 
     def save_as_copy(self) -> bool:
         """Create a new record from my values (numbers assigned by the system are new)."""
@@ -300,7 +303,7 @@ class RecordWindow(QDialog):
     def delete_record(self) -> None:
         if self.record is None:
             return
-        answer = QMessageBox.question(self, "Delete", "Move this record to the trash?")
+        answer = QMessageBox.question(self, tr("Delete"), tr("Move this record to the trash?"))
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -325,7 +328,7 @@ class RecordWindow(QDialog):
             | QMessageBox.StandardButton.Cancel
         )
         answer = QMessageBox.question(
-            self, self.form.title, "Save your changes to this record?", buttons
+            self, self.form.title, tr("Save your changes to this record?"), buttons
         )
         if answer == QMessageBox.StandardButton.Save:
             return self.save()

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QLabel
 
-from resources.i18n import SETTING, current_language, load_strings
+from resources.i18n import SETTING, current_language, install_language, load_strings
 from runtime.api import open_workspace
 from runtime.services.accounts import AccountService
+from runtime.store.query import OPERATOR_LABELS
 from runtime.ui import i18n
+from runtime.ui.excel_export_dialog import FILE_TYPES
+from runtime.ui.excel_import_dialog import OPEN_TYPES
+from runtime.ui.history import ACTION_CONTEXT, ACTION_TEXT, EMPTY
 from runtime.ui.login_dialog import LoginDialog
+from runtime.ui.main_window import MainWindow
+from runtime.ui.record_source import SYSTEM_COLUMNS
+from runtime.ui.record_window import RecordWindow
 from tests.ui.test_app_support import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -65,24 +77,78 @@ def test_the_language_menu_switches_saves_and_reopens_the_window(qtbot, monkeypa
     assert "管理(&A)" in menus
 
 
-def test_every_runtime_string_has_a_chinese_translation():
-    import ast
-    from pathlib import Path
+#: Calls whose first argument is translatable source text.
+TRANSLATED_CALLS = {"tr", "QT_TR_NOOP"}
 
-    root = Path(__file__).resolve().parents[2] / "runtime" / "ui"
-    names = ["app", "menus", "i18n", "error_dialog", "login_dialog", "first_run_dialog"]
-    names += ["password_dialog", "lock_screen", "upgrade_dialog"]
-    files = [root / f"{name}.py" for name in names] + sorted((root / "admin").glob("*.py"))
+
+def _source_texts(path: Path) -> list[str]:
+    """Constant first arguments of ``tr(…)``, ``self.tr(…)`` and ``QT_TR_NOOP(…)``
+    (with their disambiguation, as the JSON keys them)."""
+    texts = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+        first = node.args[0]
+        if name in TRANSLATED_CALLS and isinstance(first, ast.Constant):
+            texts.append(first.value)
+            second = node.args[1] if len(node.args) > 1 else None
+            if isinstance(second, ast.Constant) and isinstance(second.value, str):
+                texts.append(f"{first.value}|{second.value}")
+    return texts
+
+
+def test_every_runtime_string_has_a_chinese_translation():
+    """Every string the runtime UI and the field editors translate is in zh_CN.json."""
+    root = Path(__file__).resolve().parents[2]
+    files = sorted((root / "runtime" / "ui").rglob("*.py"))
+    files += sorted((root / "widgets" / "editors").glob("*.py"))
     strings = load_strings("zh_CN")
-    missing = []
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "tr":
-                text = node.args[0].value if isinstance(node.args[0], ast.Constant) else None
-                if text is not None and text not in strings:
-                    missing.append(f"{path.name}: {text}")
+    missing = [
+        f"{path.relative_to(root)}: {text}"
+        for path in files
+        for text in _source_texts(path)
+        if text not in strings
+    ]
     assert missing == []
+
+
+def test_tables_shown_through_tr_are_translated():
+    """Module-level tables the UI passes to ``tr`` at the point of display."""
+    tables = [*SYSTEM_COLUMNS.values(), *OPERATOR_LABELS.values(), EMPTY]
+    tables += [f"{text}|{ACTION_CONTEXT}" for text in ACTION_TEXT.values()]
+    tables += [FILE_TYPES, OPEN_TYPES]
+    strings = load_strings("zh_CN")
+    assert [text for text in tables if text not in strings] == []
 
 
 def test_a_chinese_font_is_available():
     assert any("CJK" in family for family in QFontDatabase.families())
+
+
+@pytest.fixture
+def chinese() -> Iterator[None]:
+    """The Chinese UI for one test, English again afterwards."""
+    install_language("zh_CN")
+    yield
+    install_language("en")
+
+
+def test_the_everyday_windows_speak_chinese(qtbot, chinese, repair, icu, add_devices):
+    add_devices(repair, icu, 3)
+    window = MainWindow(repair)
+    qtbot.addWidget(window)
+    window.show()
+    menus = [action.text() for action in window.menuBar().actions()]
+    assert menus == ["文件(&F)", "记录(&R)", "视图(&V)", "账户(&U)"]
+    page = window.current_page()
+    assert page.new_action.text() == "新建"
+    assert page.search_box.placeholderText() == "搜索…"
+    assert page.columns_menu.title() == "列"
+    qtbot.waitUntil(lambda: page.status.text() == "3 条记录")
+    record = RecordWindow(repair, repair.form("device"))
+    qtbot.addWidget(record)
+    assert record.save_button.text() == "保存"
+    assert record.windowTitle().startswith("新建 — ")
+    assert [record.tabs.tabText(i) for i in range(2)] == ["表单", "修改记录"]

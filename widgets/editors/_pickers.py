@@ -127,7 +127,7 @@ class Chip(QFrame):
         self.remove_button.setIcon(icons.icon("mdi6.close"))
         self.remove_button.setIconSize(QSize(12, 12))
         self.remove_button.setAutoRaise(True)
-        self.remove_button.setToolTip(f"Remove {name}")
+        self.remove_button.setToolTip(self.tr("Remove {name}").format(name=name))
         self.remove_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.remove_button.clicked.connect(lambda: self.removed.emit(self.ident))
         layout.addWidget(self.remove_button)
@@ -147,7 +147,7 @@ class PickerPopup(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         self.search_line = QLineEdit(self)
-        self.search_line.setPlaceholderText("Type to search…")
+        self.search_line.setPlaceholderText(self.tr("Type to search…"))
         self.search_line.setClearButtonEnabled(True)
         self.search_line.addAction(
             icons.icon("mdi6.magnify"), QLineEdit.ActionPosition.LeadingPosition
@@ -190,7 +190,7 @@ class PickerPopup(QFrame):
                 self.results.setCurrentItem(item)
         if self.results.currentItem() is None and self.results.count():
             self.results.setCurrentRow(0)
-        self.status.setText("" if self.results.count() else "No matches")
+        self.status.setText("" if self.results.count() else self.tr("No matches"))
         self.status.setVisible(not self.results.count())
 
     def _mark(self, item: QListWidgetItem) -> None:
@@ -257,8 +257,10 @@ class ReferencePicker(QWidget):
         self.chips = FlowLayout(self.field)
         self.chips.setContentsMargins(6, 3, 6, 3)
         layout.addWidget(self.field, 1)
-        self.choose_button = self._button("mdi6.magnify", "Choose… (Enter)", self.open_popup)
-        self.clear_button = self._button("mdi6.close-circle-outline", "Clear", self.clear)
+        self.choose_button = self._button(
+            "mdi6.magnify", self.tr("Choose… (Enter)"), self.open_popup
+        )
+        self.clear_button = self._button("mdi6.close-circle-outline", self.tr("Clear"), self.clear)
         layout.addWidget(self.choose_button)
         layout.addWidget(self.clear_button)
         self.popup = PickerPopup(search, multiple, self)
@@ -323,7 +325,7 @@ class ReferencePicker(QWidget):
         for ident in self._ids:
             self.chips.addWidget(self._label_for(ident))
         if not self._ids:
-            text = "" if self._read_only else "Click or type to choose…"
+            text = "" if self._read_only else self.tr("Click or type to choose…")
             placeholder = QLabel(text, self.field)
             placeholder.setObjectName("placeholder")
             self.chips.addWidget(placeholder)

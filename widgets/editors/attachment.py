@@ -58,7 +58,7 @@ class AttachmentEditor(FieldEditor):
         self.list = self._make_list()
         self.list.itemSelectionChanged.connect(self._update_buttons)
         self.list.itemDoubleClicked.connect(lambda _item: self.open_selected())
-        self.drop_zone = QLabel("No files yet. Click Add… or drop files here.", self)
+        self.drop_zone = QLabel(self._empty_text(), self)
         self.drop_zone.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.drop_zone.setStyleSheet(DROP_ZONE_STYLE)
         self.layout_.addWidget(self.list, 1)
@@ -96,15 +96,20 @@ class AttachmentEditor(FieldEditor):
     def _dialog_filter(self) -> str:
         extensions = self.field_type.allowed_extensions(self.spec)
         if not extensions:
-            return "All files (*)"
-        return f"Allowed files ({' '.join(f'*.{ext}' for ext in extensions)})"
+            return self.tr("All files (*)")
+        patterns = " ".join(f"*.{ext}" for ext in extensions)
+        return self.tr("Allowed files ({patterns})").format(patterns=patterns)
 
     def _make_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.add_button = self._button("mdi6.file-plus-outline", "Add…", self.choose_files)
-        self.remove_button = self._button("mdi6.delete-outline", "Remove", self.remove_selected)
-        self.open_button = self._button("mdi6.open-in-new", "Open", self.open_selected)
-        self.save_button = self._button("mdi6.content-save-outline", "Save as…", self.save_selected)
+        self.add_button = self._button("mdi6.file-plus-outline", self.tr("Add…"), self.choose_files)
+        self.remove_button = self._button(
+            "mdi6.delete-outline", self.tr("Remove"), self.remove_selected
+        )
+        self.open_button = self._button("mdi6.open-in-new", self.tr("Open"), self.open_selected)
+        self.save_button = self._button(
+            "mdi6.content-save-outline", self.tr("Save as…"), self.save_selected
+        )
         for button in (self.add_button, self.remove_button, self.open_button, self.save_button):
             row.addWidget(button)
         row.addStretch(1)
@@ -115,14 +120,25 @@ class AttachmentEditor(FieldEditor):
         button.clicked.connect(slot)
         return button
 
+    def _empty_text(self) -> str:
+        return self.tr("No files yet. Click Add… or drop files here.")
+
     def _hint_text(self) -> str:
         kinds = ", ".join(self.field_type.allowed_extensions(self.spec))
-        limits = f"Up to {self.spec.max_files} files, {self.spec.max_size_mb} MB each"
-        return f"{limits}; types: {kinds}" if kinds else limits
+        limits = self.tr("Up to {count} files, {size} MB each").format(
+            count=self.spec.max_files, size=self.spec.max_size_mb
+        )
+        return (
+            self.tr("{limits}; types: {kinds}").format(limits=limits, kinds=kinds)
+            if kinds
+            else limits
+        )
 
     # -- adding and removing ------------------------------------------------
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self, "Add files", "", self._dialog_filter())
+        names, _ = QFileDialog.getOpenFileNames(
+            self, self.tr("Add files"), "", self._dialog_filter()
+        )
         if names:
             self.add_files([Path(name) for name in names])
 
@@ -137,7 +153,7 @@ class AttachmentEditor(FieldEditor):
                 data = path.read_bytes()
                 ref = make_file_ref(path.name, data)
                 if any(old["sha256"] == ref["sha256"] for old in self._refs):
-                    problem = f"'{path.name}' is already attached"
+                    problem = self.tr("'{name}' is already attached").format(name=path.name)
             if problem:
                 problems.append(problem)
                 continue
@@ -154,13 +170,14 @@ class AttachmentEditor(FieldEditor):
 
     def _refusal(self, path: Path) -> str | None:
         if len(self._refs) >= self.spec.max_files:
-            return f"'{path.name}' was not added: at most {self.spec.max_files} files"
+            text = self.tr("'{name}' was not added: at most {count} files")
+            return text.format(name=path.name, count=self.spec.max_files)
         try:
             size = path.stat().st_size
         except OSError:
-            return f"'{path.name}' can't be read"
+            return self.tr("'{name}' can't be read").format(name=path.name)
         if not path.is_file():
-            return f"'{path.name}' is not a file"
+            return self.tr("'{name}' is not a file").format(name=path.name)
         extensions = self.field_type.allowed_extensions(self.spec)
         return file_problem(path.name, size, self.spec.max_size_mb, extensions)
 
@@ -190,7 +207,8 @@ class AttachmentEditor(FieldEditor):
         ref = self._selected_ref()
         data = None if ref is None else self.file_bytes(ref)
         if ref is not None and data is None:
-            self._show_message([f"'{ref['name']}' is stored with the record; save it first"])
+            text = self.tr("'{name}' is stored with the record; save it first")
+            self._show_message([text.format(name=ref["name"])])
         return None if data is None else (ref, data)
 
     def open_selected(self) -> None:
@@ -207,7 +225,7 @@ class AttachmentEditor(FieldEditor):
         found = self._selected_bytes()
         if found:
             ref, data = found
-            name, _ = QFileDialog.getSaveFileName(self, "Save as", ref["name"])
+            name, _ = QFileDialog.getSaveFileName(self, self.tr("Save as"), ref["name"])
             if name:
                 Path(name).write_bytes(data)
 
@@ -232,7 +250,7 @@ class AttachmentEditor(FieldEditor):
         self.list.setVisible(bool(self._refs))
         self.drop_zone.setVisible(not self._refs)
         if self._read_only:
-            self.drop_zone.setText("No files.")
+            self.drop_zone.setText(self.tr("No files."))
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -260,7 +278,5 @@ class AttachmentEditor(FieldEditor):
         self.add_button.setVisible(not read_only)
         self.remove_button.setVisible(not read_only)
         self.hint.setVisible(not read_only)
-        self.drop_zone.setText(
-            "No files." if read_only else "No files yet. Click Add… or drop files here."
-        )
+        self.drop_zone.setText(self.tr("No files.") if read_only else self._empty_text())
         self._refresh()

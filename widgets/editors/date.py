@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, QEvent, QObject, Qt, QTime, QTimeZone
+from PySide6.QtCore import QT_TR_NOOP, QDate, QDateTime, QEvent, QObject, Qt, QTime, QTimeZone
 from PySide6.QtWidgets import QDateTimeEdit, QSizePolicy, QToolButton
 
 from resources import icons
@@ -61,7 +61,7 @@ class TemporalEditor(FieldEditor):
     #: The range when the spec sets no limits.
     range_default = (dt.datetime(1900, 1, 1), dt.datetime(2999, 12, 31, 23, 59))
     start_icon = "mdi6.calendar-today"
-    start_tip = "Today"
+    start_tip = QT_TR_NOOP("Today")
 
     def __init__(self, spec, references=None, parent=None) -> None:
         super().__init__(spec, references, parent)
@@ -78,9 +78,9 @@ class TemporalEditor(FieldEditor):
         self.edit.dateTimeChanged.connect(self._on_changed)
         self._low, self._high = self._range()
         self.layout_.addWidget(self.edit, 1)
-        self.start_button = self._button(self.start_icon, self.start_tip, self._start)
+        self.start_button = self._button(self.start_icon, self.tr(self.start_tip), self._start)
         self.clear_button = self._button(
-            "mdi6.close-circle-outline", "Clear (Ctrl+Del)", self.clear
+            "mdi6.close-circle-outline", self.tr("Clear (Ctrl+Del)"), self.clear
         )
         self.setFocusProxy(self.edit)
         self._show_empty()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from PySide6.QtCore import QT_TR_NOOP
+
 from widgets.editors.date import TemporalEditor
 
 
@@ -14,7 +16,7 @@ class DateTimeEditor(TemporalEditor):
     empty_text = "yyyy-mm-dd hh:mm"
     sentinel_step = dt.timedelta(minutes=1)
     start_icon = "mdi6.clock-check-outline"
-    start_tip = "Now"
+    start_tip = QT_TR_NOOP("Now")
 
     def to_datetime(self, value: Any) -> dt.datetime:
         return value

@@ -21,12 +21,16 @@ class FormulaEditor(FieldEditor):
         self._value: Any = None
         self.line = QLineEdit(self)
         self.line.setReadOnly(True)
-        self.line.setPlaceholderText("(computed)")
+        self.line.setPlaceholderText(self.tr("(computed)"))
         self.line.addAction(
             icons.icon("mdi6.function-variant", color="#5b6b8c"),
             QLineEdit.ActionPosition.LeadingPosition,
         )
-        self.line.setToolTip(f"Computed: = {spec.expression}" if spec.expression else "Computed")
+        self.line.setToolTip(
+            self.tr("Computed: = {expression}").format(expression=spec.expression)
+            if spec.expression
+            else self.tr("Computed")
+        )
         if spec.result == "number":
             self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.line.setStyleSheet("QLineEdit { background: palette(window); }")

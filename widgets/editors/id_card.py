@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QT_TR_NOOP
+
 from widgets.editors.phone import ValidatedLineEditor
 from widgets.types.id_card import birth_date, normalize_id, sex
 
 
 class IdCardEditor(ValidatedLineEditor):
     type_name = "id_card"
-    placeholder = "18 digits, last may be X"
+    placeholder = QT_TR_NOOP("18 digits, last may be X")
     max_length = 24  # spaces between digit groups are allowed and removed
 
     def __init__(self, spec, references=None, parent=None) -> None:

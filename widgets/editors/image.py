@@ -21,7 +21,6 @@ class ImageEditor(AttachmentEditor):
     def __init__(self, spec, references=None, parent=None) -> None:
         self._thumbnails: dict[str, QIcon] = {}
         super().__init__(spec, references, parent)
-        self.drop_zone.setText("No pictures yet. Click Add… or drop pictures here.")
 
     def _make_list(self) -> QListWidget:
         pictures = QListWidget(self)
@@ -60,10 +59,16 @@ class ImageEditor(AttachmentEditor):
 
     def _dialog_filter(self) -> str:
         extensions = self.field_type.allowed_extensions(self.spec)
-        return f"Pictures ({' '.join(f'*.{ext}' for ext in extensions)})"
+        patterns = " ".join(f"*.{ext}" for ext in extensions)
+        return self.tr("Pictures ({patterns})").format(patterns=patterns)
+
+    def _empty_text(self) -> str:
+        return self.tr("No pictures yet. Click Add… or drop pictures here.")
 
     def _hint_text(self) -> str:
-        return f"Up to {self.spec.max_files} pictures, {self.spec.max_size_mb} MB each"
+        return self.tr("Up to {count} pictures, {size} MB each").format(
+            count=self.spec.max_files, size=self.spec.max_size_mb
+        )
 
     def _refresh(self) -> None:
         super()._refresh()

@@ -30,7 +30,7 @@ class ValidatedLineEditor(FieldEditor):
         super().__init__(spec, references, parent)
         self.field_type = default_registry.get(self.type_name)
         self.line = QLineEdit(self)
-        self.line.setPlaceholderText(self.placeholder)
+        self.line.setPlaceholderText(self.tr(self.placeholder) if self.placeholder else "")
         self.line.setMaxLength(self.max_length)
         self.line.setClearButtonEnabled(True)
         self.line.textEdited.connect(self._on_edited)

@@ -50,7 +50,7 @@ class SelectEditor(FieldEditor):
     def _combo_value(self, value: str | None) -> None:
         index = self.combo.findData(value) if value is not None else 0
         if index < 0:
-            self.combo.addItem(f"{value} (removed option)", value)
+            self.combo.addItem(self.tr("{value} (removed option)").format(value=value), value)
             index = self.combo.count() - 1
         self.combo.setCurrentIndex(index)
 
@@ -73,7 +73,7 @@ class SelectEditor(FieldEditor):
         self.group.buttonToggled.connect(self._on_radio_toggled)
         self.clear_button = QToolButton(self)
         self.clear_button.setIcon(icons.icon("mdi6.close-circle-outline", color="#555"))
-        self.clear_button.setToolTip("Clear the choice")
+        self.clear_button.setToolTip(self.tr("Clear the choice"))
         self.clear_button.setAutoRaise(True)
         self.clear_button.clicked.connect(self.clear)
         self.layout_.addWidget(box)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QT_TR_NOOP
 from PySide6.QtWidgets import QLineEdit
 
 from resources import icons
 from widgets.editors.base import FieldEditor
 
-UNASSIGNED = "(assigned on save)"
+UNASSIGNED = QT_TR_NOOP("(assigned on save)")
 
 
 class SerialEditor(FieldEditor):
@@ -20,9 +21,10 @@ class SerialEditor(FieldEditor):
         self._value: str | None = None
         self.line = QLineEdit(self)
         self.line.setReadOnly(True)
-        self.line.setPlaceholderText(UNASSIGNED)
+        self.line.setPlaceholderText(self.tr(UNASSIGNED))
         self.line.addAction(icons.icon("mdi6.barcode"), QLineEdit.ActionPosition.LeadingPosition)
-        self.line.setToolTip(f"Given automatically when the record is saved ({spec.pattern})")
+        tip = self.tr("Given automatically when the record is saved ({pattern})")
+        self.line.setToolTip(tip.format(pattern=spec.pattern))
         self.layout_.addWidget(self.line)
         self.setFocusProxy(self.line)
 

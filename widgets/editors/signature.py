@@ -44,7 +44,7 @@ class SignaturePad(QWidget):
         self._drawing = False
         self.setMinimumSize(300, 130)
         self.setCursor(Qt.CursorShape.CrossCursor)
-        self.setToolTip("Sign here with the mouse, a pen or a finger")
+        self.setToolTip(self.tr("Sign here with the mouse, a pen or a finger"))
 
     def clear(self) -> None:
         self.strokes, self.image, self.signed, self._drawing = [], None, False, False
@@ -94,7 +94,7 @@ class SignaturePad(QWidget):
             painter.drawImage(box, self.image)
         elif self.signed:
             painter.setPen(INK)
-            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "✓ Signed")
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "✓ " + self.tr("Signed"))
         paint_strokes(painter, self.strokes)
         painter.end()
 
@@ -109,7 +109,7 @@ class SignaturePad(QWidget):
             painter.drawText(
                 self.rect().adjusted(0, 0, 0, -int(self.height() * 0.4)),
                 Qt.AlignmentFlag.AlignCenter,
-                "Sign here",
+                self.tr("Sign here"),
             )
 
     def render_png(self) -> bytes:
@@ -160,8 +160,8 @@ class SignatureEditor(FieldEditor):
         self.status = QLabel(self)
         self.status.setStyleSheet("color: palette(placeholder-text);")
         row.addWidget(self.status, 1)
-        self.clear_button = QPushButton(icons.icon("mdi6.eraser"), "Clear", self)
-        self.clear_button.setToolTip("Erase the signature and sign again")
+        self.clear_button = QPushButton(icons.icon("mdi6.eraser"), self.tr("Clear"), self)
+        self.clear_button.setToolTip(self.tr("Erase the signature and sign again"))
         self.clear_button.clicked.connect(self.clear)
         row.addWidget(self.clear_button)
         self.layout_.addLayout(row)
@@ -184,9 +184,13 @@ class SignatureEditor(FieldEditor):
 
     def _update_status(self) -> None:
         if self.pad.is_blank():
-            text = "Not signed" if self._read_only else "Sign above with the mouse or a pen"
+            text = (
+                self.tr("Not signed")
+                if self._read_only
+                else self.tr("Sign above with the mouse or a pen")
+            )
         else:
-            text = "Signed"
+            text = self.tr("Signed")
         self.status.setText(text)
         self.clear_button.setEnabled(not self._read_only and not self.pad.is_blank())
 

@@ -183,11 +183,15 @@ class SubtableEditor(FieldEditor):
 
     def _make_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.add_button = QPushButton(icons.icon("mdi6.table-row-plus-after"), "Add row", self)
-        self.add_button.setToolTip("Add a row below the current one (Insert)")
+        self.add_button = QPushButton(
+            icons.icon("mdi6.table-row-plus-after"), self.tr("Add row"), self
+        )
+        self.add_button.setToolTip(self.tr("Add a row below the current one (Insert)"))
         self.add_button.clicked.connect(self.add_row)
-        self.remove_button = QPushButton(icons.icon("mdi6.table-row-remove"), "Remove row", self)
-        self.remove_button.setToolTip("Remove the current row (Delete)")
+        self.remove_button = QPushButton(
+            icons.icon("mdi6.table-row-remove"), self.tr("Remove row"), self
+        )
+        self.remove_button.setToolTip(self.tr("Remove the current row (Delete)"))
         self.remove_button.clicked.connect(self.remove_row)
         self.count_label = QLabel(self)
         self.count_label.setStyleSheet("color: palette(placeholder-text);")
@@ -240,11 +244,12 @@ class SubtableEditor(FieldEditor):
         self.remove_button.setEnabled(self.can_remove())
         limits = []
         if self.spec.min_rows:
-            limits.append(f"at least {self.spec.min_rows}")
+            limits.append(self.tr("at least {count}").format(count=self.spec.min_rows))
         if self.spec.max_rows is not None:
-            limits.append(f"at most {self.spec.max_rows}")
-        count = self.field_type.display(self.spec, self.model.rows) or "0 rows"
-        self.count_label.setText(f"{count} ({', '.join(limits)})" if limits else count)
+            limits.append(self.tr("at most {count}").format(count=self.spec.max_rows))
+        rows = len(self.model.rows or [])
+        count = self.tr("1 row") if rows == 1 else self.tr("{count} rows").format(count=rows)
+        self.count_label.setText(f"{count} ({self.tr(', ').join(limits)})" if limits else count)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """Insert adds a row, Delete removes one (when no cell is being edited)."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from PySide6.QtCore import QT_TR_NOOP
+
 from widgets.editors.date import TemporalEditor
 
 #: Times are shown on one fixed day; the empty sentinel is the minute before it.
@@ -28,7 +30,7 @@ class TimeEditor(TemporalEditor):
         dt.datetime.combine(_DAY, dt.time(23, 59)),
     )
     start_icon = "mdi6.clock-check-outline"
-    start_tip = "Now"
+    start_tip = QT_TR_NOOP("Now")
 
     def to_datetime(self, value: Any) -> dt.datetime:
         return dt.datetime.combine(_DAY, value)
