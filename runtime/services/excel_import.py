@@ -59,7 +59,7 @@ from runtime.services.excel_read import SheetData, read_file
 from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.schema import departments_table, imports_table, users_table
+from runtime.store.schema import imports_table
 from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
 
 ImportMode = Literal["all", "valid_only"]
@@ -705,28 +705,24 @@ class _Import:
         found: dict[Any, tuple[int, int, dict, bool]] = {}
         if not wanted:
             return found
-        table = self.tables.table
-        column = table.c[self.upsert_by]
+        repository = self.service.repository
         with self.service.workspace.reader() as connection:
-            for chunk in _chunks(sorted(set(wanted), key=str)):
-                rows = connection.execute(
-                    sa.select(table.c.id, column).where(
-                        column.in_(chunk), table.c.deleted_at.is_(None)
+            holders = repository.values_in_use(
+                connection, self.form, self.upsert_by, sorted(set(wanted), key=str)
+            )
+            for value, ident in holders.items():
+                record = repository.fetch(connection, self.form, ident)
+                if record is not None:
+                    in_scope = self.policy.row_allowed(
+                        self.form, "update", record.created_by, record.owner_department
                     )
-                )
-                for ident, value in rows:
-                    record = self.service.repository.fetch(connection, self.form, ident)
-                    if record is not None:
-                        in_scope = self.policy.row_allowed(
-                            self.form, "update", record.created_by, record.owner_department
-                        )
-                        found[value] = (record.id, record.version, record.values, in_scope)
+                    found[value] = (record.id, record.version, record.values, in_scope)
         return found
 
     def _batch_checks(self, checks, letters, sheet) -> set[int]:
         """Unique values (database and file) and references, per batch; failed indexes."""
         failed: set[int] = set()
-        table = self.tables.table
+        repository = self.service.repository
         number_of = {index: self.data_start + index + 1 for index, *_ in checks}
         with self.service.workspace.reader() as connection:
             for key, (spec, field_type) in self.fields.items():
@@ -745,7 +741,9 @@ class _Import:
                     continue
                 letter, header = letters.get(key, ("", spec.label))
                 if unique:
-                    taken = _taken(connection, table, key, [p[1] for p in present])
+                    taken = repository.values_in_use(
+                        connection, self.form, key, [p[1] for p in present]
+                    )
                     seen = self.seen_unique.setdefault(key, {})
                     for index, value, target in present:
                         owner = taken.get(value)
@@ -762,7 +760,7 @@ class _Import:
                         failed.add(index)
                 if kind is not None:
                     ids = {i for _x, v, _t in present for i in (v if isinstance(v, list) else [v])}
-                    existing = _existing(connection, self.service, kind, sorted(ids))
+                    existing = repository.existing_references(connection, kind, sorted(ids))
                     for index, value, _target in present:
                         for ident in value if isinstance(value, list) else [value]:
                             if ident not in existing:
@@ -992,11 +990,6 @@ _MEMO_SIZE = 4096  # distinct cells remembered per column
 _IMMUTABLE = frozenset({str, int, float, bool, Decimal, date, datetime, time})
 
 
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _split_names(text: str) -> list[str]:
     from widgets.types.user import SPLIT_RE
 
@@ -1025,37 +1018,6 @@ def _filled_header(sheet: SheetData, start: int) -> list[list[Any]]:
             for c in range(c0, min(c1, width - 1) + 1):
                 grid[r - start][c] = value
     return grid
-
-
-def _taken(connection, table, key: str, values: list) -> dict[Any, int]:
-    column = table.c[key]
-    found: dict[Any, int] = {}
-    for chunk in _chunks(list({v: None for v in values}), 2000):
-        rows = connection.execute(
-            sa.select(column, table.c.id).where(column.in_(chunk), table.c.deleted_at.is_(None))
-        )
-        found.update((value, ident) for value, ident in rows)
-    return found
-
-
-def _existing(connection, service: RecordService, kind: Any, ids: list[int]) -> set[int]:
-    if kind == "user":
-        table, live = users_table, None
-    elif kind == "department":
-        table, live = departments_table, None
-    else:
-        try:
-            table = service.repository.form_tables(kind[1]).table
-        except LookupError:
-            return set()
-        live = table.c.deleted_at.is_(None)
-    found: set[int] = set()
-    for chunk in _chunks(ids):
-        statement = sa.select(table.c.id).where(table.c.id.in_(chunk))
-        if live is not None:
-            statement = statement.where(live)
-        found.update(row[0] for row in connection.execute(statement))
-    return found
 
 
 # -- error workbook ------------------------------------------------------------------

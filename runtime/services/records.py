@@ -21,7 +21,7 @@ from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
-from runtime.store.schema import departments_table, users_table
+from runtime.store.schema import users_table
 from runtime.store.workspace import Workspace
 from widgets.base import FieldSpecBase, FieldValueError
 
@@ -451,8 +451,10 @@ class RecordService:
 
         For seeding, benchmarks and imports of forms without subtables: one
         transaction, one audit row for the batch; serial numbers are assigned row by
-        row as by ``create``. Raises ValidationFailed naming the row of the first
-        invalid record; nothing is written then.
+        row as by ``create``. References must exist and unique values be free (in
+        the database and in the batch), checked per chunk of rows (``_BulkChecks``;
+        forms with neither go straight through). Raises ValidationFailed naming the
+        row of the first invalid record; nothing is written then.
         """
         policy = self.policy(actor, form)
         policy.require(form, action)
@@ -492,10 +494,12 @@ class RecordService:
                 "version": 1,
                 "owner_department": actor.primary_department,
             }
+            rows = tuples(connection, now)
+            checks = _BulkChecks(self.repository, self.registry, form, keys)
+            if checks:  # references or unique values: checked chunk by chunk
+                rows = checks.passed(connection, rows)
             count = self._write(
-                lambda: self.repository.bulk_insert(
-                    connection, form, keys, tuples(connection, now), system
-                )
+                lambda: self.repository.bulk_insert(connection, form, keys, rows, system)
             )
             self._audit(connection, actor, "bulk_create", form, None, {"rows": count})
             return count
@@ -627,28 +631,15 @@ class RecordService:
         if (spec.unique or field_type.always_unique) and self.repository.value_taken(
             connection, form, spec.key, value, record_id
         ):
-            return f"'{field_type.display(spec, value)}' is already used by another record"
+            return _taken(field_type.display(spec, value))
         return self._check_reference(connection, field_type.reference_kind(spec), value)
 
     def _check_reference(self, connection, kind, value) -> str | None:
         if kind is None:
             return None
         idents = value if isinstance(value, list) else [value]
-        for ident in idents:
-            if not self._reference_exists(connection, kind, ident):
-                return f"#{ident} does not exist (it may have been deleted)"
-        return None
-
-    def _reference_exists(self, connection, kind, ident: int) -> bool:
-        if kind == "user":
-            table = users_table
-        elif kind == "department":
-            table = departments_table
-        else:
-            return self.repository.exists(connection, kind[1], ident)
-        return (
-            connection.execute(sa.select(table.c.id).where(table.c.id == ident)).first() is not None
-        )
+        existing = self.repository.existing_references(connection, kind, idents)
+        return next((_missing(ident) for ident in idents if ident not in existing), None)
 
     def _write(self, write: Callable[[], T]) -> T:
         """Turn a unique-index race (two saves of one value at once) into a message."""
@@ -745,6 +736,108 @@ class _CellCheck:
             self.field_type.validate(self.spec, value)
         except FieldValueError as error:
             raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+
+
+#: Rows that ``bulk_create`` checks together for references and unique values.
+BULK_CHECK_ROWS = 1_000
+
+
+def _missing(ident: int) -> str:
+    return f"#{ident} does not exist (it may have been deleted)"
+
+
+def _taken(display: str) -> str:
+    return f"'{display}' is already used by another record"
+
+
+class _BulkChecks:
+    """The checks of bulk rows that need the database: references exist and unique
+    values are free, in the database and earlier in the batch (as ``create`` and
+    the import check them). Empty (false) for a form with neither."""
+
+    def __init__(self, repository: RecordRepository, registry, form: str, keys: list[str]):
+        self.repository = repository
+        self.form = form
+        tables = repository.form_tables(form)
+        columns = tables.columns
+        typed = [(i, key, columns[key], registry.of(columns[key])) for i, key in enumerate(keys)]
+        self.references = [
+            (i, spec, field_type, kind)
+            for i, _key, spec, field_type in typed
+            if (kind := field_type.reference_kind(spec)) is not None
+        ]
+        #: (column index, key, spec, type, the row number of each value seen so far)
+        self.unique = [
+            (i, key, spec, field_type, {})
+            for i, key, spec, field_type in typed
+            if (spec.unique or field_type.always_unique)
+            and not isinstance(tables.table.c[key].type, sa.JSON)  # lists: the index decides
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.references or self.unique)
+
+    def passed(self, connection: Connection, rows: Iterable[tuple]) -> Iterable[tuple]:
+        """``rows`` again, each chunk once it passed; ValidationFailed names the
+        first bad row (a row that failed its own conversion included)."""
+        chunk: list[tuple] = []
+        first = 1
+        try:
+            for row in rows:
+                chunk.append(row)
+                if len(chunk) == BULK_CHECK_ROWS:
+                    full, chunk = chunk, []
+                    self._check(connection, first, full)
+                    yield from full
+                    first += len(full)
+        except ValidationFailed:  # a row failed its conversion: a bad row before it comes first
+            self._check(connection, first, chunk)
+            raise
+        self._check(connection, first, chunk)
+        yield from chunk
+
+    def _check(self, connection: Connection, first: int, chunk: list[tuple]) -> None:
+        """ValidationFailed for the first bad row of ``chunk`` (its first row is ``first``)."""
+        problems: dict[int, str] = {}  # row number -> message
+        for check in self.references:
+            self._reference_problems(connection, first, chunk, check, problems)
+        for check in self.unique:
+            self._unique_problems(connection, first, chunk, check, problems)
+        if problems:
+            number = min(problems)
+            raise ValidationFailed({f"row {number}": problems[number]})
+
+    def _reference_problems(self, connection, first, chunk, check, problems) -> None:
+        index, spec, _field_type, kind = check
+        ids = {i for row in chunk for i in _ids(row[index])}
+        existing = self.repository.existing_references(connection, kind, ids) if ids else ()
+        for number, row in enumerate(chunk, start=first):
+            bad = next((i for i in _ids(row[index]) if i not in existing), None)
+            if bad is not None:
+                problems.setdefault(number, f"{spec.label}: {_missing(bad)}")
+
+    def _unique_problems(self, connection, first, chunk, check, problems) -> None:
+        index, key, spec, field_type, seen = check
+        present = [(n, row[index]) for n, row in enumerate(chunk, first) if row[index] is not None]
+        values = [value for _n, value in present]
+        taken = self.repository.values_in_use(connection, self.form, key, values) if values else {}
+        for number, value in present:
+            # ``seen`` first: rows of earlier chunks may be in the table already.
+            if value in seen:
+                message = f"'{field_type.display(spec, value)}' is also in row {seen[value]}"
+            elif value in taken:
+                message = _taken(field_type.display(spec, value))
+            else:
+                seen[value] = number
+                continue
+            problems.setdefault(number, f"{spec.label}: {message}")
+
+
+def _ids(value: Any) -> list:
+    """The ids a reference value holds (one, several, or none)."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _filter_fields(node: Filter | None) -> set[str]:

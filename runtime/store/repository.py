@@ -30,13 +30,23 @@ from runtime.store.query import (
     RowScope,
     Sort,
 )
-from runtime.store.schema import AppTables, FormTables, serials_table
+from runtime.store.schema import (
+    AppTables,
+    FormTables,
+    departments_table,
+    serials_table,
+    users_table,
+)
 from widgets.base import FieldSpecBase
 from widgets.registry import FieldTypeRegistry
 
 SYSTEM_SORTABLE = ("id", "created_at", "updated_at", "created_by", "updated_by")
 #: Rows from a cursor beyond which a skip counts the cursor's ties apart (``_long_skip``).
 LONG_SKIP = 5_000
+#: Values and ids per IN list of the batched checks (``values_in_use``,
+#: ``existing_references``): well under SQLite's limit of bound parameters.
+IN_VALUES = 2_000
+IN_IDS = 500
 
 
 class UnknownName(LookupError):
@@ -159,6 +169,11 @@ def _iso_datetime(fallback):
 
 
 _SQLITE_ISO = {sa.Date: _iso_date, sa.DateTime: _iso_datetime}
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def escape_like(text: str) -> str:
@@ -430,6 +445,50 @@ class RecordRepository:
         if except_id is not None:
             query = query.where(table.c.id != except_id)
         return connection.execute(query.limit(1)).first() is not None
+
+    def values_in_use(
+        self, connection: Connection, form: str, key: str, values: Iterable[Any]
+    ) -> dict[Any, int]:
+        """Which of ``values`` live records hold in field ``key``: value -> record id.
+
+        Trashed records do not count (the unique index is over live records). For
+        batched unique checks and upserts; the IN lists hold ``IN_VALUES`` values.
+        """
+        table = self.form_tables(form).table
+        column = table.c[key]
+        live = table.c.deleted_at.is_(None)
+        found: dict[Any, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(values)), IN_VALUES):
+            rows = connection.execute(sa.select(column, table.c.id).where(column.in_(chunk), live))
+            found.update((value, ident) for value, ident in rows)
+        return found
+
+    def existing_references(
+        self, connection: Connection, kind: Any, ids: Iterable[int]
+    ) -> set[int]:
+        """Which of ``ids`` a reference of ``kind`` (``FieldType.reference_kind``) may hold.
+
+        Users and departments count whether active or not (an inactive one stays on
+        the records that name it); records of a form count while live, not in the
+        trash. A form the app does not have holds none.
+        """
+        if kind == "user":
+            table, live = users_table, None
+        elif kind == "department":
+            table, live = departments_table, None
+        else:
+            try:
+                table = self.form_tables(kind[1]).table
+            except UnknownName:
+                return set()
+            live = table.c.deleted_at.is_(None)
+        found: set[int] = set()
+        for chunk in _chunks(list(dict.fromkeys(ids)), IN_IDS):
+            statement = sa.select(table.c.id).where(table.c.id.in_(chunk))
+            if live is not None:
+                statement = statement.where(live)
+            found.update(row[0] for row in connection.execute(statement))
+        return found
 
     def _child_rows(self, connection, tables: FormTables, key: str, parent_id: int) -> list | None:
         child = tables.children[key]
