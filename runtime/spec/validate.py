@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
+
 from runtime.expressions import ExpressionError, TableType, check, names_used, parse
 from runtime.spec.models import AppSpec, FormSpec, RoleSpec, ViewSpec
 from runtime.spec.problems import Problem
@@ -112,6 +114,12 @@ class _Validator:
         field_type = self.registry.of(entry.spec)
         for problem in field_type.check_spec(entry.spec):
             self.report(f"{entry.path}.{problem.attribute}", problem.message)
+        if entry.spec.unique and not _can_be_unique(field_type, entry.spec):
+            self.report(
+                f"{entry.path}.unique",
+                "only a field holding one value (text, number, date…) can be unique; "
+                "this one holds several or none",
+            )
         for reference in field_type.references(entry.spec):
             self.check_reference(f"{entry.path}.{reference.attribute}", reference)
         scope = self.expression_scope(index, entry.parent)
@@ -249,3 +257,12 @@ def find_cycle(start: str, depends: dict[str, set[str]]) -> list[str] | None:
                 visited.add(name)
                 stack.append((name, [*trail, name]))
     return None
+
+
+def _can_be_unique(field_type, spec) -> bool:
+    """A unique index needs one plain column: not a layout item, a subtable, or a
+    list of values stored as JSON (several people, several options, files)."""
+    if not field_type.has_value or field_type.children(spec):
+        return False
+    column_type = field_type.sql_type(spec)
+    return column_type is not None and not isinstance(column_type, sa.JSON)

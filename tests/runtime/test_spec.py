@@ -111,6 +111,25 @@ def test_problems_carry_their_json_path(field, expected):
     assert any(expected in problem for problem in found), found
 
 
+@pytest.mark.parametrize(
+    "field",
+    [
+        {"key": "team", "type": "user", "label": "Team", "multiple": True},
+        {"key": "wards", "type": "department", "label": "Wards", "multiple": True},
+        {"key": "tags", "type": "multiselect", "label": "Tags", "options": [{"value": "a", "label": "A"}]},
+        {"key": "files", "type": "attachment", "label": "Files"},
+        {"key": "part", "type": "section", "label": "Part"},
+    ],
+    ids=lambda field: field["type"],
+)  # fmt: skip
+def test_only_single_valued_fields_can_be_unique(field):
+    found = problems_of(minimal_app(field | {"unique": True}))
+    assert any("forms[0].fields[0].unique: only a field holding one value" in p for p in found)
+    assert not problems_of(
+        minimal_app({"key": "code", "type": "text", "label": "C", "unique": True})
+    )
+
+
 def test_duplicate_keys_are_reported_once_each():
     data = minimal_app(
         {"key": "a", "type": "text", "label": "A"}, {"key": "a", "type": "number", "label": "B"}
