@@ -75,9 +75,9 @@ from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView, QWidg
 
 from runtime.services.actor import Actor
 from runtime.services.records import RecordService
+from runtime.services.user_rows import insert_user, set_memberships
 from runtime.spec.models import AppSpec
 from runtime.store.query import RecordQuery, Sort
-from runtime.store.schema import users_table
 from runtime.store.workspace import Workspace
 from runtime.ui import page_loader
 from runtime.ui.record_list import RecordListPage
@@ -112,16 +112,9 @@ def make_rows(count: int, chunk: int = 100_000) -> Iterator[dict[str, Any]]:
 def admin_actor(workspace: Workspace) -> Actor:
     """A real user row that is a workspace administrator (sees everything)."""
     with workspace.engine.begin() as connection:
-        user_id = connection.execute(
-            users_table.insert().values(
-                username="bench.admin",
-                display_name="Bench Admin",
-                created_at=datetime(2024, 1, 1),
-                is_admin=True,
-                active=True,
-                failed_logins=0,
-            )
-        ).inserted_primary_key[0]
+        user_id = insert_user(
+            connection, "bench.admin", "Bench Admin", datetime(2024, 1, 1), is_admin=True
+        )
     return Actor(user_id, "bench.admin", "Bench Admin", True)
 
 
@@ -736,7 +729,7 @@ APP = {
 def sample_workspace(folder: Path) -> tuple[str, int, int]:
     """The equipment_repair sample app with 200 devices and one app-admin user."""
     from runtime.api import open_workspace
-    from runtime.store.schema import departments_table, user_departments_table
+    from runtime.store.schema import departments_table
 
     url = f"sqlite:///{folder / 'sample.sqlite'}"
     with open_workspace(url) as handle:
@@ -745,21 +738,8 @@ def sample_workspace(folder: Path) -> tuple[str, int, int]:
             dept = connection.execute(
                 departments_table.insert().values(name="重症监护室", active=True)
             ).inserted_primary_key[0]
-            user = connection.execute(
-                users_table.insert().values(
-                    username="bench.nurse",
-                    display_name="张伟",
-                    created_at=datetime(2024, 1, 1),
-                    is_admin=False,
-                    active=True,
-                    failed_logins=0,
-                )
-            ).inserted_primary_key[0]
-            connection.execute(
-                user_departments_table.insert().values(
-                    user_id=user, department_id=dept, is_primary=True
-                )
-            )
+            user = insert_user(connection, "bench.nurse", "张伟", datetime(2024, 1, 1))
+            set_memberships(connection, user, [dept])
         devices = (
             {
                 "asset_no": f"EQ-{n:06d}",

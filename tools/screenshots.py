@@ -28,10 +28,9 @@ from runtime.api import WorkspaceHandle, open_workspace  # noqa: E402
 from runtime.services.actor import Actor  # noqa: E402
 from runtime.services.records import ConflictError  # noqa: E402
 from runtime.services.references import NameMap  # noqa: E402
+from runtime.services.user_rows import insert_user, set_memberships  # noqa: E402
 from runtime.store.schema import (  # noqa: E402
     departments_table,
-    user_departments_table,
-    users_table,
 )
 from runtime.ui.conflict_dialog import ConflictDialog  # noqa: E402
 from runtime.ui.main_window import MainWindow  # noqa: E402
@@ -67,21 +66,8 @@ def add_people(handle: WorkspaceHandle) -> list[Actor]:
         ]
         for number, (username, name) in enumerate(STAFF):
             ward = wards[number % len(wards)]
-            user_id = connection.execute(
-                users_table.insert().values(
-                    username=username,
-                    display_name=name,
-                    created_at=datetime(2024, 1, 1),
-                    is_admin=False,
-                    active=True,
-                    failed_logins=0,
-                )
-            ).inserted_primary_key[0]
-            connection.execute(
-                user_departments_table.insert().values(
-                    user_id=user_id, department_id=ward, is_primary=True
-                )
-            )
+            user_id = insert_user(connection, username, name, datetime(2024, 1, 1))
+            set_memberships(connection, user_id, [ward])
             roles = {
                 "equipment_repair": frozenset({"admin"}),
                 "adverse_event": frozenset({"admin"}),

@@ -64,6 +64,18 @@ class _UserRow:
     has_roles: bool
 
 
+class _RowCheck:
+    """The problems of one sheet row: ``bad`` records one; ``ok`` until then."""
+
+    def __init__(self, plan: ImportPlan, sheet: str, number: int, columns: dict) -> None:
+        self.plan, self.sheet, self.number, self.columns = plan, sheet, number, columns
+        self.ok = True
+
+    def bad(self, column: str, message: str) -> None:
+        self.plan.problem(self.sheet, self.number, self.columns[column][1], message)
+        self.ok = False
+
+
 @dataclass
 class ImportPlan:
     """The validated content of a workbook and what it will change."""
@@ -166,12 +178,8 @@ class ImportPlan:
         seen: dict[str, int] = {}
         for number, cells in sheet.rows[1:]:
             value = _getter(cells, columns)
-            row_ok = True
-
-            def bad(column: str, message: str, number: int = number) -> None:
-                nonlocal row_ok
-                self.problem(sheet.title, number, columns[column][1], message)
-                row_ok = False
+            row = _RowCheck(self, sheet.title, number, columns)
+            bad = row.bad
 
             code, name = value("code"), value("name")
             if not code:
@@ -195,7 +203,7 @@ class ImportPlan:
                     bad("kind", str(error))
             if code and code.casefold() not in seen:
                 seen[code.casefold()] = number
-            if row_ok:
+            if row.ok:
                 self.departments.append(
                     _DeptRow(number, code, name, value("parent_code"), value("head"), kind)
                 )
@@ -212,12 +220,8 @@ class ImportPlan:
         seen: dict[str, int] = {}
         for number, cells in sheet.rows[1:]:
             value = _getter(cells, columns)
-            row_ok = True
-
-            def bad(column: str, message: str, number: int = number) -> None:
-                nonlocal row_ok
-                self.problem(sheet.title, number, columns[column][1], message)
-                row_ok = False
+            row = _RowCheck(self, sheet.title, number, columns)
+            bad = row.bad
 
             username = value("username")
             key = username_key(username)
@@ -257,7 +261,7 @@ class ImportPlan:
                     bad("roles", message)
                 else:
                     roles.append((app_id, role_key))
-            if row_ok:
+            if row.ok:
                 self.users.append(
                     _UserRow(
                         number,

@@ -12,9 +12,10 @@ import pytest
 
 from runtime.services.actor import Actor
 from runtime.services.records import RecordService
+from runtime.services.user_rows import insert_user, set_memberships
 from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec
-from runtime.store.schema import departments_table, user_departments_table, users_table
+from runtime.store.schema import departments_table
 from runtime.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -54,22 +55,9 @@ def add_user(
 ) -> Actor:
     """A user row (and membership); returns the Actor that services take."""
     with workspace.engine.begin() as connection:
-        user_id = connection.execute(
-            users_table.insert().values(
-                username=username,
-                display_name=display_name,
-                created_at=datetime(2024, 1, 1),
-                is_admin=False,
-                active=True,
-                failed_logins=0,
-            )
-        ).inserted_primary_key[0]
+        user_id = insert_user(connection, username, display_name, datetime(2024, 1, 1))
         if department_id is not None:
-            connection.execute(
-                user_departments_table.insert().values(
-                    user_id=user_id, department_id=department_id, is_primary=True
-                )
-            )
+            set_memberships(connection, user_id, [department_id])
     departments = frozenset({department_id}) if department_id is not None else frozenset()
     # An administrator: these tests are about the records engine, not permissions
     # (tests/services/test_permission_matrix.py covers those).

@@ -10,7 +10,8 @@ import pytest
 
 from runtime.api import WorkspaceHandle, open_workspace
 from runtime.services.actor import Actor
-from runtime.store.schema import departments_table, user_departments_table, users_table
+from runtime.services.user_rows import insert_user, set_memberships
+from runtime.store.schema import departments_table
 from runtime.ui.services import UiServices
 from runtime.ui.view_settings import InMemoryViewSettings
 
@@ -37,21 +38,8 @@ def add_user(
 ) -> Actor:
     """A user row and membership; the Actor holds ``roles`` (default: app admin)."""
     with handle.workspace.engine.begin() as connection:
-        user_id = connection.execute(
-            users_table.insert().values(
-                username=username,
-                display_name=name,
-                created_at=datetime(2024, 1, 1),
-                is_admin=False,
-                active=True,
-                failed_logins=0,
-            )
-        ).inserted_primary_key[0]
-        connection.execute(
-            user_departments_table.insert().values(
-                user_id=user_id, department_id=department, is_primary=True
-            )
-        )
+        user_id = insert_user(connection, username, name, datetime(2024, 1, 1))
+        set_memberships(connection, user_id, [department])
     roles = ADMIN_ROLES if roles is None else roles
     return Actor(user_id, username, name, False, department, frozenset({department}), roles)
 

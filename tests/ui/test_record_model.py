@@ -15,6 +15,21 @@ from runtime.ui.record_model import PLACEHOLDER, RECORD_ID_ROLE, RecordTableMode
 from runtime.ui.record_source import RecordSource
 
 
+def slow_loads(monkeypatch, when) -> threading.Event:
+    """Page reads for which ``when(source, after)`` holds wait (up to 10 s) until
+    the returned event is set."""
+    release = threading.Event()
+    load = RecordSource.load
+
+    def held_back(self, after, limit):
+        if when(self, after):
+            release.wait(10)
+        return load(self, after, limit)
+
+    monkeypatch.setattr(RecordSource, "load", held_back)
+    return release
+
+
 def loaded(model: RecordTableModel, row: int) -> bool:
     return model.data(model.index(row, 0)) not in (PLACEHOLDER, None)
 
@@ -67,16 +82,8 @@ def test_a_slow_page_shows_placeholders_after_a_short_wait(
     qtbot, repair, icu, add_devices, monkeypatch
 ):
     add_devices(repair, icu, 3_000)
-    release = threading.Event()
-    load = RecordSource.load
-
-    def slow_far_page(self, after, limit):
-        if after is not None and after.id >= 2_000:
-            release.wait(10)
-        return load(self, after, limit)
-
     monkeypatch.setattr(record_model, "ARRIVAL_WAIT_MS", 200)
-    monkeypatch.setattr(RecordSource, "load", slow_far_page)
+    release = slow_loads(monkeypatch, lambda source, after: after is not None and after.id >= 2_000)
     model = RecordTableModel(repair, repair.form("device"))
     qtbot.waitUntil(lambda: model.count == 3_000, timeout=10_000)
     name = model.column_of("name")
@@ -278,15 +285,7 @@ def test_a_slow_stale_read_does_not_hold_up_the_new_query(
     qtbot, repair, icu, add_devices, monkeypatch
 ):
     add_devices(repair, icu, 300)
-    release = threading.Event()
-    load = RecordSource.load
-
-    def slow_for_the_old_query(self, after, limit):
-        if self.query.search == "slow":
-            release.wait(10)
-        return load(self, after, limit)
-
-    monkeypatch.setattr(RecordSource, "load", slow_for_the_old_query)
+    release = slow_loads(monkeypatch, lambda source, _after: source.query.search == "slow")
     model = RecordTableModel(repair, repair.form("device"))
     model.set_query(RecordQuery(search="slow"))
     qtbot.wait(50)  # its first page read is now running (and stuck)
