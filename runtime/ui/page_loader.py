@@ -84,13 +84,20 @@ class _Relay(QObject):
 
 
 class _Session:
-    """One query's worker threads and what is known about its page starts."""
+    """One query's worker threads and what is known about its page starts.
+
+    Its workers report through its own ``relay``, made after its pools: a QObject's
+    children die in the order they were made, and a pool's destructor waits for the
+    task it runs, so the relay outlives every task that emits on it, even when the
+    loader is deleted while a read or the walk of the index is still on.
+    """
 
     def __init__(self, generation: int, source: RecordSource, parent: QObject) -> None:
         self.generation = generation
         self.source = source
         self.pages = _one_thread_pool(parent)
         self.side = _one_thread_pool(parent)  # count, marks: never queued behind page reads
+        self.relay = _Relay(parent)
         self.count_scheduled = False
         self._lock = threading.Lock()
         self._starts: dict[int, Cursor | None] = {0: None}
@@ -187,11 +194,6 @@ class PageLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._relay = _Relay(self)
-        self._relay.page.connect(self._on_page)
-        self._relay.count.connect(self._on_count)
-        self._relay.indexed.connect(self._on_indexed)
-        self._relay.failed.connect(self._on_failed)
         self._generation = 0
         self._session: _Session | None = None
         self._retired: list[_Session] = []
@@ -206,6 +208,11 @@ class PageLoader(QObject):
         self._retire()
         self._generation += 1
         self._session = _Session(self._generation, source, self)
+        relay = self._session.relay
+        relay.page.connect(self._on_page)
+        relay.count.connect(self._on_count)
+        relay.indexed.connect(self._on_indexed)
+        relay.failed.connect(self._on_failed)
 
     def request(self, page: int) -> None:
         """Load a page soon; the caller avoids asking twice for one in flight."""
@@ -242,6 +249,7 @@ class PageLoader(QObject):
             self._retired.remove(session)
             for pool in session.pools:
                 pool.deleteLater()
+            session.relay.deleteLater()
 
     def _current(self, generation: int) -> _Session | None:
         session = self._session
@@ -283,9 +291,9 @@ class PageLoader(QObject):
         try:
             count = session.source.count()
         except Exception as error:  # reported in the list's status line
-            self._relay.failed.emit(session.generation, str(error))
+            session.relay.failed.emit(session.generation, str(error))
             return
-        self._relay.count.emit(session.generation, count)
+        session.relay.count.emit(session.generation, count)
         self._mark_positions(session, self.mark_every(count))
 
     def _mark_positions(self, session: _Session, every: int) -> None:
@@ -299,7 +307,7 @@ class PageLoader(QObject):
             return
         if not session.stopped():
             session.remember_marks(every // PAGE_SIZE, marks)
-            self._relay.indexed.emit(session.generation, len(marks))
+            session.relay.indexed.emit(session.generation, len(marks))
 
     def _load(self, session: _Session, page: int) -> None:
         loaded = None
@@ -307,9 +315,9 @@ class PageLoader(QObject):
             try:
                 loaded = self._read(session, page)
             except Exception as error:
-                self._relay.failed.emit(session.generation, str(error))
+                session.relay.failed.emit(session.generation, str(error))
         session.land(page, loaded)
-        self._relay.page.emit(session.generation, page, loaded)
+        session.relay.page.emit(session.generation, page, loaded)
 
     @staticmethod
     def _read(session: _Session, page: int) -> LoadedPage:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
@@ -295,3 +296,31 @@ def test_a_slow_stale_read_does_not_hold_up_the_new_query(
     finally:
         release.set()
     model.loader.shutdown()
+
+
+def test_a_model_deleted_while_the_index_walk_runs_outlives_its_reports(
+    qtbot, repair, icu, add_devices, monkeypatch
+):
+    """Deleting the model (closing its page) while a worker still walks the index:
+    the worker's report goes through a relay that is still alive, then nowhere.
+    (A relay deleted before the worker was done crashed the process mid-emit.)"""
+    add_devices(repair, icu, 300)
+    walking, release = threading.Event(), threading.Event()
+    relay_alive_at_report = []
+    position_marks = RecordSource.position_marks
+
+    def held_walk(self, every, stopped):
+        walking.set()
+        release.wait(10)
+        time.sleep(0.05)  # the GUI thread is deleting the model by now
+        relay_alive_at_report.append(shiboken6.isValid(relay))
+        return position_marks(self, every, stopped)
+
+    monkeypatch.setattr(RecordSource, "position_marks", held_walk)
+    model = RecordTableModel(repair, repair.form("device"))
+    qtbot.waitUntil(walking.is_set, timeout=10_000)
+    relay = model.loader._session.relay
+    threading.Timer(0.2, release.set).start()
+    shiboken6.delete(model)  # returns once the walk is done: the pools wait for it
+    assert relay_alive_at_report == [True]
+    assert not shiboken6.isValid(relay)
