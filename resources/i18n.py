@@ -8,13 +8,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
 
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+from resources.messages import load_strings, use_language
+
 LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 SETTING = "ui/language"
 
@@ -44,14 +43,6 @@ class JsonTranslator(QTranslator):
         return not self.strings
 
 
-def load_strings(language: str) -> dict[str, str]:
-    """The translation table of ``language`` (empty for English or an unknown one)."""
-    path = TRANSLATIONS / f"{language}.json"
-    if not path.is_file():
-        return {}
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def preferred_language(settings: QSettings | None = None) -> str:
     """``FORMWRIGHT_LANG``, else the saved choice, else the system locale."""
     chosen = os.environ.get("FORMWRIGHT_LANG") or ""
@@ -62,12 +53,15 @@ def preferred_language(settings: QSettings | None = None) -> str:
 
 
 def install_language(language: str) -> str:
-    """Install the translator of ``language`` in the running application."""
+    """Install the translator of ``language`` in the running application, and for
+    the messages of the Qt-free core (``resources.messages``)."""
     global _installed
     app = QCoreApplication.instance()
     if _installed is not None and app is not None:
         app.removeTranslator(_installed)
-    _installed = JsonTranslator(load_strings(language), language)
+    strings = load_strings(language)
+    use_language(language, strings)
+    _installed = JsonTranslator(strings, language)
     if app is not None:
         app.installTranslator(_installed)
     return language
@@ -75,6 +69,18 @@ def install_language(language: str) -> str:
 
 def current_language() -> str:
     return _installed.language if _installed is not None else "en"
+
+
+__all__ = [
+    "LANGUAGES",
+    "SETTING",
+    "JsonTranslator",
+    "current_language",
+    "install_language",
+    "load_strings",
+    "preferred_language",
+    "tr",
+]
 
 
 def tr(text: str, context: str = "Designer") -> str:

@@ -41,6 +41,17 @@ def _postgres_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _messages_in_english() -> Iterator[None]:
+    """Service messages are English in every test unless the test switches them; a
+    test that switched the UI to Chinese must not leave them Chinese."""
+    yield
+    from resources.messages import message_language, use_language
+
+    if message_language() != "en":
+        use_language("en")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _clipboard_released_before_exit() -> Iterator[None]:
     """Qt destroys clipboard data after Python has shut down; data a test put there
