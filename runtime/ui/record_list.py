@@ -7,6 +7,8 @@ opens refresh the list when they save or delete.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
@@ -25,12 +27,19 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.errors import ServiceError
 from runtime.services.excel_filter import WhereError, filter_from_expression
 from runtime.spec.models import FormSpec, ViewSpec
 from runtime.store.query import Filter, RecordQuery, Sort, all_of
 from runtime.ui.filter_dialog import FilterDialog
 from runtime.ui.i18n import tr
+from runtime.ui.long_task import LongTask, RunDialog
+from runtime.ui.record_batches import (
+    DELETING,
+    RESTORING,
+    RowRange,
+    apply_each,
+    ids_in_ranges,
+)
 from runtime.ui.record_model import RecordTableModel, column_title
 from runtime.ui.record_window import RecordWindow
 from runtime.ui.services import UiServices
@@ -100,6 +109,9 @@ class RecordListPage(QWidget):
         self._filter: Filter | None = None
         self._view_filter = self._fixed_filter()
         self._trash = False
+        self._tasks: list[LongTask] = []  # batch deletes/restores under way
+        #: Shows the failure box of a batch (tests answer it instead).
+        self.run_dialog: RunDialog | None = None
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_query)
         self.search_box.textChanged.connect(self._search_timer.start)
@@ -326,9 +338,22 @@ class RecordListPage(QWidget):
         self._store(data)
 
     # -- records --------------------------------------------------------------
-    def selected_ids(self) -> list[int]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
-        return [ident for row in rows if (ident := self.model.record_id(row)) is not None]
+    def selected_ranges(self) -> list[RowRange]:
+        """The selected rows as (first, last) ranges: cheap even for Ctrl+A on a
+        million rows (no index per row)."""
+        selection = self.table.selectionModel().selection()
+        return sorted((part.top(), part.bottom()) for part in selection)
+
+    def selected_ids(self) -> list[int] | None:
+        """The selected records' ids when all their pages are loaded, else None
+        (:meth:`find_selected` reads them)."""
+        ids: list[int] = []
+        for first, last in self.selected_ranges():
+            loaded = self.model.loaded_ids(first, last)
+            if loaded is None:
+                return None
+            ids += loaded
+        return ids
 
     def new_record(self) -> RecordWindow | None:
         if not self.new_action.isEnabled():
@@ -344,8 +369,10 @@ class RecordListPage(QWidget):
         return None if record_id is None else self.open_record(record_id)
 
     def open_selected(self) -> RecordWindow | None:
-        ids = self.selected_ids()
-        return self.open_record(ids[0]) if ids else None
+        current = self.table.currentIndex()
+        rows = [current.row()] if current.isValid() else []
+        rows += [first for first, _last in self.selected_ranges()]
+        return self.open_row(rows[0]) if rows else None
 
     def _show_window(self, window: RecordWindow) -> RecordWindow:
         window.saved.connect(self.refresh)
@@ -355,33 +382,60 @@ class RecordListPage(QWidget):
         return window
 
     def delete_selected(self) -> None:
+        """Move the selected records to the trash, after asking (any number of rows:
+        ids of rows not loaded are read first, then each record is deleted, with a
+        progress bar and Cancel when it takes a while)."""
+        if not self._trash and self.selected_ranges():
+            self._with_selected_ids(self._confirm_delete)
+
+    def restore_selected(self) -> None:
+        if self._trash and self.selected_ranges():
+            self._with_selected_ids(
+                lambda ids: self._apply_each(
+                    ids, self.services.records.restore, RESTORING, tr("Restore")
+                )
+            )
+
+    def _with_selected_ids(self, then: Callable[[list[int]], None]) -> None:
         ids = self.selected_ids()
-        if not ids or self._trash:
+        if ids is not None:
+            then(ids)
             return
+        steps = ids_in_ranges(self.model.source(), self.selected_ranges())
+        task = self._run(steps, self.form.title)
+        task.succeeded.connect(lambda found: then(found) if found else None)
+
+    def _confirm_delete(self, ids: list[int]) -> None:
         question = (
             tr("Move {count} records to the trash?").format(count=len(ids))
             if len(ids) > 1
             else tr("Move 1 record to the trash?")
         )
-        if QMessageBox.question(self, tr("Delete"), question) != QMessageBox.StandardButton.Yes:
-            return
-        self._each(ids, self.services.records.delete)
+        if QMessageBox.question(self, tr("Delete"), question) == QMessageBox.StandardButton.Yes:
+            self._apply_each(ids, self.services.records.delete, DELETING, tr("Delete"))
 
-    def restore_selected(self) -> None:
-        ids = self.selected_ids()
-        if ids and self._trash:
-            self._each(ids, self.services.records.restore)
+    def _apply_each(self, ids: list[int], action, message: str, title: str) -> None:
+        """Apply a record action to each id; the list is read again afterwards,
+        whatever the outcome (done, refused part way, cancelled)."""
+        form, actor = self.form.key, self.services.actor
+        steps = apply_each(ids, lambda record_id: action(form, record_id, actor), message)
+        task = self._run(steps, title)
+        task.finished.connect(self._after_batch)
 
-    def _each(self, ids: list[int], action) -> None:
-        """Apply a record action to each id; report the first failure."""
-        try:
-            for record_id in ids:
-                action(self.form.key, record_id, self.services.actor)
-        except ServiceError as error:
-            QMessageBox.warning(self, self.form.title, error.message)
+    def _run(self, steps, title: str) -> LongTask:
+        """Start a long task owned by this page (deleted once finished)."""
+        task = LongTask(steps, title, self, run_dialog=self.run_dialog)
+        task.finished.connect(task.deleteLater)
+        self._tasks.append(task)
+        task.finished.connect(lambda: self._tasks.remove(task))
+        return task.start()
+
+    def _after_batch(self) -> None:
         self.table.clearSelection()
         self.apply_query()
 
     def closeEvent(self, event) -> None:
+        for task in self._tasks:
+            task.cancel()  # stops after the record in hand
         self.model.loader.shutdown()
         super().closeEvent(event)

@@ -159,13 +159,14 @@ class RecordTableModel(QAbstractTableModel):
     def _start_now(self) -> None:
         if self._paused:
             return
-        self.loader.set_source(self._source())
+        self.loader.set_source(self.source())
         self._request(0)
         if self._rows and self.columns:  # refresh: the view asks for its rows again
             last = self.index(self._rows - 1, len(self.columns) - 1)
             self.dataChanged.emit(self.index(0, 0), last)
 
-    def _source(self) -> RecordSource:
+    def source(self) -> RecordSource:
+        """A reader of the list as shown (query, columns, user), for worker threads."""
         services = self.services
         return RecordSource(
             services.records,
@@ -230,6 +231,16 @@ class RecordTableModel(QAbstractTableModel):
             rows = page.rows
             self._hot = (page_number, rows)
         return rows[offset] if offset < len(rows) else None
+
+    def loaded_ids(self, first: int, last: int) -> list[int] | None:
+        """The ids of rows ``first``…``last`` if all their pages are loaded, else
+        None (nothing is requested)."""
+        pages = range(first // PAGE_SIZE, last // PAGE_SIZE + 1)
+        if any(page not in self._pages for page in pages):
+            return None
+        rows = [row for page in pages for row in self._pages[page].rows]
+        start = first - pages[0] * PAGE_SIZE
+        return [row.id for row in rows[start : start + last - first + 1]]
 
     def record_id(self, number: int) -> int | None:
         row = self.row(number)

@@ -1,0 +1,79 @@
+"""Delete or restore many selected records, off the GUI thread.
+
+A selection in a list of a million rows is a few row ranges (Ctrl+A is one), most of
+whose pages were never loaded. :func:`ids_in_ranges` reads the record ids of those
+ranges from the database, from the row each range starts at (``cursor_at``: one
+narrow index query, not a walk from the top), a batch at a time.
+:func:`apply_each` then applies one record action (each its own transaction, as
+the record form's Delete) to each id. Both are step generators a
+:class:`~runtime.ui.long_task.LongTask` runs with a progress bar and Cancel;
+cancelling stops after the record in hand, so what was done stays done and nothing
+is half done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from runtime.services.errors import ServiceError
+from runtime.services.excel_common import Progress, Steps
+from runtime.store.query import Cursor
+from runtime.ui.i18n import tr
+from runtime.ui.record_source import RecordSource
+
+#: Records read per step while collecting a selection's ids.
+ID_BATCH = 500
+#: Step messages (``long_task.step_text`` shows them in the user's words).
+FINDING = "finding the selected records"
+DELETING = "moving to the trash"
+RESTORING = "restoring"
+
+RowRange = tuple[int, int]  # first and last row, both included
+
+
+def rows_in(ranges: list[RowRange]) -> int:
+    return sum(last - first + 1 for first, last in ranges)
+
+
+def ids_in_ranges(source: RecordSource, ranges: list[RowRange]) -> Steps[list[int]]:
+    """The ids of the records in these rows of ``source``'s list, in list order.
+
+    Rows past the end of the list (deleted meanwhile) are left out.
+    """
+    total = rows_in(ranges)
+    ids: list[int] = []
+    for first, last in sorted(ranges):
+        start: Cursor | None = None  # the top
+        if first > 0:
+            start = source.cursor_at(first)
+            if start is None:  # the list now ends before this range
+                continue
+        wanted = last - first + 1
+        while wanted > 0:
+            records, start = source.read(start, min(ID_BATCH, wanted))
+            ids.extend(record.id for record in records)
+            wanted -= len(records)
+            yield Progress(min(len(ids), total), total, FINDING)
+            if start is None or not records:
+                break
+    return ids
+
+
+def apply_each(ids: list[int], action: Callable[[int], None], message: str) -> Steps[int]:
+    """Apply ``action`` to each record id; returns how many were done.
+
+    A refusal (the record changed state, no permission) stops the run and says how
+    far it got; the records before it stay done.
+    """
+    total = len(ids)
+    for done, record_id in enumerate(ids):
+        try:
+            action(record_id)
+        except ServiceError as error:
+            raise ServiceError(
+                tr("Stopped after {done} of {total} records. Record {id}: {reason}").format(
+                    done=done, total=total, id=record_id, reason=error.message
+                )
+            ) from error
+        yield Progress(done + 1, total, message)
+    return total
