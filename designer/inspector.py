@@ -26,6 +26,7 @@ from designer.i18n import property_label, type_title
 from designer.inspector_editors import PropertyContext, editor_for
 from resources import icons
 from runtime.spec.models import AppSpec, FormSpec
+from runtime.spec.validate import can_be_unique
 from widgets.base import FieldSpecBase, FieldValueError, SpecModel
 
 #: Attributes never shown as rows (edited elsewhere or fixed).
@@ -186,6 +187,8 @@ class Inspector(QScrollArea):
             return False
         if isinstance(owner, FieldSpecBase) and name in VALUE_ONLY:
             field_type = self.document.registry.of(owner)
+            if name == "unique" and not can_be_unique(field_type, owner):
+                return owner.unique  # shown while set, so the problem can be unticked
             return field_type.has_value and not (field_type.computed and name == "default")
         return True
 

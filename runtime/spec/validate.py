@@ -114,7 +114,7 @@ class _Validator:
         field_type = self.registry.of(entry.spec)
         for problem in field_type.check_spec(entry.spec):
             self.report(f"{entry.path}.{problem.attribute}", problem.message)
-        if entry.spec.unique and not _can_be_unique(field_type, entry.spec):
+        if entry.spec.unique and not can_be_unique(field_type, entry.spec):
             self.report(
                 f"{entry.path}.unique",
                 "only a field holding one value (text, number, date…) can be unique; "
@@ -259,7 +259,7 @@ def find_cycle(start: str, depends: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def _can_be_unique(field_type, spec) -> bool:
+def can_be_unique(field_type, spec) -> bool:
     """A unique index needs one plain column: not a layout item, a subtable, or a
     list of values stored as JSON (several people, several options, files)."""
     if not field_type.has_value or field_type.children(spec):

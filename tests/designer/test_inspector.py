@@ -177,3 +177,25 @@ def test_default_is_read_by_the_field_type(document, inspector):
     assert str(document.field("request", "labour").default) in ("12", "12.00", "12.0")
     QTest.keyClicks(editor, "x")
     assert inspector.error_text("default")
+
+
+@pytest.mark.parametrize("type_name", ["multiselect", "subtable", "attachment", "user"])
+def test_unique_is_offered_only_where_a_field_holds_one_value(document, inspector, type_name):
+    select(document, "fault")
+    assert "unique" in inspector.rows  # text: one value, one column
+    key = document.add_field("request", type_name, "Probe")
+    select(document, key)
+    field = document.field("request", key)
+    expected = "unique" in inspector.rows
+    assert expected is (type_name == "user" and not field.multiple)
+
+
+def test_a_unique_set_where_it_cannot_hold_stays_visible_to_untick(document, inspector):
+    key = document.add_field("request", "multiselect", "Probe")
+    document.set_field_property("request", key, "unique", True)  # as an old spec could say
+    select(document, key)
+    inspector.rows["unique"].editor.click()
+    assert document.field("request", key).unique is False
+    select(document, "fault")
+    select(document, key)
+    assert "unique" not in inspector.rows
