@@ -29,6 +29,7 @@ from runtime.store.workspace import Workspace
 from runtime.ui.error_dialog import ErrorDialog, StartError, describe_start_error
 from runtime.ui.excel_dialogs import ExcelActions
 from runtime.ui.first_run_dialog import FirstRunDialog
+from runtime.ui.gc_guard import collect_on_gui_thread
 from runtime.ui.i18n import choose_language, start_language, tr
 from runtime.ui.idle import IdleWatcher
 from runtime.ui.lock_screen import LockScreen
@@ -369,6 +370,7 @@ def main(package: str | Path, db_url: str | None = None) -> int:
     """``formwright run``: start, then run the event loop; 1 when it cannot start."""
     app = QApplication.instance() or QApplication([])
     assert isinstance(app, QApplication)
+    collect_on_gui_thread(app)
     app.setQuitOnLastWindowClosed(False)
     runtime = RuntimeApp(package, db_url)
     if not runtime.start():

@@ -2,20 +2,40 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+import shiboken6
 
 from runtime.api import WorkspaceHandle, open_workspace
 from runtime.services.actor import Actor
 from runtime.services.user_rows import insert_user, set_memberships
 from runtime.store.schema import departments_table
+from runtime.ui.gc_guard import GuiThreadCollector
 from runtime.ui.services import UiServices
 from runtime.ui.view_settings import InMemoryViewSettings
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _cycles_collected_on_the_gui_thread(qapp) -> Iterator[None]:
+    """As in the running app (runtime/ui/gc_guard.py): no cyclic collection while a
+    test runs, where a page loader's worker could destroy a Qt object; afterwards
+    one on this, the GUI, thread."""
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    installed = qapp.findChild(GuiThreadCollector)
+    if installed is not None:  # by the app's main(): not for the tests after this one
+        installed.stop()
+        shiboken6.delete(installed)
+    GuiThreadCollector.collect()
+    if enabled:
+        gc.enable()
 
 
 def add_department(handle: WorkspaceHandle, name: str) -> int:
