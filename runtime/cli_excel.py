@@ -112,7 +112,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
     from runtime.services.excel_common import ExcelError, run_steps
     from runtime.services.excel_export import export_records
-    from runtime.services.excel_filter import filter_from_expression
+    from runtime.services.excel_filter import WhereError, filter_from_expression
     from runtime.store.query import RecordQuery
 
     with open_workspace(args.db) as workspace:
@@ -142,11 +142,9 @@ def cmd_export(args: argparse.Namespace) -> int:
                 )
             )
         except ExcelError as error:
-            raise CliError(
-                error.message
-                if error.message.startswith("--where")
-                else f"formwright: {error.message}"
-            ) from None
+            # A --where problem names the option itself; others get the program name.
+            where = isinstance(error, WhereError)
+            raise CliError(error.message if where else f"formwright: {error.message}") from None
     print(f"exported {result.rows} records to {result.path}")
     return EXIT_OK
 
