@@ -17,12 +17,16 @@ translated sentence may put them in its own order::
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 _strings: dict[str, str] = {}
 _language = "en"
+_thread = threading.local()  # .english: this thread keeps the source text
 
 
 def load_strings(language: str) -> dict[str, str]:
@@ -50,8 +54,23 @@ def tr(text: str, disambiguation: str | None = None) -> str:
     ``disambiguation`` tells apart one English word with two meanings; the table
     keys it as ``"text|disambiguation"``.
     """
+    if not _strings or getattr(_thread, "english", False):
+        return text
     if disambiguation:
         found = _strings.get(f"{text}|{disambiguation}")
         if found is not None:
             return found
     return _strings.get(text, text)
+
+
+@contextmanager
+def untranslated() -> Iterator[None]:
+    """English source text from :func:`tr` in this thread while inside: for text
+    that becomes stored data (a value converted through its display text), which
+    must not depend on the language of whoever ran the conversion."""
+    previous = getattr(_thread, "english", False)
+    _thread.english = True
+    try:
+        yield
+    finally:
+        _thread.english = previous

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+from resources.messages import tr
+
 MIB = 1024 * 1024
 APP_JSON = "app.json"
 ASSETS = "assets"
@@ -102,7 +104,8 @@ def read_package(path: str | Path, limits: PackageLimits = LIMITS) -> PackageCon
     try:
         files = _read_zip(source, limits) if kind == "zip" else _read_folder(source, limits)
     except OSError as error:
-        raise PackageError(f"'{_show(path)}' could not be read: {_reason(error)}") from None
+        text = tr("'{name}' could not be read: {reason}")
+        raise PackageError(text.format(name=_show(path), reason=_reason(error))) from None
     app_json = parse_app_json(files.pop(APP_JSON), limits)
     return PackageContents(app_json=app_json, assets=dict(sorted(files.items())), source=source)
 
@@ -112,34 +115,33 @@ def _locate(path: Path) -> tuple[str, Path]:
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
-        raise PackageError(f"'{_show(path)}' was not found") from None
+        raise PackageError(tr("'{name}' was not found").format(name=_show(path))) from None
     except (OSError, ValueError) as error:
-        raise PackageError(f"'{_show(path)}' could not be opened: {_reason(error)}") from None
+        text = tr("'{name}' could not be opened: {reason}")
+        raise PackageError(text.format(name=_show(path), reason=_reason(error))) from None
     if stat.S_ISDIR(mode):
         return "folder", path
     if path.suffix.lower() == SUFFIX:
         return "zip", path
     if path.name == APP_JSON:
         return "folder", path.parent
-    raise PackageError(
-        f"'{_show(path.name)}' is not a Formwright app: open a .fwapp file, "
-        "an app folder or its app.json"
-    )
+    text = tr("'{name}' is not a Formwright app: open a .fwapp file, an app folder or its app.json")
+    raise PackageError(text.format(name=_show(path.name)))
 
 
 def parse_app_json(data: bytes, limits: PackageLimits = LIMITS) -> dict[str, Any]:
     """Parse ``app.json`` bytes: size and depth are capped before the parser runs."""
     if len(data) > limits.max_json_bytes:
-        raise PackageError(f"app.json is larger than {_size(limits.max_json_bytes)}")
+        raise PackageError(_json_too_large(limits))
     if data.startswith(_BOM):
         data = data[len(_BOM) :]
     if not data.strip():
-        raise PackageError("app.json is empty")
+        raise PackageError(tr("app.json is empty"))
     text = _decode_utf8(data)
     _check_json_depth(text, limits.max_json_depth)
     value = _load_json(text, limits.max_json_depth)
     if not isinstance(value, dict):
-        raise PackageError("app.json must contain a JSON object ({ ... }) at the top level")
+        raise PackageError(tr("app.json must contain a JSON object ({ ... }) at the top level"))
     return value
 
 
@@ -148,9 +150,8 @@ def _decode_utf8(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise PackageError(
-            f"app.json is not valid UTF-8 text (line {line}); save it as UTF-8"
-        ) from None
+        text = tr("app.json is not valid UTF-8 text (line {line}); save it as UTF-8")
+        raise PackageError(text.format(line=line)) from None
 
 
 def _check_json_depth(text: str, max_depth: int) -> None:
@@ -166,20 +167,22 @@ def _check_json_depth(text: str, max_depth: int) -> None:
             continue
         depth += 1 if char in "[{" else -1
         if depth > max_depth:
-            raise PackageError(f"app.json is nested more than {max_depth} levels deep")
+            raise PackageError(_too_deep(max_depth))
 
 
 def _load_json(text: str, max_depth: int) -> Any:
     try:
         return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
     except json.JSONDecodeError as error:
-        where = f"at line {error.lineno}, column {error.colno}"
         what = error.msg.removesuffix(" at")  # "Unterminated string starting at"
-        raise PackageError(f"app.json is not valid JSON: {what} {where}") from None
+        text = tr("app.json is not valid JSON: {problem} at line {line}, column {column}")
+        raise PackageError(
+            text.format(problem=what, line=error.lineno, column=error.colno)
+        ) from None
     except RecursionError:  # defence in depth: the pre-scan should have caught it
-        raise PackageError(f"app.json is nested more than {max_depth} levels deep") from None
+        raise PackageError(_too_deep(max_depth)) from None
     except ValueError:  # e.g. an integer past Python's digit limit
-        raise PackageError("app.json contains a number that is too long") from None
+        raise PackageError(tr("app.json contains a number that is too long")) from None
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -187,13 +190,14 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for key, value in pairs:
         if key in result:
-            raise PackageError(f"duplicate key '{_show(key)}' in app.json")
+            raise PackageError(tr("duplicate key '{key}' in app.json").format(key=_show(key)))
         result[key] = value
     return result
 
 
 def _no_constant(name: str) -> NoReturn:
-    raise PackageError(f"app.json contains {name}, which is not a valid JSON value")
+    text = tr("app.json contains {name}, which is not a valid JSON value")
+    raise PackageError(text.format(name=name))
 
 
 # --------------------------------------------------------------------------- member names
@@ -202,7 +206,7 @@ def _no_constant(name: str) -> NoReturn:
 def check_member_name(name: str, limits: PackageLimits = LIMITS) -> None:
     """Allow only ``app.json`` and ``assets/<parts>``: nothing can point outside the package."""
     if not _is_allowed_name(name, limits.max_name_length):
-        raise PackageError(f"unexpected file '{_show(name)}' in the package")
+        raise PackageError(tr("unexpected file '{name}' in the package").format(name=_show(name)))
 
 
 def _is_allowed_name(name: str, max_length: int) -> bool:
@@ -228,13 +232,15 @@ def _check_layout(names: Iterable[str]) -> None:
     for name in names:
         key = name.casefold()
         if key in seen:
-            raise PackageError(f"the file '{_show(name)}' appears twice in the package")
+            text = tr("the file '{name}' appears twice in the package")
+            raise PackageError(text.format(name=_show(name)))
         seen[key] = name
         parts = key.split("/")
         folders.update("/".join(parts[:end]) for end in range(1, len(parts)))
     for key, name in seen.items():
         if key in folders:
-            raise PackageError(f"'{_show(name)}' is both a file and a folder in the package")
+            text = tr("'{name}' is both a file and a folder in the package")
+            raise PackageError(text.format(name=_show(name)))
 
 
 # --------------------------------------------------------------------------- zip packages
@@ -243,24 +249,23 @@ def _check_layout(names: Iterable[str]) -> None:
 def _read_zip(path: Path, limits: PackageLimits) -> dict[str, bytes]:
     """Read the allow-listed members of a ``.fwapp`` into memory; never extract anything."""
     if path.stat().st_size > _archive_cap(limits):
-        raise PackageError(f"the package '{_show(path.name)}' is larger than allowed")
+        text = tr("the package '{name}' is larger than allowed")
+        raise PackageError(text.format(name=_show(path.name)))
     declared = _declared_entry_count(path)
     if declared is not None and declared > limits.max_members:
-        raise PackageError(f"the package has more than {limits.max_members} files")
+        raise PackageError(_too_many_files(limits))
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
-        raise PackageError(
-            f"'{_show(path.name)}' is damaged or is not a .fwapp package (not a zip file)"
-        ) from None
+        text = tr("'{name}' is damaged or is not a .fwapp package (not a zip file)")
+        raise PackageError(text.format(name=_show(path.name))) from None
     with archive:
         members = _zip_members(archive, path, limits)
         try:
             return _read_zip_members(archive, members, limits)
         except (zipfile.BadZipFile, EOFError, zlib.error, ValueError, NotImplementedError):
-            raise PackageError(
-                f"the package '{_show(path.name)}' is damaged and cannot be read"
-            ) from None
+            text = tr("the package '{name}' is damaged and cannot be read")
+            raise PackageError(text.format(name=_show(path.name))) from None
 
 
 def _archive_cap(limits: PackageLimits) -> int:
@@ -298,20 +303,19 @@ def _zip_members(
     """The file members by package name (top folder stripped), every name checked."""
     infos = archive.infolist()
     if len(infos) > limits.max_members:
-        raise PackageError(f"the package has more than {limits.max_members} files")
+        raise PackageError(_too_many_files(limits))
     # orig_filename is the raw name: zipfile cuts it at NUL and turns "\\" into "/" on Windows.
     prefix = _top_folder([info.orig_filename for info in infos])
     members: list[tuple[str, zipfile.ZipInfo]] = []
     for info in infos:
         raw = info.orig_filename
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise PackageError(f"the package contains a link '{_show(raw)}'; links are not allowed")
+            raise PackageError(_link_refused(raw))
         if not raw.endswith("/"):  # directory entries carry nothing we need
             members.append((raw[len(prefix) :], info))
     if APP_JSON not in (name for name, _ in members):
-        raise PackageError(
-            f"the package '{_show(path.name)}' has no app.json, so it is not a Formwright app"
-        )
+        text = tr("the package '{name}' has no app.json, so it is not a Formwright app")
+        raise PackageError(text.format(name=_show(path.name)))
     for name, info in members:
         _check_zip_member(name, info, limits)
     _check_layout(name for name, _ in members)
@@ -334,14 +338,13 @@ def _top_folder(raw_names: list[str]) -> str:
 def _check_zip_member(name: str, info: zipfile.ZipInfo, limits: PackageLimits) -> None:
     check_member_name(name, limits)
     if info.flag_bits & 0x1:
-        raise PackageError(
-            f"the file '{_show(name)}' in the package is encrypted; "
-            "encrypted packages are not supported"
+        text = tr(
+            "the file '{name}' in the package is encrypted; encrypted packages are not supported"
         )
+        raise PackageError(text.format(name=_show(name)))
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        raise PackageError(
-            f"the file '{_show(name)}' in the package uses an unsupported compression method"
-        )
+        text = tr("the file '{name}' in the package uses an unsupported compression method")
+        raise PackageError(text.format(name=_show(name)))
 
 
 def _read_zip_members(
@@ -364,26 +367,23 @@ def _member_cap(
 ) -> tuple[int, str]:
     """The most bytes ``name`` may hold, and the sentence to give when it holds more."""
     shown = _show(name)
+    member = tr("the file '{name}' in the package is larger than {size}")
+    total = tr("the files in the package are larger than {size} in total")
     caps = [
-        (
-            limits.max_member_bytes,
-            f"the file '{shown}' in the package is larger than {_size(limits.max_member_bytes)}",
-        ),
-        (
-            limits.max_total_bytes - used,
-            f"the files in the package are larger than {_size(limits.max_total_bytes)} in total",
-        ),
+        (limits.max_member_bytes, member.format(name=shown, size=_size(limits.max_member_bytes))),
+        (limits.max_total_bytes - used, total.format(size=_size(limits.max_total_bytes))),
     ]
     if name == APP_JSON:
-        caps.append(
-            (limits.max_json_bytes, f"app.json is larger than {_size(limits.max_json_bytes)}")
-        )
+        caps.append((limits.max_json_bytes, _json_too_large(limits)))
     if compressed is not None:
+        ratio = tr(
+            "the file '{name}' in the package expands more than {ratio} "
+            "times; it looks like a zip bomb"
+        )
         caps.append(
             (
                 max(limits.ratio_floor_bytes, compressed * limits.max_ratio),
-                f"the file '{shown}' in the package expands more than {limits.max_ratio} "
-                "times; it looks like a zip bomb",
+                ratio.format(name=shown, ratio=limits.max_ratio),
             )
         )
     return min(caps, key=lambda cap: cap[0])
@@ -409,10 +409,8 @@ def _read_folder(folder: Path, limits: PackageLimits) -> dict[str, bytes]:
     try:
         os.lstat(folder / APP_JSON)
     except FileNotFoundError:
-        raise PackageError(
-            f"the folder '{_show(folder.name or str(folder))}' has no app.json, "
-            "so it is not a Formwright app"
-        ) from None
+        text = tr("the folder '{name}' has no app.json, so it is not a Formwright app")
+        raise PackageError(text.format(name=_show(folder.name or str(folder)))) from None
     files: dict[str, bytes] = {}
     used = 0
     for name, path in [(APP_JSON, folder / APP_JSON), *_list_assets(folder, limits)]:
@@ -436,7 +434,7 @@ def _list_assets(folder: Path, limits: PackageLimits) -> list[tuple[str, Path]]:
     for name, entry in _walk(root, ASSETS):
         count += 1
         if count > limits.max_members:
-            raise PackageError(f"the package has more than {limits.max_members} files")
+            raise PackageError(_too_many_files(limits))
         mode = entry.stat(follow_symlinks=False).st_mode
         if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
             _refuse_entry(name, mode)
@@ -463,8 +461,9 @@ def _walk(root: Path, prefix: str) -> Iterator[tuple[str, os.DirEntry[str]]]:
 
 def _refuse_entry(name: str, mode: int) -> NoReturn:
     if stat.S_ISLNK(mode):
-        raise PackageError(f"the package contains a link '{_show(name)}'; links are not allowed")
-    raise PackageError(f"'{_show(name)}' in the package is not a regular file")
+        raise PackageError(_link_refused(name))
+    text = tr("'{name}' in the package is not a regular file")
+    raise PackageError(text.format(name=_show(name)))
 
 
 def _read_regular_file(path: Path, name: str, cap: int, why: str) -> bytes:
@@ -505,12 +504,14 @@ def pack(folder: Path, output: Path | None = None) -> Path:
     """Zip an app folder into a ``.fwapp`` (default: the folder's name + .fwapp beside it)."""
     kind, source = _locate(Path(folder))
     if kind != "folder":
-        raise PackageError(f"'{_show(Path(folder).name)}' is not an app folder")
+        text = tr("'{name}' is not an app folder")
+        raise PackageError(text.format(name=_show(Path(folder).name)))
     contents = read_package(source)
     base = Path(os.path.abspath(source))
     output = Path(output) if output is not None else base.with_name(base.name + SUFFIX)
     if output.suffix.lower() != SUFFIX:
-        raise PackageError(f"'{_show(output.name)}' must end with {SUFFIX}")
+        text = tr("'{name}' must end with {suffix}")
+        raise PackageError(text.format(name=_show(output.name), suffix=SUFFIX))
     files = _serialize(contents)
     with _saving(output):
         _write_zip(output, files)
@@ -522,9 +523,8 @@ def unpack(package: Path, folder: Path) -> Path:
     contents = read_package(package)
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise PackageError(
-            f"the folder '{_show(folder.name)}' is not empty; choose an empty or new folder"
-        )
+        text = tr("the folder '{name}' is not empty; choose an empty or new folder")
+        raise PackageError(text.format(name=_show(folder.name)))
     files = _serialize(contents)
     with _saving(folder):
         _write_folder(folder, files)
@@ -534,15 +534,17 @@ def unpack(package: Path, folder: Path) -> Path:
 def _serialize(contents: PackageContents, limits: PackageLimits = LIMITS) -> dict[str, bytes]:
     """Member bytes, app.json first; refuse what could not be read back under ``limits``."""
     if not isinstance(contents.app_json, dict):
-        raise PackageError("the app could not be saved: app.json must be a JSON object")
+        raise PackageError(tr("the app could not be saved: app.json must be a JSON object"))
     try:
         text = json.dumps(contents.app_json, indent=2, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise PackageError(f"the app could not be saved as JSON: {error}") from None
+        text = tr("the app could not be saved as JSON: {error}")
+        raise PackageError(text.format(error=error)) from None
     files = {APP_JSON: (text + "\n").encode("utf-8")}
     for name in sorted(contents.assets):
         if name == APP_JSON:
-            raise PackageError(f"unexpected file '{APP_JSON}' among the assets")
+            text = tr("unexpected file '{name}' among the assets")
+            raise PackageError(text.format(name=APP_JSON))
         check_member_name(name, limits)
         files[name] = bytes(contents.assets[name])
     _check_layout(files)
@@ -552,7 +554,7 @@ def _serialize(contents: PackageContents, limits: PackageLimits = LIMITS) -> dic
 
 def _check_sizes(files: dict[str, bytes], limits: PackageLimits) -> None:
     if len(files) > limits.max_members:
-        raise PackageError(f"the package has more than {limits.max_members} files")
+        raise PackageError(_too_many_files(limits))
     used = 0
     for name, data in files.items():
         cap, why = _member_cap(name, limits, used)
@@ -567,7 +569,8 @@ def _saving(path: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        raise PackageError(f"'{_show(path.name)}' could not be saved: {_reason(error)}") from None
+        text = tr("'{name}' could not be saved: {reason}")
+        raise PackageError(text.format(name=_show(path.name), reason=_reason(error))) from None
 
 
 def _write_zip(path: Path, files: dict[str, bytes]) -> None:
@@ -622,7 +625,8 @@ def _folder_target(folder: Path, name: str) -> Path:
             shown = "/".join(directory.relative_to(folder).parts)
             if stat.S_ISLNK(mode):
                 _refuse_entry(shown, mode)
-            raise PackageError(f"'{_show(shown)}' is in the way: a folder is needed there")
+            text = tr("'{name}' is in the way: a folder is needed there")
+            raise PackageError(text.format(name=_show(shown)))
     return directory / last
 
 
@@ -673,8 +677,25 @@ def _show(text: str | Path, limit: int = 100) -> str:
 
 def _size(count: int) -> str:
     if count >= MIB and count % MIB == 0:
-        return f"{count // MIB} MB"
-    return f"{count:,} bytes"
+        return tr("{count} MB").format(count=count // MIB)
+    return tr("{count:,} bytes").format(count=count)
+
+
+def _json_too_large(limits: PackageLimits) -> str:
+    return tr("app.json is larger than {size}").format(size=_size(limits.max_json_bytes))
+
+
+def _too_deep(max_depth: int) -> str:
+    return tr("app.json is nested more than {depth} levels deep").format(depth=max_depth)
+
+
+def _too_many_files(limits: PackageLimits) -> str:
+    return tr("the package has more than {count} files").format(count=limits.max_members)
+
+
+def _link_refused(name: str) -> str:
+    text = tr("the package contains a link '{name}'; links are not allowed")
+    return text.format(name=_show(name))
 
 
 def _reason(error: BaseException) -> str:

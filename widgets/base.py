@@ -49,6 +49,8 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
+
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 KEY_RE = re.compile(KEY_PATTERN)
 
@@ -337,7 +339,7 @@ def _field_spec_validator(value: Any, info: ValidationInfo) -> FieldSpecBase:
     if isinstance(value, FieldSpecBase):
         return value
     if not isinstance(value, Mapping):
-        raise PydanticCustomError("field_object", "a field must be an object")
+        raise PydanticCustomError("field_object", tr("a field must be an object"))
     registry = (info.context or {}).get("registry")
     if registry is None:
         from widgets.registry import default_registry
@@ -345,11 +347,11 @@ def _field_spec_validator(value: Any, info: ValidationInfo) -> FieldSpecBase:
         registry = default_registry
     type_name = value.get("type")
     if not isinstance(type_name, str):
-        raise PydanticCustomError("field_type", "a field needs a 'type'")
+        raise PydanticCustomError("field_type", tr("a field needs a 'type'"))
     if type_name not in registry:
         raise PydanticCustomError(
             "field_type",
-            "unknown field type '{type}'",
+            tr("unknown field type '{type}'"),
             {"type": type_name},
         )
     try:
@@ -400,16 +402,18 @@ def format_path(loc: Iterable[Any]) -> str:
     return path
 
 
-_PLAIN_MESSAGES = {
-    "extra_forbidden": "unknown attribute",
-    "missing": "is required",
-    "string_pattern_mismatch": "must be a key: lowercase letters, digits and _ (start with a letter, at most 40)",
-}
-
-
 def plain_message(error: Mapping[str, Any]) -> str:
     """A short message for one pydantic error, without pydantic's jargon."""
-    return _PLAIN_MESSAGES.get(error["type"], error["msg"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return tr("unknown attribute")
+    if kind == "missing":
+        return tr("is required")
+    if kind == "string_pattern_mismatch":
+        return tr(
+            "must be a key: lowercase letters, digits and _ (start with a letter, at most 40)"
+        )
+    return error["msg"]
 
 
 class ReferenceSource:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from resources.messages import tr
+
 
 class AccountError(Exception):
     """An account operation that cannot be done; ``message`` says why."""
@@ -33,11 +35,15 @@ class AccountLocked(LoginFailed):
         self.until = until
         local = until.replace(tzinfo=UTC).astimezone()
         super().__init__(
-            f"the account '{username}' is locked after too many failed logins until "
-            f"{local:%Y-%m-%d %H:%M}; try again then or ask an administrator to unlock it"
+            tr(
+                "the account '{user}' is locked after too many failed logins until {time}; "
+                "try again then or ask an administrator to unlock it"
+            ).format(user=username, time=f"{local:%Y-%m-%d %H:%M}")
         )
 
 
 class AccountDisabled(LoginFailed):
     def __init__(self, username: str) -> None:
-        super().__init__(f"the account '{username}' is disabled; ask an administrator")
+        super().__init__(
+            tr("the account '{user}' is disabled; ask an administrator").format(user=username)
+        )

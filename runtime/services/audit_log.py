@@ -12,12 +12,13 @@ Every read uses the workspace's read-only connection and never writes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.excel_common import Progress, Steps, run_steps
@@ -131,7 +132,7 @@ class AuditLog:
                 try:
                     step = next(steps)
                 except StopIteration as stop:
-                    return stop.value
+                    return _translated(stop.value)
                 yield Progress(step.checked, step.total, "checking")
 
     def _reader(self) -> Connection:
@@ -150,7 +151,17 @@ class AuditLog:
 
     def _require_admin(self) -> None:
         if not self.actor.is_admin:
-            raise PermissionDenied("only an administrator may read the audit log")
+            raise PermissionDenied(tr("only an administrator may read the audit log"))
+
+
+def _translated(report: ChainReport) -> ChainReport:
+    """The report with its reason (English, from :mod:`runtime.store.audit`) in the
+    user's language; a reason it does not know stays as it is."""
+    if report.reason == "a row before it is missing or moved":
+        return replace(report, reason=tr("a row before it is missing or moved"))
+    if report.reason == "its content was changed":
+        return replace(report, reason=tr("its content was changed"))
+    return report
 
 
 def _utc(day: date) -> datetime:

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
+from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.excel_common import (
     DEFAULT_FORMATS,
@@ -113,17 +114,19 @@ def plan_export(
     if columns is not None:
         unknown = [key for key in columns if key not in by_key]
         if unknown:
-            raise ExcelError(f"form '{form}' has no field '{unknown[0]}'")
+            text = tr("form '{form}' has no field '{field}'")
+            raise ExcelError(text.format(form=form, field=unknown[0]))
         hidden = [key for key in columns if key not in allowed]
         if hidden:
-            raise ExcelError(f"you may not export the field '{hidden[0]}'")
+            raise ExcelError(tr("you may not export the field '{field}'").format(field=hidden[0]))
         keys = list(dict.fromkeys(columns))
     else:
         keys = [key for key in by_key if key in allowed]
     plan = ExportPlan(form, [], mode=subtables)
     flattened: list[ExportColumn] = []
+    record_id = tr(RECORD_ID_LABEL)  # the header users read: "Record ID" in their language
     if include_id:
-        plan.main.append(ExportColumn(RECORD_ID_LABEL))
+        plan.main.append(ExportColumn(record_id))
     for key in keys:
         spec, field_type = by_key[key]
         children = subtable_children(field_type, spec, registry)
@@ -136,12 +139,12 @@ def plan_export(
             cols = [ExportColumn(f"{spec.label}: {c.label}", c, t, key) for c, t in children]
             flattened.extend(cols)  # after the record's own columns, as lines are built
         else:
-            cols = [ExportColumn(RECORD_ID_LABEL)]
+            cols = [ExportColumn(record_id)]
             cols += [ExportColumn(c.label, c, t, key) for c, t in children]
         plan.subtables[key] = (spec.label, cols)
     plan.main.extend(flattened)
     if subtables == "sheet" and plan.subtables and not include_id:
-        raise ExcelError("subtables on their own sheet need the record id column")
+        raise ExcelError(tr("subtables on their own sheet need the record id column"))
     return plan
 
 
@@ -331,7 +334,8 @@ def export_records(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise ExcelError(f"can only export to .xlsx or .csv, not '{path.suffix or path.name}'")
+        text = tr("can only export to .xlsx or .csv, not '{suffix}'")
+        raise ExcelError(text.format(suffix=path.suffix or path.name))
     query = query or RecordQuery()
     policy = service.policy(actor, form)
     policy.require(form, "export")
@@ -343,7 +347,8 @@ def export_records(
         used.add(query.sort.field)
     hidden = sorted(used - allowed)
     if hidden:
-        raise ExcelError(f"you may not filter or sort on the field '{hidden[0]}'")
+        text = tr("you may not filter or sort on the field '{field}'")
+        raise ExcelError(text.format(field=hidden[0]))
     plan = plan_export(service, form, visible_fields, columns, subtables, include_id)
     stored = tuple(c.key for c in plan.main if c.spec is not None and c.subtable is None)
     query = RecordQuery(query.filter, query.search, query.sort, query.trash, stored)

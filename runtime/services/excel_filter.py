@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from resources.messages import tr
 from runtime.expressions import ExpressionError, parse
 from runtime.expressions.nodes import Binary, Boolean, Call, Name, Number, String, Unary
 from runtime.services.excel_common import ExcelError
@@ -46,7 +47,7 @@ def filter_from_expression(
     try:
         node = parse(text)
     except ExpressionError as error:
-        raise WhereError(f"--where: {error}") from None
+        raise WhereError(tr("--where: {error}").format(error=error)) from None
     return _Translator(fields, registry).node(node)
 
 
@@ -64,7 +65,9 @@ class _Translator:
                 return _negate(self.node(node.args[0]))
             if node.name == "ISBLANK" and len(node.args) == 1 and isinstance(node.args[0], Name):
                 return Condition(self.field(node.args[0]).key, "is_empty")
-            raise self.unsupported(f"{node.name}(...)")
+            raise WhereError(
+                tr("--where supports only simple conditions: {name}(...)").format(name=node.name)
+            )
         if isinstance(node, Binary) and node.op in _OPS:
             op = _OPS[node.op]
             if isinstance(node.left, Name):
@@ -72,7 +75,12 @@ class _Translator:
             elif isinstance(node.right, Name):
                 name, literal, op = node.right, node.left, _FLIPPED[op]
             else:
-                raise self.unsupported("a comparison needs a field on one side")
+                raise WhereError(
+                    tr(
+                        "--where supports only simple conditions: "
+                        "a comparison needs a field on one side"
+                    )
+                )
             spec = self.field(name)
             value = self.literal(literal)
             if value is None:
@@ -80,23 +88,32 @@ class _Translator:
             field_type = self.registry.of(spec)
             if field_type.expression_type(spec) in ("list", "table"):
                 raise WhereError(
-                    f"--where: '{spec.key}' holds several values; it can't be compared"
+                    tr("--where: '{field}' holds several values; it can't be compared").format(
+                        field=spec.key
+                    )
                 )
             try:
                 coerced = field_type.coerce(spec, value)
             except FieldValueError as error:
-                raise WhereError(f"--where: {spec.key}: {error.message}") from None
+                text = tr("--where: {field}: {error}")
+                raise WhereError(text.format(field=spec.key, error=error.message)) from None
             return Condition(spec.key, op, coerced)
         if isinstance(node, Name):
             spec = self.field(node)
             if self.registry.of(spec).expression_type(spec) == "boolean":
                 return Condition(spec.key, "eq", True)
-        raise self.unsupported('use comparisons like severity = "high", ISBLANK(x), AND/OR/NOT')
+        raise WhereError(
+            tr(
+                "--where supports only simple conditions: "
+                'use comparisons like severity = "high", ISBLANK(x), AND/OR/NOT'
+            )
+        )
 
     def field(self, node: Name) -> FieldSpecBase:
         spec = self.fields.get(node.name)
         if spec is None:
-            raise WhereError(f"--where: no field '{node.name}' you may filter on")
+            text = tr("--where: no field '{field}' you may filter on")
+            raise WhereError(text.format(field=node.name))
         return spec
 
     def literal(self, node):
@@ -104,10 +121,9 @@ class _Translator:
             return None if isinstance(node, String) and node.value == "" else node.value
         if isinstance(node, Unary) and isinstance(node.operand, Number):
             return -node.operand.value if node.op == "-" else node.operand.value
-        raise self.unsupported("compare a field with a literal value")
-
-    def unsupported(self, what: str) -> WhereError:
-        return WhereError(f"--where supports only simple conditions: {what}")
+        raise WhereError(
+            tr("--where supports only simple conditions: compare a field with a literal value")
+        )
 
 
 def _negate(node: Filter) -> Filter:

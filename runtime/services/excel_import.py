@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,8 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-import sqlalchemy as sa
-
+from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.excel_common import (
     DEFAULT_FORMATS,
@@ -61,7 +59,7 @@ from runtime.services.excel_read import SheetData, read_file
 from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.schema import imports_table
+from runtime.store.imports import finish_import, record_progress, running_import, start_import
 from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
 from widgets.types._shared import StringFieldType
 from widgets.types.date import TemporalFieldType, is_number
@@ -81,12 +79,25 @@ class CellError:
     message: str
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
-        if self.column:
-            where += f", column {self.column} ({self.label})"
+        if self.row and self.column:
+            text = tr("{sheet}: row {row}, column {column} ({label}): {message}")
+        elif self.row and self.label:
+            text = tr("{sheet}: row {row} ({label}): {message}")
+        elif self.row:
+            text = tr("{sheet}: row {row}: {message}")
+        elif self.column:
+            text = tr("{sheet}: file, column {column} ({label}): {message}")
         elif self.label:
-            where += f" ({self.label})"
-        return f"{self.sheet}: {where}: {self.message}"
+            text = tr("{sheet}: file ({label}): {message}")
+        else:
+            text = tr("{sheet}: file: {message}")
+        return text.format(
+            sheet=self.sheet,
+            row=self.row,
+            column=self.column,
+            label=self.label,
+            message=self.message,
+        )
 
 
 @dataclass
@@ -275,11 +286,12 @@ class _Import:
         }
         self.upsert_by = upsert_by
         if upsert_by is not None and not self.policy.allowed(form, "update"):
-            raise ExcelError("you may not change existing records of this form, so no upsert")
+            raise ExcelError(tr("you may not change existing records of this form, so no upsert"))
         if upsert_by is not None:
             pair = self.importable.get(upsert_by)
             if pair is None or not (pair[0].unique or pair[1].always_unique):
-                raise ExcelError(f"'{upsert_by}' is not a unique field you may import into")
+                text = tr("'{field}' is not a unique field you may import into")
+                raise ExcelError(text.format(field=upsert_by))
         self.file_errors: list[CellError] = []
         self.ignored: list[str] = []
         self.children: dict[str, dict[int, list[dict]]] = {}
@@ -311,7 +323,7 @@ class _Import:
         candidates = [s for s in rest if s.rows] or rest or sheets
         self.main = candidates[0]
         if not self.main.rows:
-            raise ExcelError(f"'{self.source.name}' has no rows to import")
+            raise ExcelError(tr("'{name}' has no rows to import").format(name=self.source.name))
         targets = {key: pair for key, pair in self.importable.items() if key not in subtables}
         self.text_only = self.main.text_only
         self.columns, self.header_rows, self.data_start = self._map(
@@ -324,22 +336,15 @@ class _Import:
                 continue
             required = spec.required and not field_type.computed and not field_type.always_unique
             if required and key not in mapped and key not in self.logic.visibility:
-                self.file_errors.append(
-                    CellError(
-                        self.main.name, 0, "", spec.label, "no column for this required field"
-                    )
-                )
+                message = tr("no column for this required field")
+                self.file_errors.append(CellError(self.main.name, 0, "", spec.label, message))
         for key, sheet in sub_sheets.items():
             if RECORD_ID not in mapped:
-                self.file_errors.append(
-                    CellError(
-                        self.main.name,
-                        0,
-                        "",
-                        RECORD_ID_LABEL,
-                        f"a '{RECORD_ID_LABEL}' column is needed to link sheet '{sheet.name}'",
-                    )
+                label = tr(RECORD_ID_LABEL)
+                message = tr("a '{column}' column is needed to link sheet '{sheet}'").format(
+                    column=label, sheet=sheet.name
                 )
+                self.file_errors.append(CellError(self.main.name, 0, "", label, message))
                 continue
             self._read_subtable(key, sheet)
 
@@ -385,9 +390,17 @@ class _Import:
                 self.ignored.append(f"{shown} ({reason})")
                 continue
             if key in used:
+                text = tr(
+                    "columns {first} and {second} of sheet '{sheet}' both fill "
+                    "'{field}'; keep one of them"
+                )
                 raise ExcelError(
-                    f"columns {used[key]} and {letter} of sheet '{sheet.name}' both fill "
-                    f"'{fields[key][0].label if key in fields else key}'; keep one of them"
+                    text.format(
+                        first=used[key],
+                        second=letter,
+                        sheet=sheet.name,
+                        field=fields[key][0].label if key in fields else key,
+                    )
                 )
             used[key] = letter
             spec, field_type = targets[key] if key != RECORD_ID else (None, None)
@@ -401,9 +414,8 @@ class _Import:
         targets = {k: pair for k, pair in children.items() if not pair[1].computed}
         columns, _rows, data_start = self._map(sheet, targets, {}, children)
         if not any(c.key == RECORD_ID for c in columns):
-            self.file_errors.append(
-                CellError(sheet.name, 0, "", RECORD_ID_LABEL, "this sheet needs a Record ID column")
-            )
+            message = tr("this sheet needs a Record ID column")
+            self.file_errors.append(CellError(sheet.name, 0, "", tr(RECORD_ID_LABEL), message))
             return
         rows = sheet.rows[data_start:]
         context = self._reverse_context(columns, rows)
@@ -426,7 +438,7 @@ class _Import:
                                 number,
                                 column_letter(column.index),
                                 column.header,
-                                "needs the Record ID of a row on the main sheet",
+                                tr("needs the Record ID of a row on the main sheet"),
                             )
                         )
                     continue
@@ -484,7 +496,7 @@ class _Import:
         if column.kind is not None and type(cell) is str:
             names = [n.strip() for n in _split_names(cell)]
             if any((column.kind, n) in self.resolver.ambiguous for n in names):
-                return f"'{cell}' names more than one; write #id instead"
+                return tr("'{cell}' names more than one; write #id instead").format(cell=cell)
         return error.message
 
     # -- validation ---------------------------------------------------------
@@ -558,10 +570,10 @@ class _Import:
             fast = None  # the misses left need the general path
         else:
             values = self._remembered(memo, cells)
-        if None in cells and check(None) is not None:  # required, and blank cells
+        if None in cells and (required := check(None)) is not None:  # blank cells
             for position, cell in enumerate(cells):
                 if cell is None:
-                    found.problem(position, key, "is required")
+                    found.problem(position, key, required)
         misses = [p for p, v in enumerate(values) if v is _MISS] if _MISS in values else ()
         for position in misses:
             cell = cells[position]
@@ -659,10 +671,11 @@ class _Import:
         spec, field_type = self.fields[key]
         validate, is_empty = field_type.validate, field_type.is_empty
         required = self._required(key) and not self.logic.visibility
+        missing = tr("is required")  # once per column: this runs for every cell
 
         def check(value: Any) -> str | None:
             if value is None or is_empty(value):
-                return "is required" if required else None
+                return missing if required else None
             try:
                 validate(spec, value)
             except FieldValueError as error:
@@ -731,7 +744,9 @@ class _Import:
             target = targets.get(values.get(self.upsert_by)) if self.upsert_by else None
             if target is not None and not target[3]:
                 letter, header = letters.get(self.upsert_by, ("", self.upsert_by))
-                message = "this record belongs to another department or user; you may not change it"
+                message = tr(
+                    "this record belongs to another department or user; you may not change it"
+                )
                 self._pending.append(CellError(sheet, number, letter, header, message))
                 continue
             if target is not None:
@@ -775,7 +790,7 @@ class _Import:
             if value is None or field_type.is_empty(value):
                 # a hidden field is not required (a value it holds must still fit)
                 if required and key not in hidden:
-                    problems[key] = "is required"
+                    problems[key] = tr("is required")
                 continue
             if passed is None:  # validated with its column
                 continue
@@ -863,9 +878,15 @@ class _Import:
                     for index, value, target in present:
                         owner = taken.get(value)
                         if owner is not None and (target is None or owner != target[0]):
-                            message = f"'{field_type.display(spec, value)}' is already used by another record"
+                            message = tr("'{value}' is already used by another record").format(
+                                value=field_type.display(spec, value)
+                            )
                         elif value in seen and seen[value] != index:
-                            message = f"'{field_type.display(spec, value)}' is also in row {number_of.get(seen[value], seen[value] + self.data_start + 1)}"
+                            first = seen[value]
+                            message = tr("'{value}' is also in row {row}").format(
+                                value=field_type.display(spec, value),
+                                row=number_of.get(first, first + self.data_start + 1),
+                            )
                         else:
                             seen[value] = index
                             continue
@@ -885,7 +906,9 @@ class _Import:
                                         number_of[index],
                                         letter,
                                         header,
-                                        f"#{ident} does not exist (it may have been deleted)",
+                                        tr(
+                                            "#{id} does not exist (it may have been deleted)"
+                                        ).format(id=ident),
                                     )
                                 )
                                 failed.add(index)
@@ -896,35 +919,11 @@ class _Import:
     def running_import(self, sha: str) -> tuple[str | None, int]:
         """An unfinished import of this very file into this form, to resume."""
         with self.service.workspace.reader() as connection:
-            row = connection.execute(
-                sa.select(imports_table.c.import_id, imports_table.c.rows_done)
-                .where(
-                    imports_table.c.app_id == self.service.spec.id,
-                    imports_table.c.form == self.form,
-                    imports_table.c.source_sha256 == sha,
-                    imports_table.c.state == "running",
-                )
-                .order_by(imports_table.c.started_at.desc())
-                .limit(1)
-            ).first()
-        return (row.import_id, row.rows_done) if row else (None, 0)
+            return running_import(connection, self.service.spec.id, self.form, sha)
 
     def start_import(self, sha: str, total: int) -> str:
-        import_id = str(uuid.uuid4())
         with self.service.workspace.engine.begin() as connection:
-            connection.execute(
-                imports_table.insert().values(
-                    import_id=import_id,
-                    app_id=self.service.spec.id,
-                    form=self.form,
-                    source_sha256=sha,
-                    rows_done=0,
-                    rows_total=total,
-                    state="running",
-                    started_at=utc_now(),
-                )
-            )
-        return import_id
+            return start_import(connection, self.service.spec.id, self.form, sha, total, utc_now())
 
     def write_batch(
         self, import_id: str, batch: list[_Row], start: int, end: int
@@ -962,10 +961,11 @@ class _Import:
                     {"updated_at": now, "updated_by": self.actor.user_id},
                 )
                 if not written:
-                    raise ExcelError(
-                        f"row {self.data_start + row.source + 1}: record #{ident} was changed "
-                        "by someone else during the import; run the import again to continue"
+                    text = tr(
+                        "row {row}: record #{id} was changed by someone else during the "
+                        "import; run the import again to continue"
                     )
+                    raise ExcelError(text.format(row=self.data_start + row.source + 1, id=ident))
                 updated_ids.append(ident)
             if created_ids or updated_ids:
                 append(
@@ -985,72 +985,43 @@ class _Import:
                         },
                     ),
                 )
-            connection.execute(
-                imports_table.update()
-                .where(imports_table.c.import_id == import_id)
-                .values(rows_done=end)
-            )
+            record_progress(connection, import_id, end)
             return len(created_ids), len(updated_ids)
 
         return self.service.transaction(work)
 
     def _insert(self, connection, rows: list[dict[str, Any]], system: dict) -> list[int]:
-        tables = self.tables
-        keys = list(tables.columns)
-        lines = [[values.get(key) for key in keys] for values in rows]
-        local_now = datetime.now()
-        for values, line in zip(rows, lines, strict=True):
-            if None in line:  # serial numbers and other values assigned on create
-                self._assign_on_create(connection, values, line, keys, local_now)
-        table = tables.table
-        if connection.dialect.name == "sqlite":
-            # The driver's executemany (the repository's fast path). The transaction
-            # holds SQLite's write lock (BEGIN IMMEDIATE) and rowids are max + 1, so
-            # the new ids are the next consecutive numbers; checked below.
-            before = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-            count = self.service.repository.bulk_insert(connection, self.form, keys, lines, system)
-            after = connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-            if after - before != count:  # pragma: no cover - rowids were not consecutive
-                raise ExcelError("the database assigned unexpected record ids; nothing written")
-            ids = list(range(before + 1, after + 1))
-        else:
-            params = [{key: values.get(key) for key in keys} | system for values in rows]
-            statement = table.insert().returning(table.c.id, sort_by_parameter_order=True)
-            ids = [row[0] for row in connection.execute(statement, params)]
-        for key, child in tables.children.items():
-            child_keys = list(tables.child_fields[key])
-            child_rows = [
-                {"parent_id": ident, "row_index": position} | {k: row.get(k) for k in child_keys}
-                for ident, values in zip(ids, rows, strict=True)
-                for position, row in enumerate(values.get(key) or [])
-            ]
-            if child_rows:
-                connection.execute(child.insert(), child_rows)
-        return ids
+        """Create the records of one batch: values a type assigns on create (serial
+        numbers) first, then one bulk insert."""
+        assigned = [
+            (key, spec)
+            for key, spec in self.tables.columns.items()
+            if self.registry.of(spec).assigns_on_create
+        ]
+        if assigned:
+            local_now = datetime.now()
+            for values in rows:
+                self._assign_on_create(connection, values, assigned, local_now)
+        return self.service.repository.insert_many(connection, self.form, rows, system)
 
-    def _assign_on_create(self, connection, values, line, keys, local_now: datetime) -> None:
-        """Fill the empty values of one new record that its field type assigns."""
-        for position, key in enumerate(keys):
-            if line[position] is not None:
+    def _assign_on_create(self, connection, values, assigned, local_now: datetime) -> None:
+        """Fill the empty values of one new record that their field types assign."""
+        for key, spec in assigned:
+            if values.get(key) is not None:
                 continue
-            spec = self.tables.columns[key]
-            assigned = self.registry.of(spec).assign_on_create(
+            value = self.registry.of(spec).assign_on_create(
                 spec,
                 local_now,
                 lambda period, key=key: self.service.repository.next_serial(
                     connection, self.form, key, period
                 ),
             )
-            if assigned is not None:
-                values[key] = line[position] = assigned
+            if value is not None:
+                values[key] = value
 
     def finish(self, import_id: str, sha: str, result: ImportResult) -> None:
         def work(connection) -> None:
-            connection.execute(
-                imports_table.update()
-                .where(imports_table.c.import_id == import_id)
-                .values(state="done", rows_done=result.rows_total)
-            )
+            finish_import(connection, import_id, result.rows_total)
             append(
                 connection,
                 AuditEntry(
@@ -1175,9 +1146,10 @@ def write_error_workbook(
         if general:
             out.write_string(line, 0, "; ".join(str(e) for e in general), bad)
             line += 1
+        errors_header = tr("errors")
         for index in header_rows:
             _write_cells(out, line, sheet.rows[index], None, {}, {})
-            out.write_string(line, width, "errors", bold)
+            out.write_string(line, width, errors_header, bold)
             line += 1
         out.freeze_panes(line, 0)
         for offset, row in enumerate(sheet.rows[data_start:]):

@@ -16,6 +16,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from resources.messages import tr
 from runtime.services.excel_common import column_letter
 from runtime.services.excel_safety import (
     DEFAULT_LIMITS,
@@ -56,7 +57,8 @@ def read_file(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> list[S
         except UnsafeWorkbook:
             raise
         except Exception as error:
-            raise UnsafeWorkbook(f"'{path.name}' cannot be read as a workbook ({error})") from None
+            text = tr("'{name}' cannot be read as a workbook ({error})")
+            raise UnsafeWorkbook(text.format(name=path.name, error=error)) from None
     return sheets
 
 
@@ -119,13 +121,14 @@ def read_csv(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SheetData:
 
 def _check_shape(path: Path, sheet: str, height: int, width: int, limits: ImportLimits) -> None:
     if height > limits.max_rows + 1:
+        text = tr("sheet '{sheet}' of '{name}' has {rows:,} rows (limit {limit:,}); split the file")
         raise UnsafeWorkbook(
-            f"sheet '{sheet}' of '{path.name}' has {height:,} rows "
-            f"(limit {limits.max_rows:,}); split the file"
+            text.format(sheet=sheet, name=path.name, rows=height, limit=limits.max_rows)
         )
     if width > limits.max_columns:
+        text = tr("sheet '{sheet}' of '{name}' has {columns} columns (limit {limit})")
         raise UnsafeWorkbook(
-            f"sheet '{sheet}' of '{path.name}' has {width} columns (limit {limits.max_columns})"
+            text.format(sheet=sheet, name=path.name, columns=width, limit=limits.max_columns)
         )
 
 
@@ -158,7 +161,16 @@ def _check_lengths(path: Path, sheet: str, rows: list[list[Any]], limit: int) ->
     for index, row in enumerate(rows):
         for col, cell in enumerate(row):
             if type(cell) is str and len(cell) > limit:
+                text = tr(
+                    "cell {cell} of sheet '{sheet}' in '{name}' "
+                    "has {length:,} characters (limit {limit:,})"
+                )
                 raise UnsafeWorkbook(
-                    f"cell {column_letter(col)}{index + 1} of sheet '{sheet}' in '{path.name}' "
-                    f"has {len(cell):,} characters (limit {limit:,})"
+                    text.format(
+                        cell=f"{column_letter(col)}{index + 1}",
+                        sheet=sheet,
+                        name=path.name,
+                        length=len(cell),
+                        limit=limit,
+                    )
                 )

@@ -22,6 +22,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from resources.messages import tr
 from runtime.services.excel_common import ExcelError, column_letter
 
 
@@ -58,23 +59,22 @@ def check_workbook(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> N
     path = Path(path)
     name = path.name
     if path.suffix.lower() in MACRO_SUFFIXES:
-        kind = "an old binary (.xls/.xlsb)" if path.suffix.lower() in (".xls", ".xlsb") else None
-        if kind:
-            raise UnsafeWorkbook(
-                f"'{name}' is {kind} workbook; please save it as .xlsx (Excel Workbook) first"
+        if path.suffix.lower() in (".xls", ".xlsb"):
+            text = tr(
+                "'{name}' is an old binary (.xls/.xlsb) workbook; "
+                "please save it as .xlsx (Excel Workbook) first"
             )
-        raise UnsafeWorkbook(
-            f"'{name}' is a macro-enabled workbook; macros are refused — "
-            "save it as .xlsx (Excel Workbook) and import that"
-        )
+        else:
+            text = tr(
+                "'{name}' is a macro-enabled workbook; macros are refused — "
+                "save it as .xlsx (Excel Workbook) and import that"
+            )
+        raise UnsafeWorkbook(text.format(name=name))
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise UnsafeWorkbook(
-            f"'{name}' is {size // (1024 * 1024)} MB; the limit is "
-            f"{limits.max_file_bytes // (1024 * 1024)} MB"
-        )
+        raise UnsafeWorkbook(_too_large(name, size, limits))
     if not zipfile.is_zipfile(path):
-        raise UnsafeWorkbook(f"'{name}' is not an Excel workbook (.xlsx)")
+        raise UnsafeWorkbook(tr("'{name}' is not an Excel workbook (.xlsx)").format(name=name))
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -83,49 +83,60 @@ def check_workbook(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> N
                 if _is_xml(member.filename):
                     _scan_part(name, archive, member, limits)
     except zipfile.BadZipFile as error:
-        raise UnsafeWorkbook(f"'{name}' is damaged and cannot be read ({error})") from None
+        text = tr("'{name}' is damaged and cannot be read ({error})")
+        raise UnsafeWorkbook(text.format(name=name, error=error)) from None
 
 
 def _check_directory(name: str, members: list[zipfile.ZipInfo], limits: ImportLimits) -> None:
     if len(members) > limits.max_zip_members:
+        text = tr(
+            "'{name}' has {parts} parts (limit {limit}); it looks like a zip bomb and was refused"
+        )
         raise UnsafeWorkbook(
-            f"'{name}' has {len(members)} parts (limit {limits.max_zip_members}); "
-            "it looks like a zip bomb and was refused"
+            text.format(name=name, parts=len(members), limit=limits.max_zip_members)
         )
     total = 0
     sheets = 0
     names = {member.filename.lower() for member in members}
     if "[content_types].xml" not in names:
-        raise UnsafeWorkbook(f"'{name}' is not an Excel workbook (.xlsx)")
+        raise UnsafeWorkbook(tr("'{name}' is not an Excel workbook (.xlsx)").format(name=name))
     for member in members:
         lower = member.filename.lower()
         if lower.endswith("vbaproject.bin") or (lower.endswith(".bin") and "vba" in lower):
-            raise UnsafeWorkbook(
-                f"'{name}' contains macros (vbaProject.bin); macros are refused — "
+            text = tr(
+                "'{name}' contains macros (vbaProject.bin); macros are refused — "
                 "save it as .xlsx (Excel Workbook) without macros"
             )
+            raise UnsafeWorkbook(text.format(name=name))
         if lower.startswith("xl/externallinks/"):
-            raise UnsafeWorkbook(
-                f"'{name}' links to other workbooks (external links); "
+            text = tr(
+                "'{name}' links to other workbooks (external links); "
                 "please break the links (Data > Edit Links) and save again"
             )
+            raise UnsafeWorkbook(text.format(name=name))
         if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
             sheets += 1
         total += member.file_size
         if member.file_size > 1024 * 1024:
             ratio = member.file_size / max(member.compress_size, 1)
             if ratio > limits.max_compression_ratio:
-                raise UnsafeWorkbook(
-                    f"'{name}' expands {ratio:.0f} times when unpacked "
-                    f"(part {member.filename}); it looks like a zip bomb and was refused"
+                text = tr(
+                    "'{name}' expands {ratio:.0f} times when unpacked "
+                    "(part {part}); it looks like a zip bomb and was refused"
                 )
+                raise UnsafeWorkbook(text.format(name=name, ratio=ratio, part=member.filename))
     if total > limits.max_uncompressed_bytes:
+        text = tr("'{name}' unpacks to {size} MB (limit {limit} MB); it was refused")
         raise UnsafeWorkbook(
-            f"'{name}' unpacks to {total // (1024 * 1024)} MB (limit "
-            f"{limits.max_uncompressed_bytes // (1024 * 1024)} MB); it was refused"
+            text.format(
+                name=name,
+                size=total // (1024 * 1024),
+                limit=limits.max_uncompressed_bytes // (1024 * 1024),
+            )
         )
     if sheets > limits.max_sheets:
-        raise UnsafeWorkbook(f"'{name}' has {sheets} sheets (limit {limits.max_sheets})")
+        text = tr("'{name}' has {sheets} sheets (limit {limit})")
+        raise UnsafeWorkbook(text.format(name=name, sheets=sheets, limit=limits.max_sheets))
 
 
 _BINARY_PARTS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".emf", ".wmf", ".tif", ".tiff", ".bin")
@@ -151,29 +162,31 @@ def _scan_part(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo, lim
                 break
             read += len(chunk)
             if read > member.file_size + _SCAN_CHUNK:  # the directory lied about the size
-                raise UnsafeWorkbook(f"'{name}' is damaged or hostile (part {member.filename})")
+                text = tr("'{name}' is damaged or hostile (part {part})")
+                raise UnsafeWorkbook(text.format(name=name, part=member.filename))
             if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
                 chunk = chunk.decode("utf-16", errors="ignore").encode("utf-8")
             window = (tail + chunk).lower()
             for marker in _BAD_MARKERS:
                 if marker in window:
-                    raise UnsafeWorkbook(
-                        f"'{name}' declares XML entities or a DTD (in {member.filename}); "
+                    text = tr(
+                        "'{name}' declares XML entities or a DTD (in {part}); "
                         "that can be an XML bomb, so the file was refused"
                     )
+                    raise UnsafeWorkbook(text.format(name=name, part=member.filename))
             if lower == "[content_types].xml" and b"macroenabled" in window:
-                raise UnsafeWorkbook(
-                    f"'{name}' is a macro-enabled workbook; save it as .xlsx without macros"
-                )
+                text = tr("'{name}' is a macro-enabled workbook; save it as .xlsx without macros")
+                raise UnsafeWorkbook(text.format(name=name))
             if is_sheet:
                 if first:
                     _check_dimension(name, member.filename, chunk[:8192], limits)
                 rows += chunk.count(b"<row ") + chunk.count(b"<row>")
                 if rows > limits.max_rows + 1:
-                    raise UnsafeWorkbook(
-                        f"'{name}' has more than {limits.max_rows:,} rows in one sheet "
-                        f"(limit {limits.max_rows:,}); split the file"
+                    text = tr(
+                        "'{name}' has more than {limit:,} rows in one sheet "
+                        "(limit {limit:,}); split the file"
                     )
+                    raise UnsafeWorkbook(text.format(name=name, limit=limits.max_rows))
             tail = chunk[-16:]
             first = False
 
@@ -185,14 +198,17 @@ def _check_dimension(name: str, part: str, head: bytes, limits: ImportLimits) ->
     last_col = match.group(3) or match.group(1)
     last_row = match.group(4) or match.group(2)
     if last_row and int(last_row) > limits.max_rows + 1:
-        raise UnsafeWorkbook(
-            f"'{name}' has {int(last_row):,} rows in one sheet (limit {limits.max_rows:,}); "
-            "split the file"
-        )
+        text = tr("'{name}' has {rows:,} rows in one sheet (limit {limit:,}); split the file")
+        raise UnsafeWorkbook(text.format(name=name, rows=int(last_row), limit=limits.max_rows))
     if last_col and _column_number(last_col.decode()) > limits.max_columns:
+        text = tr("'{name}' has columns up to {column} in one sheet (limit {limit}, up to {last})")
         raise UnsafeWorkbook(
-            f"'{name}' has columns up to {last_col.decode()} in one sheet "
-            f"(limit {limits.max_columns}, up to {column_letter(limits.max_columns - 1)})"
+            text.format(
+                name=name,
+                column=last_col.decode(),
+                limit=limits.max_columns,
+                last=column_letter(limits.max_columns - 1),
+            )
         )
 
 
@@ -207,7 +223,11 @@ def check_csv(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> None:
     path = Path(path)
     size = path.stat().st_size
     if size > limits.max_file_bytes:
-        raise UnsafeWorkbook(
-            f"'{path.name}' is {size // (1024 * 1024)} MB; the limit is "
-            f"{limits.max_file_bytes // (1024 * 1024)} MB"
-        )
+        raise UnsafeWorkbook(_too_large(path.name, size, limits))
+
+
+def _too_large(name: str, size: int, limits: ImportLimits) -> str:
+    text = tr("'{name}' is {size} MB; the limit is {limit} MB")
+    return text.format(
+        name=name, size=size // (1024 * 1024), limit=limits.max_file_bytes // (1024 * 1024)
+    )

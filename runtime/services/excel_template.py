@@ -13,6 +13,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from resources.messages import tr
 from runtime.services.excel_common import (
     RECORD_ID_LABEL,
     ExcelError,
@@ -38,7 +39,7 @@ def importable_fields(
 ) -> list[tuple[FieldSpecBase, FieldType]]:
     form_spec = next((f for f in spec.forms if f.key == form), None)
     if form_spec is None:
-        raise ExcelError(f"the app has no form '{form}'")
+        raise ExcelError(tr("the app has no form '{form}'").format(form=form))
     allowed = None if visible_fields is None else set(visible_fields)
     return [
         (field, field_type)
@@ -77,6 +78,8 @@ def write_template(
             {"bold": True, "bg_color": "#FCE4D6", "font_color": "#C00000", "border": 1}
         )
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
+        record_id = tr(RECORD_ID_LABEL)  # a header users read; import knows it in any language
+        choose = tr("please choose one of the options")
         formats: dict[str, object] = {}
 
         def fmt(number_format):
@@ -95,7 +98,7 @@ def write_template(
         plain = [(f, t) for f, t in fields if not subtable_children(t, f, registry)]
         columns: list[tuple[FieldSpecBase, FieldType]] = []
         if subtables:
-            data.write_string(0, 0, RECORD_ID_LABEL, header)
+            data.write_string(0, 0, record_id, header)
             data.write_number(1, 0, 1)
         offset = 1 if subtables else 0
         for index, (field, field_type) in enumerate(plain):
@@ -126,7 +129,7 @@ def write_template(
                         "validate": "list",
                         "source": source,
                         "error_title": field.label,
-                        "error_message": "please choose one of the options",
+                        "error_message": choose,
                     },
                 )
             columns.append((field, field_type))
@@ -134,7 +137,7 @@ def write_template(
         for field, field_type in subtables:
             sheet = book.add_worksheet(sheet_title(field.label, names))
             names.append(sheet.name)
-            sheet.write_string(0, 0, RECORD_ID_LABEL, header)
+            sheet.write_string(0, 0, record_id, header)
             samples = field_type.sample_values(field)
             rows = samples[0] if samples else [{}]
             children = subtable_children(field_type, field, registry)
@@ -155,10 +158,12 @@ def write_template(
                             fmt(child_type.excel_number_format(child)),
                         )
             sheet.freeze_panes(1, 0)
-        help_sheet = book.add_worksheet(sheet_title("Help", names))
-        for col, title in enumerate(("Column", "Key", "Required", "Type", "What to enter")):
+        help_sheet = book.add_worksheet(sheet_title(tr("Help"), names))
+        titles = (tr("Column"), tr("Key"), tr("Required"), tr("Type"), tr("What to enter"))
+        for col, title in enumerate(titles):
             help_sheet.write_string(0, col, title, header)
         line = 1
+        yes = tr("yes")
         entries = [(field, field_type, "") for field, field_type in columns]
         for field, field_type in subtables:
             entries.append((field, field_type, ""))
@@ -168,7 +173,7 @@ def write_template(
         for field, field_type, prefix in entries:
             help_sheet.write_string(line, 0, prefix + field.label)
             help_sheet.write_string(line, 1, field.key)
-            help_sheet.write_string(line, 2, "yes" if field.required else "")
+            help_sheet.write_string(line, 2, yes if field.required else "")
             help_sheet.write_string(line, 3, field_type.title)
             text = field_type.describe(field)
             if field.help:
@@ -176,15 +181,16 @@ def write_template(
             help_sheet.write_string(line, 4, text, wrap)
             line += 1
         notes = [
-            "Row 2 of the data sheet is an example: replace or delete it.",
-            "Headers may be the field labels or keys; extra columns are ignored.",
-            "Users, departments and linked records are written by name (or #id).",
+            tr("Row 2 of the data sheet is an example: replace or delete it."),
+            tr("Headers may be the field labels or keys; extra columns are ignored."),
+            tr("Users, departments and linked records are written by name (or #id)."),
         ]
         if subtables:
-            notes.append(
-                f"Subtable rows go on their own sheet; '{RECORD_ID_LABEL}' links them to "
+            text = tr(
+                "Subtable rows go on their own sheet; '{column}' links them to "
                 "the row of the data sheet with the same number."
             )
+            notes.append(text.format(column=record_id))
         for note in notes:
             line += 1
             help_sheet.write_string(line, 0, note)

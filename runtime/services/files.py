@@ -8,6 +8,7 @@ import mimetypes
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from resources.messages import tr
 from runtime.services.errors import ServiceError
 from runtime.store.audit import utc_now
 from runtime.store.schema import attachments_table
@@ -31,9 +32,13 @@ class FileStore:
         """Store each file under its sha256 (checked); files already stored are skipped."""
         for sha256, data in files.items():
             if hashlib.sha256(data).hexdigest() != sha256:
-                raise ServiceError(f"the file {sha256[:12]}… was damaged on the way; add it again")
+                raise ServiceError(
+                    tr("the file {file}… was damaged on the way; add it again").format(
+                        file=sha256[:12]
+                    )
+                )
             if len(data) > MAX_FILE_BYTES:
-                raise ServiceError("a file is larger than 200 MB and cannot be stored")
+                raise ServiceError(tr("a file is larger than 200 MB and cannot be stored"))
         with self.workspace.engine.begin() as connection:
             stored = self._stored(connection, list(files))
             for sha256, data in files.items():

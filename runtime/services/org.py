@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.org_directory import (
     KINDS,
@@ -93,13 +94,15 @@ class OrgService:
         actor: Actor = SYSTEM,
     ) -> Department:
         """Add a department under ``parent`` (a code; ``None``: a root)."""
-        require_admin(actor, "change departments")
+        require_admin(actor, tr("only an administrator may change departments"))
         code, name = _check_code(code), _check_name(name)
         kind = _kind(kind)
         with self.engine.begin() as connection:
             directory = OrgDirectory.load(connection)
             if directory.by_code(code) is not None:
-                raise OrgError(f"a department with the code '{code}' already exists")
+                raise OrgError(
+                    tr("a department with the code '{code}' already exists").format(code=code)
+                )
             parent_id = _department(directory, parent).id if parent else None
             head_id = _user_id(connection, head) if head else None
             department_id = connection.execute(
@@ -131,7 +134,7 @@ class OrgService:
         actor: Actor = SYSTEM,
     ) -> Department:
         """Rename, move (``parent`` code or ``None`` for a root), set or clear the head."""
-        require_admin(actor, "change departments")
+        require_admin(actor, tr("only an administrator may change departments"))
         with self.engine.begin() as connection:
             directory = OrgDirectory.load(connection)
             department = _department(directory, code)
@@ -142,8 +145,10 @@ class OrgService:
                 parent_id = _department(directory, parent).id if parent else None
                 if parent_id == department.id or directory.would_cycle(department.id, parent_id):
                     raise OrgError(
-                        f"'{parent}' is '{department.code}' itself or below it; "
-                        "a department cannot be moved under itself"
+                        tr(
+                            "'{parent}' is '{code}' itself or below it; "
+                            "a department cannot be moved under itself"
+                        ).format(parent=parent, code=department.code)
                     )
                 values["parent_id"] = parent_id
             if head is not _KEEP:
@@ -177,17 +182,21 @@ class OrgService:
         actor: Actor = SYSTEM,
     ) -> None:
         """Replace a user's departments; ``primary`` (default: the first code)."""
-        require_admin(actor, "change memberships")
+        require_admin(actor, tr("only an administrator may change memberships"))
         codes = list(codes)
         with self.engine.begin() as connection:
             directory = OrgDirectory.load(connection)
             user = find_user(connection, username)
             if user is None:
-                raise OrgError(f"there is no user named '{username}'")
+                raise OrgError(tr("there is no user named '{user}'").format(user=username))
             ids = [_department(directory, code).id for code in codes]
             primary_id = _department(directory, primary).id if primary else None
             if primary_id is not None and primary_id not in ids:
-                raise OrgError(f"the primary department '{primary}' is not among the departments")
+                raise OrgError(
+                    tr("the primary department '{code}' is not among the departments").format(
+                        code=primary
+                    )
+                )
             set_memberships(connection, user.id, ids, primary_id)
             self._audit(
                 connection,
@@ -201,7 +210,7 @@ class OrgService:
         with self._read() as connection:
             user = find_user(connection, username)
             if user is None:
-                raise OrgError(f"there is no user named '{username}'")
+                raise OrgError(tr("there is no user named '{user}'").format(user=username))
             ids, _primary = memberships(connection, user.id)
             directory = OrgDirectory.load(connection)
         return [directory.get(i) for i in ids if directory.get(i) is not None]  # type: ignore[misc]
@@ -235,7 +244,7 @@ class OrgService:
         is primary) or roles. Imported users get no password; an administrator
         sets one (``ImportResult.users_without_password``).
         """
-        require_admin(actor, "import the organisation")
+        require_admin(actor, tr("only an administrator may import the organisation"))
         sheets = read_workbook(Path(path))
         if dry_run:
             with self._read() as connection:
@@ -269,11 +278,13 @@ class OrgService:
 def _check_code(code: str) -> str:
     code = (code or "").strip()
     if not code:
-        raise OrgError("a department needs a code")
+        raise OrgError(tr("a department needs a code"))
     if len(code) > MAX_CODE_LENGTH or LIST_SEPARATORS.search(code):
         raise OrgError(
-            f"'{code}' is not a usable code (at most {MAX_CODE_LENGTH} characters, "
-            "no spaces, commas or 、)"
+            tr(
+                "'{code}' is not a usable code (at most {maximum} characters, "
+                "no spaces, commas or 、)"
+            ).format(code=code, maximum=MAX_CODE_LENGTH)
         )
     return code
 
@@ -281,9 +292,11 @@ def _check_code(code: str) -> str:
 def _check_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise OrgError("a department needs a name")
+        raise OrgError(tr("a department needs a name"))
     if len(name) > MAX_NAME_LENGTH:
-        raise OrgError(f"a department name has at most {MAX_NAME_LENGTH} characters")
+        raise OrgError(
+            tr("a department name has at most {maximum} characters").format(maximum=MAX_NAME_LENGTH)
+        )
     return name
 
 
@@ -297,14 +310,14 @@ def _kind(text: str | None) -> str | None:
 def _department(directory: OrgDirectory, code: str | None) -> Department:
     department = directory.by_code(code or "")
     if department is None:
-        raise OrgError(f"there is no department with the code '{code}'")
+        raise OrgError(tr("there is no department with the code '{code}'").format(code=code))
     return department
 
 
 def _user_id(connection: Connection, username: str) -> int:
     user = find_user(connection, username)
     if user is None:
-        raise OrgError(f"there is no user named '{username}'")
+        raise OrgError(tr("there is no user named '{user}'").format(user=username))
     return user.id
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.account_errors import AccountError
 from runtime.store.schema import departments_table, user_departments_table
 
@@ -178,5 +179,9 @@ def normalize_kind(text: str | None) -> str | None:
         return None
     kind = KINDS.get(text.strip().casefold())
     if kind is None:
-        raise ValueError(f"'{text}' is not a level; use hospital, division, department or ward")
+        raise ValueError(
+            tr("'{text}' is not a level; use hospital, division, department or ward").format(
+                text=text
+            )
+        )
     return kind

@@ -14,6 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.org_directory import (
     LIST_SEPARATORS,
@@ -105,20 +106,24 @@ class ImportPlan:
             header = sheet.rows[0][1]
             if any(header_matches(cell, USER_COLUMNS["username"]) for cell in header):
                 if user_sheet is not None:
-                    plan.problem(sheet.title, None, "", "a second sheet of users; use one")
+                    plan.problem(sheet.title, None, "", tr("a second sheet of users; use one"))
                 user_sheet = sheet
             elif any(header_matches(c, DEPARTMENT_COLUMNS["code"]) for c in header):
                 if department_sheet is not None:
-                    plan.problem(sheet.title, None, "", "a second sheet of departments; use one")
+                    plan.problem(
+                        sheet.title, None, "", tr("a second sheet of departments; use one")
+                    )
                 department_sheet = sheet
         if department_sheet is None and user_sheet is None:
             plan.problem(
                 "",
                 None,
                 "",
-                "no sheet of departments (columns 编码/code, 名称/name, 上级编码/parent_code, "
-                "负责人/head) or of users (用户名/username, 姓名/display_name, "
-                "科室编码/department_codes, 角色/roles) found",
+                tr(
+                    "no sheet of departments (columns 编码/code, 名称/name, 上级编码/parent_code, "
+                    "负责人/head) or of users (用户名/username, 姓名/display_name, "
+                    "科室编码/department_codes, 角色/roles) found"
+                ),
             )
             return plan
         if department_sheet is not None:
@@ -146,8 +151,11 @@ class ImportPlan:
                     sheet.title,
                     header_row,
                     text,
-                    "passwords cannot be imported; remove this column — imported users get no "
-                    "password and an administrator sets each one (formwright user passwd NAME)",
+                    tr(
+                        "passwords cannot be imported; remove this column — imported users get "
+                        "no password and an administrator sets each one "
+                        "(formwright user passwd NAME)"
+                    ),
                 )
                 ok = False
                 continue
@@ -158,7 +166,9 @@ class ImportPlan:
                             sheet.title,
                             header_row,
                             text,
-                            f"the same column as '{found[name][1]}'; keep one",
+                            tr("the same column as '{column}'; keep one").format(
+                                column=found[name][1]
+                            ),
                         )
                         ok = False
                     else:
@@ -167,7 +177,7 @@ class ImportPlan:
         for name in required:
             if name not in found:
                 aliases = "/".join(wanted[name][:1] + wanted[name][-1:])
-                self.problem(sheet.title, header_row, aliases, "this column is missing")
+                self.problem(sheet.title, header_row, aliases, tr("this column is missing"))
                 ok = False
         return found if ok else None
 
@@ -183,18 +193,28 @@ class ImportPlan:
 
             code, name = value("code"), value("name")
             if not code:
-                bad("code", "the code is empty")
+                bad("code", tr("the code is empty"))
             elif len(code) > MAX_CODE_LENGTH or LIST_SEPARATORS.search(code):
-                bad("code", f"'{code}' is not a usable code (no spaces, commas or 、)")
+                bad(
+                    "code",
+                    tr("'{code}' is not a usable code (no spaces, commas or 、)").format(code=code),
+                )
             elif code.casefold() in seen:
                 bad(
                     "code",
-                    f"the code '{code}' appears again (first in row {seen[code.casefold()]})",
+                    tr("the code '{code}' appears again (first in row {row})").format(
+                        code=code, row=seen[code.casefold()]
+                    ),
                 )
             if not name:
-                bad("name", "the name is empty")
+                bad("name", tr("the name is empty"))
             elif len(name) > MAX_NAME_LENGTH:
-                bad("name", f"the name is longer than {MAX_NAME_LENGTH} characters")
+                bad(
+                    "name",
+                    tr("the name is longer than {maximum} characters").format(
+                        maximum=MAX_NAME_LENGTH
+                    ),
+                )
             kind = None
             if "kind" in columns:
                 try:
@@ -229,27 +249,42 @@ class ImportPlan:
             if problem:
                 bad("username", problem)
             elif key in seen:
-                bad("username", f"the user '{username}' appears again (first in row {seen[key]})")
+                bad(
+                    "username",
+                    tr("the user '{user}' appears again (first in row {row})").format(
+                        user=username, row=seen[key]
+                    ),
+                )
             else:
                 seen[key] = number
             display_name = value("display_name")
             if not display_name and key not in self.existing_users:
-                bad("display_name", "the name is empty")
+                bad("display_name", tr("the name is empty"))
             elif len(display_name) > MAX_NAME_LENGTH:
-                bad("display_name", f"the name is longer than {MAX_NAME_LENGTH} characters")
+                bad(
+                    "display_name",
+                    tr("the name is longer than {maximum} characters").format(
+                        maximum=MAX_NAME_LENGTH
+                    ),
+                )
             codes = [c for c in LIST_SEPARATORS.split(value("department_codes")) if c]
             for code in codes:
                 if code.casefold() not in known_codes:
                     bad(
                         "department_codes",
-                        f"no department with the code '{code}' in this workbook or the workspace",
+                        tr(
+                            "no department with the code '{code}' in this workbook or the workspace"
+                        ).format(code=code),
                     )
             roles: list[tuple[str, str]] = []
             for item in (r for r in LIST_SEPARATORS.split(value("roles")) if r):
                 app_id, colon, role_key = item.replace("：", ":").partition(":")
                 if not colon or not app_id or not role_key:
                     bad(
-                        "roles", f"'{item}' is not app:role (for example equipment_repair:engineer)"
+                        "roles",
+                        tr(
+                            "'{item}' is not app:role (for example equipment_repair:engineer)"
+                        ).format(item=item),
                     )
                     continue
                 if (app_id, role_key) not in role_checks:
@@ -302,14 +337,16 @@ class ImportPlan:
                         sheet,
                         row.row,
                         columns["parent_code"][1],
-                        "a department cannot be its own parent",
+                        tr("a department cannot be its own parent"),
                     )
                 elif parent not in known:
                     self.problem(
                         sheet,
                         row.row,
                         columns["parent_code"][1],
-                        f"no department with the code '{row.parent_code}' in this workbook or the workspace",
+                        tr(
+                            "no department with the code '{code}' in this workbook or the workspace"
+                        ).format(code=row.parent_code),
                     )
                 else:
                     cycle = _cycle_from(code, parent_of)
@@ -318,15 +355,18 @@ class ImportPlan:
                             sheet,
                             row.row,
                             columns["parent_code"][1],
-                            "the parent codes form a cycle: "
-                            + " → ".join(spelling.get(c, c) for c in cycle),
+                            tr("the parent codes form a cycle: {cycle}").format(
+                                cycle=" → ".join(spelling.get(c, c) for c in cycle)
+                            ),
                         )
             if row.head and username_key(row.head) not in user_keys:
                 self.problem(
                     sheet,
                     row.row,
                     columns["head"][1],
-                    f"no user named '{row.head}' in this workbook or the workspace",
+                    tr("no user named '{user}' in this workbook or the workspace").format(
+                        user=row.head
+                    ),
                 )
 
     def result(self, dry_run: bool) -> ImportResult:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from resources.messages import tr
 from runtime.services.org_directory import OrgError
 
 
@@ -19,10 +20,13 @@ class OrgImportError(OrgError):
     def __init__(self, problems: list[ImportProblem]) -> None:
         self.problems = problems
         count = len(problems)
-        super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} in the workbook; nothing was imported"
-            + (f" (first: {problems[0]})" if problems else "")
-        )
+        if not problems:
+            message = tr("{count} problems in the workbook; nothing was imported")
+        elif count == 1:
+            message = tr("1 problem in the workbook; nothing was imported (first: {first})")
+        else:
+            message = tr("{count} problems in the workbook; nothing was imported (first: {first})")
+        super().__init__(message.format(count=count, first=problems[0] if problems else ""))
 
 
 @dataclass(frozen=True)
@@ -33,12 +37,27 @@ class ImportProblem:
     message: str
 
     def __str__(self) -> str:
-        where = [f"sheet '{self.sheet}'"] if self.sheet else []
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column:
-            where.append(f"column {self.column}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        """``sheet 'Users', row 3, column 用户名: the user name is empty``."""
+        sheet, row, column = bool(self.sheet), self.row is not None, bool(self.column)
+        if sheet and row and column:
+            template = tr("sheet '{sheet}', row {row}, column {column}: {message}")
+        elif sheet and row:
+            template = tr("sheet '{sheet}', row {row}: {message}")
+        elif sheet and column:
+            template = tr("sheet '{sheet}', column {column}: {message}")
+        elif sheet:
+            template = tr("sheet '{sheet}': {message}")
+        elif row and column:
+            template = tr("row {row}, column {column}: {message}")
+        elif row:
+            template = tr("row {row}: {message}")
+        elif column:
+            template = tr("column {column}: {message}")
+        else:
+            return self.message
+        return template.format(
+            sheet=self.sheet, row=self.row, column=self.column, message=self.message
+        )
 
 
 @dataclass
@@ -53,21 +72,43 @@ class ImportResult:
 
     def lines(self) -> list[str]:
         """A human summary, ending with what the administrator must do next."""
-        verb = "would import" if self.dry_run else "imported"
+        if self.dry_run:
+            summary = tr(
+                "would import {new_departments} new and {updated_departments} updated "
+                "departments, {new_users} new and {updated_users} updated users"
+            )
+        else:
+            summary = tr(
+                "imported {new_departments} new and {updated_departments} updated "
+                "departments, {new_users} new and {updated_users} updated users"
+            )
         lines = [
-            f"{verb} {self.departments_created} new and {self.departments_updated} updated "
-            f"departments, {self.users_created} new and {self.users_updated} updated users"
+            summary.format(
+                new_departments=self.departments_created,
+                updated_departments=self.departments_updated,
+                new_users=self.users_created,
+                updated_users=self.users_updated,
+            )
         ]
         if self.users_without_password:
             names = ", ".join(self.users_without_password[:10])
             more = len(self.users_without_password) - 10
+            if more > 0:
+                text = tr(
+                    "{count} new users have no password and cannot log in until an "
+                    "administrator sets one (formwright user passwd NAME): {names} and "
+                    "{more} more"
+                )
+            else:
+                text = tr(
+                    "{count} new users have no password and cannot log in until an "
+                    "administrator sets one (formwright user passwd NAME): {names}"
+                )
             lines.append(
-                f"{len(self.users_without_password)} new users have no password and cannot "
-                f"log in until an administrator sets one (formwright user passwd NAME): "
-                f"{names}{f' and {more} more' if more > 0 else ''}"
+                text.format(count=len(self.users_without_password), names=names, more=more)
             )
         if self.dry_run:
-            lines.append("dry run: nothing was changed")
+            lines.append(tr("dry run: nothing was changed"))
         return lines
 
 
@@ -106,7 +147,7 @@ def read_workbook(path: Path) -> list[Sheet]:
     from runtime.services.excel_safety import check_workbook
 
     if not path.is_file():
-        raise OrgError(f"{path} does not exist")
+        raise OrgError(tr("{path} does not exist").format(path=path))
     try:
         check_workbook(path)  # zip bombs, macros, DTDs, oversized sheets
     except ExcelError as error:
@@ -114,7 +155,11 @@ def read_workbook(path: Path) -> list[Sheet]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # zipfile, XML and openpyxl errors alike
-        raise OrgError(f"{path.name} is not a readable .xlsx workbook ({error})") from None
+        raise OrgError(
+            tr("{name} is not a readable .xlsx workbook ({error})").format(
+                name=path.name, error=error
+            )
+        ) from None
     try:
         sheets = []
         for worksheet in workbook.worksheets:

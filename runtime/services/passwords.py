@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from argon2.low_level import ARGON2_VERSION
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.account_errors import AccountError, PasswordPolicyError
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.user_rows import find_user, require_admin, username_key
@@ -107,7 +108,7 @@ class AccountBase:
     def _user(self, connection: Connection, username: str, *, lock: bool = False):
         row = find_user(connection, username, lock=lock)
         if row is None:
-            raise AccountError(f"there is no user named '{username.strip()}'")
+            raise AccountError(tr("there is no user named '{user}'").format(user=username.strip()))
         return row
 
     # -- settings -------------------------------------------------------------
@@ -117,14 +118,18 @@ class AccountBase:
 
     def update_settings(self, actor: Actor = SYSTEM, **values: int) -> AccountSettings:
         """Change account settings (``password_min_length=10`` …); audited."""
-        require_admin(actor, "change account settings")
+        require_admin(actor, tr("only an administrator may change account settings"))
         known = {item.name for item in fields(AccountSettings)}
         for key, value in values.items():
             if key not in known:
-                raise AccountError(f"there is no account setting '{key}'")
+                raise AccountError(tr("there is no account setting '{key}'").format(key=key))
             low, high = SETTING_LIMITS[key]
             if not isinstance(value, int) or not low <= value <= high:
-                raise AccountError(f"{key} must be a whole number from {low} to {high}")
+                raise AccountError(
+                    tr("{key} must be a whole number from {low} to {high}").format(
+                        key=key, low=low, high=high
+                    )
+                )
         with self.engine.begin() as connection:
             for key, value in values.items():
                 where = (settings_table.c.scope == SETTINGS_SCOPE) & (settings_table.c.key == key)
@@ -152,14 +157,20 @@ class AccountBase:
         problems = []
         if len(password) < settings.password_min_length:
             problems.append(
-                f"the password must be at least {settings.password_min_length} characters long"
+                tr("the password must be at least {minimum} characters long").format(
+                    minimum=settings.password_min_length
+                )
             )
         if len(password) > MAX_PASSWORD_LENGTH:
-            problems.append(f"the password must be at most {MAX_PASSWORD_LENGTH} characters long")
+            problems.append(
+                tr("the password must be at most {maximum} characters long").format(
+                    maximum=MAX_PASSWORD_LENGTH
+                )
+            )
         if password and username_key(password) == username_key(username):
-            problems.append("the password must not be the user name")
+            problems.append(tr("the password must not be the user name"))
         if password and len(set(password)) == 1:
-            problems.append("the password must not be one character repeated")
+            problems.append(tr("the password must not be one character repeated"))
         return problems
 
     def check_password(

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.spec.models import ACTIONS, AppSpec, FormSpec, Grant
@@ -98,10 +99,8 @@ class Policy:
         if not self.allowed(form, action):
             spec = self._form(form)
             title = spec.title if spec is not None else form
-            raise PermissionDenied(
-                f"{self.actor.display_name or self.actor.username} may not "
-                f"{_VERBS.get(action, action)} '{title}'"
-            )
+            user = self.actor.display_name or self.actor.username
+            raise PermissionDenied(_denied(action).format(user=user, action=action, form=title))
 
     def readable_forms(self) -> list[str]:
         """Form keys the actor may read, in app order (for menus)."""
@@ -135,10 +134,8 @@ class Policy:
     ) -> None:
         self.require(form, action)
         if not self.row_allowed(form, action, created_by, owner_department):
-            owner = "another user" if self.scope(form, action) == "own" else "another department"
-            raise PermissionDenied(
-                f"this record belongs to {owner}; you may not {_VERBS.get(action, action)} it"
-            )
+            own = self.scope(form, action) == "own"
+            raise PermissionDenied(_row_denied(action, own).format(action=action))
 
     # -- fields ---------------------------------------------------------------
     def field_mode(self, form: str, field: str, action: str | None = None) -> str | None:
@@ -195,7 +192,9 @@ class Policy:
                 item = spec.field(key) if spec is not None else None
                 labels.append(item.label if item is not None and item.label else key)
             raise PermissionDenied(
-                f"you may not change {', '.join(labels)} in '{spec.title if spec else form}'"
+                tr("you may not change {fields} in '{form}'").format(
+                    fields=", ".join(labels), form=spec.title if spec else form
+                )
             )
 
     def redact(self, form: str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,14 +205,40 @@ class Policy:
         return {key: value for key, value in values.items() if key in visible}
 
 
-_VERBS = {
-    "create": "create records in",
-    "read": "see",
-    "update": "change records of",
-    "delete": "delete records of",
-    "export": "export",
-    "import": "import into",
-}
+def _denied(action: str) -> str:
+    """ "{user} may not … '{form}'" for an action (a translated template)."""
+    templates = {
+        "create": tr("{user} may not create records in '{form}'"),
+        "read": tr("{user} may not see '{form}'"),
+        "update": tr("{user} may not change records of '{form}'"),
+        "delete": tr("{user} may not delete records of '{form}'"),
+        "export": tr("{user} may not export '{form}'"),
+        "import": tr("{user} may not import into '{form}'"),
+    }
+    return templates.get(action) or tr("{user} may not {action} '{form}'")
+
+
+def _row_denied(action: str, own: bool) -> str:
+    """Why a record outside the actor's row scope is refused (a translated template)."""
+    if own:
+        templates = {
+            "read": tr("this record belongs to another user; you may not see it"),
+            "update": tr("this record belongs to another user; you may not change it"),
+            "delete": tr("this record belongs to another user; you may not delete it"),
+            "export": tr("this record belongs to another user; you may not export it"),
+        }
+        return templates.get(action) or tr(
+            "this record belongs to another user; you may not {action} it"
+        )
+    templates = {
+        "read": tr("this record belongs to another department; you may not see it"),
+        "update": tr("this record belongs to another department; you may not change it"),
+        "delete": tr("this record belongs to another department; you may not delete it"),
+        "export": tr("this record belongs to another department; you may not export it"),
+    }
+    return templates.get(action) or tr(
+        "this record belongs to another department; you may not {action} it"
+    )
 
 
 def scope_departments(scope: str | None, actor: Actor) -> frozenset[int]:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.errors import PermissionDenied, ServiceError
 from runtime.services.form_logic import FormLogic
@@ -44,7 +45,7 @@ class ValidationFailed(RecordError):
     def __init__(self, errors: dict[str, str]) -> None:
         self.errors = errors
         first = "; ".join(f"{key}: {message}" for key, message in list(errors.items())[:3])
-        super().__init__(f"please correct the form — {first}")
+        super().__init__(tr("please correct the form — {problems}").format(problems=first))
 
 
 class ConflictError(RecordError):
@@ -66,10 +67,19 @@ class ConflictError(RecordError):
         self.saved_at = saved_at
         self.current_version = current_version
         self.differences = differences
-        fields = ", ".join(differences) or "no field you changed"
+        if differences:
+            template = tr(
+                "{user} saved this record at {time} UTC after you opened it (changed: {fields})"
+            )
+        else:
+            template = tr(
+                "{user} saved this record at {time} UTC after you opened it"
+                " (changed: no field you changed)"
+            )
         super().__init__(
-            f"{saved_by} saved this record at {saved_at:%Y-%m-%d %H:%M} UTC "
-            f"after you opened it (changed: {fields})"
+            template.format(
+                user=saved_by, time=f"{saved_at:%Y-%m-%d %H:%M}", fields=", ".join(differences)
+            )
         )
 
 
@@ -97,7 +107,7 @@ class RecordService:
         With ``form``, first make sure the app has that form (UnknownName if not).
         """
         if form is not None and self.spec.form(form) is None:
-            raise UnknownName(f"the app has no form '{form}'")
+            raise UnknownName(tr("the app has no form '{form}'").format(form=form))
         return Policy(self.spec, actor, self.registry)
 
     def _redacted(self, policy: Policy, form: str, record: Record) -> Record:
@@ -178,7 +188,7 @@ class RecordService:
         if record is None or not policy.row_allowed(
             form, "read", record.created_by, record.owner_department
         ):
-            raise NotFound(f"record {record_id} of '{form}' does not exist or was deleted")
+            raise NotFound(_not_found(record_id, form))
         return self._redacted(policy, form, record)
 
     def page(
@@ -280,7 +290,9 @@ class RecordService:
             key for key in used if key in self._value_fields(form) and key not in visible
         )
         if hidden:
-            raise PermissionDenied(f"you may not filter or sort by {', '.join(hidden)}")
+            raise PermissionDenied(
+                tr("you may not filter or sort by {fields}").format(fields=", ".join(hidden))
+            )
         if query.columns is not None:
             query = replace(query, columns=tuple(k for k in query.columns if k in visible))
         else:
@@ -330,7 +342,7 @@ class RecordService:
             if current is None or not policy.row_allowed(
                 form, "update", current.created_by, current.owner_department
             ):
-                raise NotFound(f"record {record_id} of '{form}' does not exist or was deleted")
+                raise NotFound(_not_found(record_id, form))
             if current.version != version:
                 raise self._conflict(connection, form, current, values, policy=policy)
             merged = {**current.values, **values}
@@ -402,8 +414,11 @@ class RecordService:
                 lambda: self.repository.set_deleted(connection, form, record_id, deleted_at, system)
             )
             if not moved:
-                state = "in the trash" if action == "restore" else "a live record"
-                raise NotFound(f"record {record_id} of '{form}' is not {state}")
+                if action == "restore":
+                    message = tr("record {record} of '{form}' is not in the trash")
+                else:
+                    message = tr("record {record} of '{form}' is not a live record")
+                raise NotFound(message.format(record=record_id, form=form))
             self._audit(connection, actor, action, form, record_id, None)
 
         self.transaction(work)
@@ -419,7 +434,11 @@ class RecordService:
                 or record.deleted_at is None
                 or not self.repository.purge(connection, form, record_id)
             ):
-                raise NotFound(f"record {record_id} of '{form}' is not in the trash")
+                raise NotFound(
+                    tr("record {record} of '{form}' is not in the trash").format(
+                        record=record_id, form=form
+                    )
+                )
             self._audit(
                 connection, actor, "purge", form, record_id, self._json(form, record.values)
             )
@@ -437,7 +456,7 @@ class RecordService:
         if record is None or not policy.row_allowed(
             form, action, record.created_by, record.owner_department
         ):
-            raise NotFound(f"record {record_id} of '{form}' does not exist or was deleted")
+            raise NotFound(_not_found(record_id, form))
 
     # -- bulk ---------------------------------------------------------------
     def bulk_create(
@@ -474,15 +493,15 @@ class RecordService:
                     self._refuse_unwritable(policy, form, action, row, known, writable, number)
                     if not row.keys() <= known:
                         unknown = sorted(set(row) - set(known))[0]
-                        message = f"this form has no field '{unknown}' to fill in here"
-                        raise ValidationFailed({f"row {number}": message})
+                        message = tr("this form has no field '{key}' to fill in here")
+                        raise ValidationFailed({_row(number): message.format(key=unknown)})
                 if assigns:
                     row = dict(row)
                     self._assign(connection, form, row, now)
                 try:
                     yield convert(row)
                 except FieldValueError as error:
-                    raise ValidationFailed({f"row {number}": error.message}) from None
+                    raise ValidationFailed({_row(number): error.message}) from None
 
         def work(connection: Connection) -> int:
             now = utc_now()
@@ -518,7 +537,9 @@ class RecordService:
             try:
                 policy.check_writes(form, refused, action)
             except PermissionDenied as error:
-                raise PermissionDenied(f"row {number}: {error.message}") from None
+                raise PermissionDenied(
+                    tr("row {row}: {problem}").format(row=number, problem=error.message)
+                ) from None
 
     def _bulk_converter(self, form: str) -> Callable[[dict[str, Any]], tuple]:
         """A function from one row dict to its canonical values in column order.
@@ -578,7 +599,7 @@ class RecordService:
         errors: dict[str, str] = {}
         unknown = set(values) - set(fields)
         for key in sorted(unknown):
-            errors[key] = "this form has no such field"
+            errors[key] = tr("this form has no such field")
         stored = stored or {}
         clean: dict[str, Any] = {}
         for key, spec in fields.items():
@@ -623,7 +644,7 @@ class RecordService:
         if field_type.is_empty(value):
             required = required and spec.required and not field_type.computed
             assigned = field_type.always_unique  # serials are filled in on create
-            return "is required" if required and not assigned else None
+            return tr("is required") if required and not assigned else None
         try:
             field_type.validate(spec, value)
         except FieldValueError as error:
@@ -646,9 +667,8 @@ class RecordService:
         try:
             return write()
         except IntegrityError as error:
-            raise ValidationFailed(
-                {"": f"a value must be unique and is already used ({error.orig})"}
-            ) from None
+            message = tr("a value must be unique and is already used ({detail})")
+            raise ValidationFailed({"": message.format(detail=error.orig)}) from None
 
     # -- audit --------------------------------------------------------------
     def _audit(self, connection, actor: Actor, action, form, record_id, details) -> None:
@@ -677,13 +697,15 @@ class RecordService:
 
     def _user_name(self, connection, user_id: int | None) -> str:
         if user_id is None:
-            return "the system"
+            return tr("the system")
         row = connection.execute(
             sa.select(users_table.c.display_name, users_table.c.username).where(
                 users_table.c.id == user_id
             )
         ).first()
-        return (row.display_name or row.username) if row else f"user #{user_id}"
+        if row is None:
+            return tr("user #{id}").format(id=user_id)
+        return row.display_name or row.username
 
 
 class _CellCheck:
@@ -706,7 +728,7 @@ class _CellCheck:
         def check(value: Any) -> Any:
             value = checker(value)
             if value is None or is_empty(value):
-                raise FieldValueError("is required")
+                raise FieldValueError(tr("is required"))
             return value
 
         return check
@@ -716,26 +738,26 @@ class _CellCheck:
         try:
             value = self.checker(value)
         except FieldValueError as error:
-            raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+            raise FieldValueError(_named(self.spec, error.message)) from None
         if self.required and (value is None or self.is_empty(value)):
-            raise FieldValueError(f"{self.spec.label}: is required")
+            raise FieldValueError(_named(self.spec, tr("is required")))
         return value
 
     def coerce(self, value: Any) -> Any:
         try:
             return self.field_type.coerce(self.spec, value)
         except FieldValueError as error:
-            raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+            raise FieldValueError(_named(self.spec, error.message)) from None
 
     def validate(self, value: Any, visible: bool) -> None:
         if self.is_empty(value):
             if self.required and visible:
-                raise FieldValueError(f"{self.spec.label}: is required")
+                raise FieldValueError(_named(self.spec, tr("is required")))
             return
         try:
             self.field_type.validate(self.spec, value)
         except FieldValueError as error:
-            raise FieldValueError(f"{self.spec.label}: {error.message}") from None
+            raise FieldValueError(_named(self.spec, error.message)) from None
 
 
 #: Rows that ``bulk_create`` checks together for references and unique values.
@@ -743,11 +765,27 @@ BULK_CHECK_ROWS = 1_000
 
 
 def _missing(ident: int) -> str:
-    return f"#{ident} does not exist (it may have been deleted)"
+    return tr("#{id} does not exist (it may have been deleted)").format(id=ident)
 
 
 def _taken(display: str) -> str:
-    return f"'{display}' is already used by another record"
+    return tr("'{value}' is already used by another record").format(value=display)
+
+
+def _named(spec: FieldSpecBase, message: str) -> str:
+    """A message about one field of a bulk row, naming the field."""
+    return tr("{field}: {problem}").format(field=spec.label, problem=message)
+
+
+def _row(number: int) -> str:
+    """The key a bulk row's problem is reported under ("row 12")."""
+    return tr("row {row}").format(row=number)
+
+
+def _not_found(record_id: int, form: str) -> str:
+    return tr("record {record} of '{form}' does not exist or was deleted").format(
+        record=record_id, form=form
+    )
 
 
 class _BulkChecks:
@@ -805,7 +843,7 @@ class _BulkChecks:
             self._unique_problems(connection, first, chunk, check, problems)
         if problems:
             number = min(problems)
-            raise ValidationFailed({f"row {number}": problems[number]})
+            raise ValidationFailed({_row(number): problems[number]})
 
     def _reference_problems(self, connection, first, chunk, check, problems) -> None:
         index, spec, _field_type, kind = check
@@ -814,7 +852,7 @@ class _BulkChecks:
         for number, row in enumerate(chunk, start=first):
             bad = next((i for i in _ids(row[index]) if i not in existing), None)
             if bad is not None:
-                problems.setdefault(number, f"{spec.label}: {_missing(bad)}")
+                problems.setdefault(number, _named(spec, _missing(bad)))
 
     def _unique_problems(self, connection, first, chunk, check, problems) -> None:
         index, key, spec, field_type, seen = check
@@ -824,13 +862,15 @@ class _BulkChecks:
         for number, value in present:
             # ``seen`` first: rows of earlier chunks may be in the table already.
             if value in seen:
-                message = f"'{field_type.display(spec, value)}' is also in row {seen[value]}"
+                message = tr("'{value}' is also in row {row}").format(
+                    value=field_type.display(spec, value), row=seen[value]
+                )
             elif value in taken:
                 message = _taken(field_type.display(spec, value))
             else:
                 seen[value] = number
                 continue
-            problems.setdefault(number, f"{spec.label}: {message}")
+            problems.setdefault(number, _named(spec, message))
 
 
 def _ids(value: Any) -> list:

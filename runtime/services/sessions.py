@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.account_errors import (
     AccountDisabled,
     AccountError,
@@ -33,6 +34,11 @@ from runtime.store.audit import AuditEntry
 from runtime.store.schema import users_table
 
 WRONG_CREDENTIALS = "wrong user name or password"
+
+
+def _wrong_credentials() -> LoginFailed:
+    """The one failure that does not say whether the name or the password was wrong."""
+    return LoginFailed(tr("wrong user name or password"))
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ class Logins(AccountBase):
         if row is None or row.password_hash is None:
             reason = "unknown_user" if row is None else "no_password"
             self._failure(connection, row, attempted, {"reason": reason})
-            return _Attempt(error=LoginFailed(WRONG_CREDENTIALS))
+            return _Attempt(error=_wrong_credentials())
 
         failures = row.failed_logins or 0
         if row.locked_until is not None:
@@ -153,7 +159,7 @@ class Logins(AccountBase):
         if not row.active:
             self._failure(connection, row, attempted, {"reason": "disabled"})
             # Only someone who knows the password learns that the account is disabled.
-            error = AccountDisabled(row.username) if verified else LoginFailed(WRONG_CREDENTIALS)
+            error = AccountDisabled(row.username) if verified else _wrong_credentials()
             return _Attempt(error=error)
 
         if not verified:
@@ -176,7 +182,7 @@ class Logins(AccountBase):
                 return _Attempt(error=AccountLocked(row.username, until))
             self._update(connection, row.id, failed_logins=failures)
             self._failure(connection, row, attempted, details)
-            return _Attempt(error=LoginFailed(WRONG_CREDENTIALS))
+            return _Attempt(error=_wrong_credentials())
 
         values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
         if new_hash is not None:
@@ -208,7 +214,7 @@ class Logins(AccountBase):
             row = connection.execute(sa.select(users_table).where(users_table.c.id == user_id))
             row = row.first()
             if row is None:
-                raise AccountError(f"there is no user #{user_id}")
+                raise AccountError(tr("there is no user #{id}").format(id=user_id))
             department_ids, primary = memberships(connection, user_id)
             tree = OrgDirectory.load(connection).descendants(department_ids)
             roles = user_roles(connection, user_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from resources.messages import tr
 from runtime.store.schema import settings_table
 from runtime.store.workspace import Workspace
 
@@ -42,7 +43,7 @@ class WorkspaceSettings:
     def set(self, scope: str, key: str, value: Any) -> None:
         text = json.dumps(value, ensure_ascii=False)
         if len(text.encode()) > MAX_SETTING_BYTES:
-            raise ValueError("this setting is too large to save")
+            raise ValueError(tr("this setting is too large to save"))
         table = settings_table
         where = (table.c.scope == scope) & (table.c.key == key)
         with self.workspace.engine.begin() as connection:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.account_errors import (
     AccountDisabled,
     AccountError,
@@ -78,15 +79,15 @@ class UserAdministration(AccountBase):
         now = self.clock()
         with self.engine.begin() as connection:
             if _has_admin(connection):
-                require_admin(actor, "create users")
+                require_admin(actor, tr("only an administrator may create users"))
             elif not is_admin:
                 raise AccountError(
-                    "create the administrator first: formwright user add NAME --admin"
+                    tr("create the administrator first: formwright user add NAME --admin")
                 )
             if is_admin and password is None:
-                raise AccountError("an administrator account needs a password")
+                raise AccountError(tr("an administrator account needs a password"))
             if find_user(connection, name) is not None:
-                raise AccountError(f"a user named '{name}' already exists")
+                raise AccountError(tr("a user named '{user}' already exists").format(user=name))
             password_hash = None if password is None else self._hash(password, name, connection)
             user_id = insert_user(
                 connection,
@@ -122,7 +123,9 @@ class UserAdministration(AccountBase):
         for code in codes:
             department = directory.by_code(code)
             if department is None:
-                raise AccountError(f"there is no department with the code '{code}'")
+                raise AccountError(
+                    tr("there is no department with the code '{code}'").format(code=code)
+                )
             if department.id not in ids:
                 ids.append(department.id)
         return ids
@@ -135,7 +138,7 @@ class UserAdministration(AccountBase):
         is_admin: bool | None = None,
         actor: Actor = SYSTEM,
     ) -> UserInfo:
-        require_admin(actor, "change users")
+        require_admin(actor, tr("only an administrator may change users"))
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             values: dict[str, Any] = {}
@@ -162,7 +165,7 @@ class UserAdministration(AccountBase):
 
     def set_password(self, username: str, password: str, actor: Actor = SYSTEM) -> None:
         """An administrator sets (resets) a password; this also lifts a lockout."""
-        require_admin(actor, "set other users' passwords")
+        require_admin(actor, tr("only an administrator may set other users' passwords"))
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             new_hash = self._hash(password, row.username, connection)
@@ -183,13 +186,13 @@ class UserAdministration(AccountBase):
             row = find_user(connection, username)
         stored = row.password_hash if row is not None else None
         if not self._verify(stored or self._dummy(), current_password) or stored is None:
-            raise LoginFailed("the current password is wrong")
+            raise LoginFailed(tr("the current password is wrong"))
         if not row.active:
             raise AccountDisabled(row.username)
         if row.locked_until is not None and row.locked_until > self.clock():
             raise AccountLocked(row.username, row.locked_until)
         if new_password == current_password:
-            raise PasswordPolicyError(["the new password must differ from the current one"])
+            raise PasswordPolicyError([tr("the new password must differ from the current one")])
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             self._store_password(
@@ -220,14 +223,14 @@ class UserAdministration(AccountBase):
         self._set_active(username, True, actor)
 
     def _set_active(self, username: str, active: bool, actor: Actor) -> None:
-        require_admin(actor, "disable or enable users")
+        require_admin(actor, tr("only an administrator may disable or enable users"))
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             if row.active == active:
                 return
             if not active:
                 if row.id == actor.user_id:
-                    raise AccountError("you cannot disable your own account")
+                    raise AccountError(tr("you cannot disable your own account"))
                 if row.is_admin:
                     self._keep_an_admin(connection, row.id)
             connection.execute(
@@ -254,11 +257,11 @@ class UserAdministration(AccountBase):
             )
         ).scalar_one()
         if not others:
-            raise AccountError("the workspace must keep at least one active administrator")
+            raise AccountError(tr("the workspace must keep at least one active administrator"))
 
     def unlock(self, username: str, actor: Actor = SYSTEM) -> bool:
         """Lift a lockout and reset the failure count; False if it was not locked."""
-        require_admin(actor, "unlock accounts")
+        require_admin(actor, tr("only an administrator may unlock accounts"))
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             was_locked = row.locked_until is not None and row.locked_until > self.clock()
@@ -287,7 +290,7 @@ class UserAdministration(AccountBase):
 
     def assign_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
         """Give a user a role an installed app defines; False if already held."""
-        require_admin(actor, "assign roles")
+        require_admin(actor, tr("only an administrator may assign roles"))
         with self.engine.begin() as connection:
             row = self._user(connection, username)
             problem = role_problem(self.workspace, connection, app_id, role_key)
@@ -312,7 +315,7 @@ class UserAdministration(AccountBase):
 
     def remove_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
         """Take a role away; False if the user did not hold it."""
-        require_admin(actor, "remove roles")
+        require_admin(actor, tr("only an administrator may remove roles"))
         with self.engine.begin() as connection:
             row = self._user(connection, username)
             removed = connection.execute(

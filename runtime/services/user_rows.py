@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr
 from runtime.services.account_errors import AccountError
 from runtime.services.actor import Actor
 from runtime.store.schema import user_departments_table, user_roles_table, users_table
@@ -32,13 +33,15 @@ def username_problem(username: str) -> str | None:
     """Why a user name cannot be used, or ``None``."""
     name = username.strip()
     if not name:
-        return "the user name is empty"
+        return tr("the user name is empty")
     if len(name) > MAX_USERNAME_LENGTH or len(username_key(name)) > MAX_USERNAME_LENGTH:
-        return f"the user name is longer than {MAX_USERNAME_LENGTH} characters"
+        return tr("the user name is longer than {maximum} characters").format(
+            maximum=MAX_USERNAME_LENGTH
+        )
     if any(char.isspace() or not char.isprintable() for char in name):
-        return "the user name must not contain spaces or control characters"
+        return tr("the user name must not contain spaces or control characters")
     if any(char in name for char in ",，、;；:："):
-        return "the user name must not contain , 、 ; or :"
+        return tr("the user name must not contain , 、 ; or :")
     return None
 
 
@@ -106,16 +109,24 @@ def role_problem(
     """Why ``app_id:role_key`` cannot be assigned, or ``None``."""
     spec = workspace.installed_spec(app_id, connection)
     if spec is None:
-        return f"the app '{app_id}' is not installed in this workspace"
+        return tr("the app '{app}' is not installed in this workspace").format(app=app_id)
     if role_key in BUILTIN_APP_ROLES or spec.role(role_key) is not None:
         return None
-    known = ", ".join(role.key for role in spec.roles) or "none"
-    return f"the app '{app_id}' defines no role '{role_key}' (its roles: {known})"
+    known = ", ".join(role.key for role in spec.roles)
+    if not known:
+        return tr("the app '{app}' defines no role '{role}' (its roles: none)").format(
+            app=app_id, role=role_key
+        )
+    return tr("the app '{app}' defines no role '{role}' (its roles: {roles})").format(
+        app=app_id, role=role_key, roles=known
+    )
 
 
-def require_admin(actor: Actor, what: str) -> None:
+def require_admin(actor: Actor, refusal: str) -> None:
+    """Refuse a non-administrator with ``refusal`` (a whole sentence, already
+    translated: ``tr("only an administrator may create users")``)."""
     if not actor.is_admin:
-        raise AccountError(f"only an administrator may {what}")
+        raise AccountError(refusal)
 
 
 @dataclass(frozen=True)

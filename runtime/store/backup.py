@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from resources.messages import tr
 from runtime.store.engine import WorkspaceError
 
 
@@ -68,7 +69,8 @@ def _backup_sqlite(engine: Engine, output: Path) -> Path:
             finally:
                 target.close()
         if verdict != "ok":
-            raise WorkspaceError(f"the backup copy failed its integrity check: {verdict}")
+            text = tr("the backup copy failed its integrity check: {verdict}")
+            raise WorkspaceError(text.format(verdict=verdict))
         os.replace(temporary, output)
     finally:
         temporary.unlink(missing_ok=True)
@@ -80,8 +82,10 @@ def _backup_postgresql(engine: Engine, output: Path) -> Path:
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         raise WorkspaceError(
-            "pg_dump was not found: install the PostgreSQL client tools "
-            "(Debian: apt install postgresql-client) or back up on the database server"
+            tr(
+                "pg_dump was not found: install the PostgreSQL client tools "
+                "(Debian: apt install postgresql-client) or back up on the database server"
+            )
         )
     url = engine.url
     environment = dict(os.environ)
@@ -101,7 +105,8 @@ def _backup_postgresql(engine: Engine, output: Path) -> Path:
     try:
         result = subprocess.run(command, env=environment, capture_output=True, text=True)
         if result.returncode != 0:
-            raise WorkspaceError(f"pg_dump failed: {result.stderr.strip().splitlines()[-1:]}")
+            text = tr("pg_dump failed: {error}")
+            raise WorkspaceError(text.format(error=result.stderr.strip().splitlines()[-1:]))
         os.replace(temporary, output)
     finally:
         temporary.unlink(missing_ok=True)

@@ -15,6 +15,8 @@ import sqlalchemy.dialects.sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
+from resources.messages import tr
+
 #: File systems on which SQLite's locking is unreliable (several workstations).
 NETWORK_FILESYSTEMS = frozenset(
     {
@@ -66,7 +68,7 @@ def describe_url(url: str) -> str:
     """A short, password-free description for status bars and messages."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return f"SQLite {parsed.database or 'in memory'}"
+        return f"SQLite {parsed.database}" if parsed.database else tr("SQLite in memory")
     return f"PostgreSQL {parsed.host or 'localhost'}:{parsed.port or 5432}/{parsed.database}"
 
 
@@ -76,13 +78,15 @@ def create_engine(url: str | None = None) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise WorkspaceError(
-            f"'{url}' is not a database address; use sqlite:///path/to/file.sqlite "
+        text = tr(
+            "'{url}' is not a database address; use sqlite:///path/to/file.sqlite "
             "or postgresql+psycopg://user@host/database"
-        ) from None
+        )
+        raise WorkspaceError(text.format(url=url)) from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise WorkspaceError(f"unsupported database '{backend}': use SQLite or PostgreSQL")
+        text = tr("unsupported database '{backend}': use SQLite or PostgreSQL")
+        raise WorkspaceError(text.format(backend=backend))
     try:
         if backend == "sqlite":
             return _sqlite_engine(parsed)
@@ -90,12 +94,12 @@ def create_engine(url: str | None = None) -> Engine:
             parsed = parsed.set(drivername="postgresql+psycopg")
         return sa.create_engine(parsed, pool_pre_ping=True)
     except ArgumentError as error:  # e.g. an unknown driver: postgresql+nodriver://
-        raise WorkspaceError(
-            f"cannot use the database address '{parsed.render_as_string(hide_password=True)}'"
-            f": {error}"
-        ) from None
+        text = tr("cannot use the database address '{url}': {error}")
+        shown = parsed.render_as_string(hide_password=True)
+        raise WorkspaceError(text.format(url=shown, error=error)) from None
     except OSError as error:  # the folder of a SQLite file cannot be created
-        raise WorkspaceError(f"cannot create the database folder: {error}") from None
+        text = tr("cannot create the database folder: {error}")
+        raise WorkspaceError(text.format(error=error)) from None
 
 
 def _sqlite_engine(parsed) -> Engine:
@@ -139,11 +143,12 @@ def _begin_immediate(connection) -> None:
 def refuse_network_path(path: Path) -> None:
     """SQLite on a network share corrupts under concurrent use: refuse it."""
     if is_network_path(path):
-        raise WorkspaceError(
-            f"{path} is on a network drive. A SQLite workspace must be on this computer's "
+        text = tr(
+            "{path} is on a network drive. A SQLite workspace must be on this computer's "
             "own disk; to share data between workstations, use a PostgreSQL database "
             "(--db postgresql+psycopg://user@server/database)."
         )
+        raise WorkspaceError(text.format(path=path))
 
 
 def is_network_path(path: Path, mounts_file: str = "/proc/mounts") -> bool:

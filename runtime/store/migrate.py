@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from resources.messages import tr, untranslated
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec, FormSpec
 from runtime.spec.problems import SpecError
@@ -95,17 +96,25 @@ class MigrationPlan:
 
     def describe(self) -> list[str]:
         """Lines for the CLI and the upgrade dialog."""
-        start = "not installed" if self.is_install else f"version {self.from_version}"
-        lines = [f"{self.app_id}: {start} → version {self.to_version}"]
-        lines += [f"  {step.description}" for step in self.steps] or ["  no changes to the data"]
+        if self.is_install:
+            head = tr("{app}: not installed → version {new}")
+        else:
+            head = tr("{app}: version {old} → version {new}")
+        lines = [head.format(app=self.app_id, old=self.from_version, new=self.to_version)]
+        lines += [f"  {step.description}" for step in self.steps] or [
+            "  " + tr("no changes to the data")
+        ]
         lines += [f"  ! {blocker}" for blocker in self.blockers]
+        text = tr(
+            "{form}.{field} record {id}: '{value}' cannot become the new type ({reason}); "
+            "it is kept in the old column"
+        )
         for item in self.unconverted[:50]:
-            lines.append(
-                f"  ? {item.form}.{item.field} record {item.record_id}: '{item.value}' "
-                f"cannot become the new type ({item.reason}); it is kept in the old column"
-            )
+            values = {"form": item.form, "field": item.field, "id": item.record_id}
+            lines.append("  ? " + text.format(**values, value=item.value, reason=item.reason))
         if len(self.unconverted) > 50:
-            lines.append(f"  ? … and {len(self.unconverted) - 50} more values that cannot convert")
+            more = tr("… and {count} more values that cannot convert")
+            lines.append("  ? " + more.format(count=len(self.unconverted) - 50))
         return lines
 
 
@@ -141,24 +150,24 @@ class _Planner:
                 self.add(
                     "restore_form",
                     form.key,
-                    f"add back form '{form.title}' (with its kept table and data)",
+                    tr("add back form '{title}' (with its kept table and data)").format(
+                        title=form.title
+                    ),
                     ddl=True,
                 )
                 self.compare_fields(form, None, {}, self.value_fields(form.fields))
                 self.compare_subtables(form, {})
             else:
-                self.add("add_form", form.key, f"add form '{form.title}' (new table)", ddl=True)
+                text = tr("add form '{title}' (new table)").format(title=form.title)
+                self.add("add_form", form.key, text, ddl=True)
         for form in self.old.forms:
             if self.new.form(form.key) is None:
-                self.add(
-                    "retire_form",
-                    form.key,
-                    f"remove form '{form.title}' from the app (its table and data are kept)",
-                )
+                text = tr("remove form '{title}' from the app (its table and data are kept)")
+                self.add("retire_form", form.key, text.format(title=form.title))
         if self.old.views != self.new.views:
-            self.add("views", "", "update list views and their indexes", ddl=True)
+            self.add("views", "", tr("update list views and their indexes"), ddl=True)
         if self.old.roles != self.new.roles:
-            self.add("roles", "", "update roles and permissions")
+            self.add("roles", "", tr("update roles and permissions"))
         return self.plan
 
     def value_fields(self, fields) -> dict[str, FieldSpecBase]:
@@ -174,7 +183,8 @@ class _Planner:
 
     def compare_form(self, old: FormSpec, new: FormSpec) -> None:
         if old.title != new.title:
-            self.add("relabel", new.key, f"rename form '{old.title}' to '{new.title}'")
+            text = tr("rename form '{old}' to '{new}'").format(old=old.title, new=new.title)
+            self.add("relabel", new.key, text)
         old_fields = {item.key: item for item in old.fields}
         new_keys = {item.key for item in new.fields}
         for item in new.fields:
@@ -195,63 +205,53 @@ class _Planner:
         self.compare_subtables(new, self.subtables(old))
         for key, item in old_fields.items():
             if key not in new_keys and self.registry.of(item).has_value:
-                self.add(
-                    "retire_field",
-                    new.key,
-                    f"{new.key}: remove field '{item.label}' (its column and data are kept)",
-                    key,
-                )
+                text = tr("{form}: remove field '{label}' (its column and data are kept)")
+                self.add("retire_field", new.key, text.format(form=new.key, label=item.label), key)
         if [i.key for i in old.fields if i.key in new_keys] != [
             i.key for i in new.fields if i.key in old_fields
         ]:
-            self.add("reorder", new.key, f"{new.key}: new field order")
+            self.add("reorder", new.key, tr("{form}: new field order").format(form=new.key))
 
     def compare_layout(self, form: FormSpec, before: FieldSpecBase | None, item) -> None:
         """Sections and notes hold no data: only the layout changes (no DDL)."""
         if before is None:
-            self.add("layout", form.key, f"{form.key}: add '{item.label}' to the layout")
+            text = tr("{form}: add '{label}' to the layout")
+            self.add("layout", form.key, text.format(form=form.key, label=item.label))
         elif self.registry.of(before).has_value:
-            self.add(
-                "retire_field",
-                form.key,
-                f"{form.key}: '{before.label}' becomes a layout item "
-                "(its column and data are kept)",
-                item.key,
-            )
+            text = tr("{form}: '{label}' becomes a layout item (its column and data are kept)")
+            text = text.format(form=form.key, label=before.label)
+            self.add("retire_field", form.key, text, item.key)
         elif before.model_dump() != item.model_dump():
-            self.add("layout", form.key, f"{form.key}: update '{item.label}' in the layout")
+            text = tr("{form}: update '{label}' in the layout")
+            self.add("layout", form.key, text.format(form=form.key, label=item.label))
 
     def compare_subtables(self, new: FormSpec, old_subtables: dict) -> None:
         for key, item in self.subtables(new).items():
             child_table = table_name(self.new.id, new.key, key)
             before = old_subtables.get(key)
             if before is None and child_table not in self.existing:
-                self.add("add_subtable", new.key, f"{new.key}: add table '{item.label}'", key, True)
+                text = tr("{form}: add table '{label}'").format(form=new.key, label=item.label)
+                self.add("add_subtable", new.key, text, key, True)
                 continue
             if before is None:
-                self.add(
-                    "restore_subtable",
-                    new.key,
-                    f"{new.key}: add back table '{item.label}' (with its kept rows)",
-                    key,
-                    True,
-                )
+                text = tr("{form}: add back table '{label}' (with its kept rows)")
+                text = text.format(form=new.key, label=item.label)
+                self.add("restore_subtable", new.key, text, key, True)
                 old_children = {}
             else:
                 if before.label != item.label:
-                    self.add("relabel", new.key, f"{new.key}: rename table '{item.label}'", key)
+                    text = tr("{form}: rename table '{label}'")
+                    self.add("relabel", new.key, text.format(form=new.key, label=item.label), key)
                 old_children = self.value_fields(self.registry.of(before).children(before))
             new_children = self.value_fields(self.registry.of(item).children(item))
             self.compare_fields(new, key, old_children, new_children)
             for child_key, child in old_children.items():
                 if child_key not in new_children:
-                    step = self.add(
-                        "retire_field",
-                        new.key,
-                        f"{new.key}: remove column '{child.label}' of table '{item.label}' "
-                        "(its data is kept)",
-                        child_key,
+                    text = tr(
+                        "{form}: remove column '{column}' of table '{table}' (its data is kept)"
                     )
+                    text = text.format(form=new.key, column=child.label, table=item.label)
+                    step = self.add("retire_field", new.key, text, child_key)
                     step.subtable = key
 
     def compare_fields(self, form: FormSpec, subtable, old_fields: dict, new_fields: dict) -> None:
@@ -266,19 +266,15 @@ class _Planner:
         name = table_name(self.new.id, form.key, *([subtable] if subtable else []))
         where = f"{form.key}.{subtable}" if subtable else form.key
         if item.key not in self.existing.get(name, set()):
-            step = self.add(
-                "add_field", form.key, f"{where}: add field '{item.label}'", item.key, True
-            )
+            text = tr("{where}: add field '{label}'").format(where=where, label=item.label)
+            step = self.add("add_field", form.key, text, item.key, True)
             step.subtable = subtable
             return
         earlier = self.earlier_field(form.key, subtable, item.key)
         if earlier is not None and self.storage(earlier) == self.storage(item):
-            step = self.add(
-                "restore_field",
-                form.key,
-                f"{where}: add back field '{item.label}' (with its kept values)",
-                item.key,
-            )
+            text = tr("{where}: add back field '{label}' (with its kept values)")
+            text = text.format(where=where, label=item.label)
+            step = self.add("restore_field", form.key, text, item.key)
             step.subtable = subtable
             if item.unique:
                 self.check_unique_possible(form, item, subtable)
@@ -322,23 +318,23 @@ class _Planner:
             self.add_retype(form, subtable, old, new)
         elif old.model_dump() != new.model_dump():
             what = "relabel" if old.label != new.label else "attributes"
-            step = self.add(
-                what, form.key, f"{where}: update '{new.label}' ({self.changed(old, new)})", new.key
-            )
+            text = tr("{where}: update '{label}' ({changes})")
+            text = text.format(where=where, label=new.label, changes=self.changed(old, new))
+            step = self.add(what, form.key, text, new.key)
             step.subtable = subtable
         if new.unique and not old.unique:
             if self.storage(old) == self.storage(new):
                 self.check_unique_possible(form, new, subtable)
             self.add_unique(form, new, subtable)
         elif old.unique and not new.unique and not subtable:
-            self.add(
-                "not_unique", form.key, f"{where}: '{new.label}' no longer unique", new.key, True
-            )
+            text = tr("{where}: '{label}' no longer unique").format(where=where, label=new.label)
+            self.add("not_unique", form.key, text, new.key, True)
 
     def add_unique(self, form: FormSpec, item: FieldSpecBase, subtable) -> None:
         if subtable:
             return  # subtable columns have no unique index
-        self.add("unique", form.key, f"{form.key}: '{item.label}' must be unique", item.key, True)
+        text = tr("{form}: '{label}' must be unique").format(form=form.key, label=item.label)
+        self.add("unique", form.key, text, item.key, True)
 
     def add_retype(
         self, form: FormSpec, subtable, old: FieldSpecBase | None, new, readded=False
@@ -351,16 +347,29 @@ class _Planner:
             counter += 1
             kept = f"{new.key}__v{self.old.version}_{counter}"
         where = f"{form.key}.{subtable}" if subtable else form.key
-        before = old.type if old is not None else "an earlier type"
-        verb = "add back" if readded else "change"
-        step = self.add(
-            "retype",
-            form.key,
-            f"{where}: {verb} '{new.label}' from {before} to {new.type} "
-            f"(old values kept in column {kept})",
-            new.key,
-            True,
-        )
+        if old is None and readded:
+            text = tr(
+                "{where}: add back '{label}' from an earlier type to {type} "
+                "(old values kept in column {kept})"
+            )
+        elif old is None:
+            text = tr(
+                "{where}: change '{label}' from an earlier type to {type} "
+                "(old values kept in column {kept})"
+            )
+        elif readded:
+            text = tr(
+                "{where}: add back '{label}' from {before} to {type} "
+                "(old values kept in column {kept})"
+            )
+        else:
+            text = tr(
+                "{where}: change '{label}' from {before} to {type} "
+                "(old values kept in column {kept})"
+            )
+        values = {"where": where, "label": new.label, "type": new.type, "kept": kept}
+        text = text.format(**values, before=old.type if old is not None else "")
+        step = self.add("retype", form.key, text, new.key, True)
         step.subtable, step.kept_column = subtable, kept
         self.plan.sources[(form.key, subtable, new.key)] = old
 
@@ -409,10 +418,11 @@ class _Planner:
             )
             count = found.scalar_one()
         if count:
-            self.plan.blockers.append(
-                f"{form.key}.{item.key} cannot become unique: {count} values are used by "
+            text = tr(
+                "{form}.{field} cannot become unique: {count} values are used by "
                 "more than one record; correct them first"
             )
+            self.plan.blockers.append(text.format(form=form.key, field=item.key, count=count))
 
 
 def plan_upgrade(workspace: Workspace, new: AppSpec) -> MigrationPlan:
@@ -421,21 +431,22 @@ def plan_upgrade(workspace: Workspace, new: AppSpec) -> MigrationPlan:
     if old is None:
         plan = MigrationPlan(new.id, None, new.version)
         for form in new.forms:
-            plan.steps.append(
-                Step("add_form", form.key, f"add form '{form.title}' (new table)", ddl=True)
-            )
+            text = tr("add form '{title}' (new table)").format(title=form.title)
+            plan.steps.append(Step("add_form", form.key, text, ddl=True))
         return plan
     if new.version < old.version:
-        raise WorkspaceError(
-            f"the workspace has version {old.version} of '{new.id}', newer than this "
-            f"package (version {new.version}); use the newer package"
+        text = tr(
+            "the workspace has version {old} of '{app}', newer than this "
+            "package (version {new}); use the newer package"
         )
+        raise WorkspaceError(text.format(old=old.version, app=new.id, new=new.version))
     plan = _Planner(workspace, old, new).run()
     if plan.changes_anything and new.version == old.version:
-        plan.blockers.append(
-            f"the package changes the app but keeps version {new.version}; publish it "
+        text = tr(
+            "the package changes the app but keeps version {version}; publish it "
             "with a higher version number"
         )
+        plan.blockers.append(text.format(version=new.version))
     return plan
 
 
@@ -468,7 +479,7 @@ def apply_upgrade(
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK_KEY)))
         current = workspace.installed_spec(new.id, connection)
         if current is not None and current.version != old.version:
-            raise WorkspaceError("another workstation upgraded this app just now; try again")
+            raise WorkspaceError(tr("another workstation upgraded this app just now; try again"))
         _Applier(workspace, connection, old, new, plan).run()
         if plan.blockers:  # found by converting values: nothing is changed
             transaction.rollback()
@@ -545,10 +556,12 @@ class _Applier:
         shown = [_display(field_type, item, value) for value in collisions]
         if shown:
             examples = ", ".join(shown[:5]) + (", …" if len(shown) > 5 else "")
+            text = tr(
+                "{form}.{field} cannot stay unique as {type}: after conversion these values "
+                "are used by more than one record: {examples}; correct them first"
+            )
             self.plan.blockers.append(
-                f"{step.form}.{step.field} cannot stay unique as {item.type}: after "
-                f"conversion these values are used by more than one record: {examples}; "
-                "correct them first"
+                text.format(form=step.form, field=step.field, type=item.type, examples=examples)
             )
 
     def add_missing_columns(self, table: sa.Table) -> None:
@@ -640,11 +653,13 @@ def _display(field_type, spec, raw: Any) -> str:
 
 
 def _convert_value(old_type, old_spec, new_type, new_spec, value: Any) -> Any:
-    """The new type's value for an old value: directly, else through its text."""
+    """The new type's value for an old value: directly, else through its text (in
+    English: a checkbox retyped to text stores "Yes" whatever the admin's language)."""
     try:
         converted = new_type.coerce(new_spec, value)
     except (FieldValueError, TypeError, ValueError):
-        converted = new_type.parse(new_spec, old_type.display(old_spec, value))
+        with untranslated():
+            converted = new_type.parse(new_spec, old_type.display(old_spec, value))
     if converted is not None:
         new_type.validate(new_spec, converted)
     return converted

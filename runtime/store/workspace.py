@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
+from resources.messages import tr
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, utc_now
@@ -43,9 +44,12 @@ class Workspace:
             workspace.ensure_system_tables()
         except OperationalError as error:
             engine.dispose()
+            text = tr("cannot open the database {database}: {error}")
             raise WorkspaceError(
-                f"cannot open the database {describe_url(str(engine.url))}: "
-                f"{str(error.orig).strip() or error}"
+                text.format(
+                    database=describe_url(str(engine.url)),
+                    error=str(error.orig).strip() or error,
+                )
             ) from None
         return workspace
 
@@ -74,10 +78,11 @@ class Workspace:
             system_metadata.create_all(connection)
             stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
             if stored is not None and int(stored) > STORE_SCHEMA_VERSION:
-                raise WorkspaceError(
-                    f"this database was written by a newer Formwright (schema {stored}; this "
-                    f"version understands up to {STORE_SCHEMA_VERSION}). Please update Formwright."
+                text = tr(
+                    "this database was written by a newer Formwright (schema {stored}; this "
+                    "version understands up to {supported}). Please update Formwright."
                 )
+                raise WorkspaceError(text.format(stored=stored, supported=STORE_SCHEMA_VERSION))
             if stored is None:
                 connection.execute(
                     meta_table.insert().values(
@@ -147,7 +152,8 @@ class Workspace:
     def install(self, spec: AppSpec, user_id: int | None = None) -> None:
         """Create the tables of an app the workspace does not have yet."""
         if self.installed_spec(spec.id) is not None:
-            raise WorkspaceError(f"the app '{spec.id}' is already installed; upgrade it instead")
+            text = tr("the app '{app}' is already installed; upgrade it instead")
+            raise WorkspaceError(text.format(app=spec.id))
         tables = build_app_tables(spec, self.registry, dialect=self.dialect)
         spec_json = json.dumps(spec.to_json_dict(), ensure_ascii=False)
         try:
@@ -173,5 +179,6 @@ class Workspace:
                     ),
                 )
         except SQLAlchemyError as error:
-            raise WorkspaceError(f"could not install the app '{spec.id}': {error}") from None
+            text = tr("could not install the app '{app}': {error}")
+            raise WorkspaceError(text.format(app=spec.id, error=error)) from None
         self._tables.pop((spec.id, spec.version), None)

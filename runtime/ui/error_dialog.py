@@ -75,11 +75,20 @@ def describe_start_error(error: Exception) -> StartError:
 
 
 def _sentence(text: str) -> str:
+    """A service's clause as a sentence: capitalised, with a full stop in its own
+    script (a Chinese message ends with "。", not ".")."""
     text = text.strip()
     if not text:
         return text
     text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?", "。")) else text + "."
+    if text.endswith((".", "!", "?", "。", "！", "？")):
+        return text
+    return text + ("。" if any(map(_is_cjk, text)) else ".")
+
+
+def _is_cjk(character: str) -> bool:
+    """Chinese characters, kana and full-width punctuation."""
+    return "\u2e80" <= character <= "\u9fff" or "\uff00" <= character <= "\uffef"
 
 
 class ErrorDialog(QDialog):

@@ -25,6 +25,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from resources.messages import tr, use_language
 from runtime.api import open_workspace
 from runtime.services.records import RecordService, ValidationFailed
 from runtime.spec import parse_app_spec
@@ -311,6 +312,17 @@ def test_type_changes_convert(handle, old, new, value, expected):
     assert [step.kind for step in plan.steps] == ["retype"] and plan.unconverted == []
     assert handle.app(APP).get("main", record.id).values == {"name": "x", "f": expected}
     assert raw_value(handle, record.id, "f__v1") == stored
+
+
+def test_converted_values_do_not_depend_on_the_admins_language(handle):
+    """The upgrade converts through display text, but stores English, whichever
+    language the person upgrading uses (the messages they see are theirs)."""
+    handle.upgrade(spec_of([checkbox("f")]))
+    record = handle.app(APP).create("main", {"f": True})
+    use_language("zh_CN")
+    assert tr("Yes") == "是"
+    handle.upgrade(spec_of([text("f")], version=2))
+    assert handle.app(APP).get("main", record.id).values == {"f": "Yes"}
 
 
 def test_number_with_decimals_that_do_not_fit_is_kept(handle):

@@ -12,6 +12,7 @@ from runtime.store.schema import meta_table
 from runtime.ui.app import RuntimeApp
 from runtime.ui.error_dialog import ErrorDialog
 from runtime.ui.first_run_dialog import FirstRunDialog
+from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import LoginDialog
 from runtime.ui.upgrade_dialog import UpgradeDialog
 from tests.ui.test_app_support import (
@@ -142,6 +143,21 @@ def test_an_invalid_package_is_a_dialog(tmp_path, db):
 def test_a_missing_package_is_a_dialog(tmp_path, db):
     _app, dialog = start_failing(tmp_path / "nothing.fwapp", db)
     assert dialog.error.title == "The app package cannot be opened"
+
+
+def test_a_start_error_speaks_the_users_language_to_the_full_stop(tmp_path, db, monkeypatch):
+    """The package's own message comes from the services, translated, and ends as
+    a Chinese sentence does."""
+    monkeypatch.setenv("FORMWRIGHT_LANG", "zh_CN")
+    _app, dialog = start_failing(tmp_path / "nothing.fwapp", db)
+    assert (
+        dialog.error.title
+        == tr("The app package cannot be opened")
+        != "The app package cannot be opened"
+    )
+    sentence = dialog.error.message
+    assert "nothing.fwapp" in sentence and "not found" not in sentence
+    assert sentence.endswith("。") and not sentence.endswith(".。")
 
 
 def test_an_unreachable_postgresql_server_is_a_dialog():

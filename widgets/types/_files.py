@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy import JSON
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 MB = 1024 * 1024
@@ -49,11 +50,11 @@ def file_ref(value: Any) -> dict[str, Any]:
     if isinstance(value, FileRef):
         return value.model_dump()
     if not isinstance(value, Mapping):
-        raise FieldValueError("this is not a stored file")
+        raise FieldValueError(tr("this is not a stored file"))
     try:
         return FileRef.model_validate(dict(value)).model_dump()
     except ValidationError:
-        raise FieldValueError("this is not a stored file") from None
+        raise FieldValueError(tr("this is not a stored file")) from None
 
 
 def make_file_ref(name: str, data: bytes, mime: str | None = None) -> dict[str, Any]:
@@ -87,9 +88,13 @@ def size_text(size: int) -> str:
 def file_problem(name: str, size: int, max_size_mb: int, extensions: list[str]) -> str | None:
     """Why a file may not be attached (type or size), or ``None`` when it may."""
     if extensions and extension_of(name) not in extensions:
-        return f"'{name}' is not an allowed file type ({', '.join(extensions)})"
+        return tr("'{name}' is not an allowed file type ({extensions})").format(
+            name=name, extensions=", ".join(extensions)
+        )
     if size > max_size_mb * MB:
-        return f"'{name}' is larger than {max_size_mb} MB ({size_text(size)})"
+        return tr("'{name}' is larger than {limit} MB ({size})").format(
+            name=name, limit=max_size_mb, size=size_text(size)
+        )
     return None
 
 
@@ -97,11 +102,13 @@ def json_text_value(text: str) -> Any:
     """A value written as JSON text (CLI, clipboard); files can't come from a name."""
     text = text.strip()
     if not text.startswith(("[", "{")):
-        raise FieldValueError("files can't be entered as text; attach them in the form")
+        raise FieldValueError(tr("files can't be entered as text; attach them in the form"))
     try:
         return json.loads(text)
     except ValueError:
-        raise FieldValueError("files can't be entered as text; attach them in the form") from None
+        raise FieldValueError(
+            tr("files can't be entered as text; attach them in the form")
+        ) from None
 
 
 def sample_ref(name: str, size: int, mime: str) -> dict[str, Any]:
@@ -139,7 +146,7 @@ class FilesFieldType(FieldType):
         if isinstance(value, (Mapping, FileRef)):
             value = [value]
         if not isinstance(value, (list, tuple)):
-            raise FieldValueError("this is not a list of stored files")
+            raise FieldValueError(tr("this is not a list of stored files"))
         refs = [file_ref(item) for item in value]
         return refs or None
 
@@ -147,7 +154,11 @@ class FilesFieldType(FieldType):
         if value is None:
             return
         if len(value) > spec.max_files:
-            raise FieldValueError(f"at most {spec.max_files} files (now {len(value)})")
+            raise FieldValueError(
+                tr("at most {limit} files (now {count})").format(
+                    limit=spec.max_files, count=len(value)
+                )
+            )
         for ref in value:
             problem = file_problem(
                 ref["name"], ref["size"], spec.max_size_mb, self.allowed_extensions(spec)
@@ -171,12 +182,17 @@ class FilesFieldType(FieldType):
         # A default makes no sense here; report that alone, not also its value.
         problems = [p for p in super().check_spec(spec) if p.attribute != "default"]
         if spec.default is not None:
-            problems.append(SpecProblem("default", "files can't have a default"))
+            problems.append(SpecProblem("default", tr("files can't have a default")))
         return problems
 
     def describe(self, spec: FilesSpecBase) -> str:
-        kinds = ", ".join(self.allowed_extensions(spec)) or "any type"
-        return (
-            f"up to {spec.max_files} files ({kinds}), at most {spec.max_size_mb} MB each;"
+        extensions = ", ".join(self.allowed_extensions(spec))
+        if not extensions:
+            return tr(
+                "up to {count} files (any type), at most {limit} MB each;"
+                " attach them in the form (not imported)"
+            ).format(count=spec.max_files, limit=spec.max_size_mb)
+        return tr(
+            "up to {count} files ({extensions}), at most {limit} MB each;"
             " attach them in the form (not imported)"
-        )
+        ).format(count=spec.max_files, extensions=extensions, limit=spec.max_size_mb)

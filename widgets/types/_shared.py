@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Numeric, String, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
 
@@ -23,13 +24,13 @@ class StringFieldType(FieldType):
         if value is None:
             return None
         if isinstance(value, bool):
-            raise FieldValueError("please enter text")
+            raise FieldValueError(tr("please enter text"))
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # a number typed into a text cell of a workbook
         if isinstance(value, (int, float, str)):
             text = str(value)
             return text if text.strip() else None
-        raise FieldValueError("please enter text")
+        raise FieldValueError(tr("please enter text"))
 
     def length_limit(self, spec: FieldSpecBase) -> int | None:
         """The most characters a value may have: the spec's, else the column's."""
@@ -40,7 +41,11 @@ class StringFieldType(FieldType):
             return
         max_length = self.length_limit(spec)
         if max_length is not None and len(value) > max_length:
-            raise FieldValueError(f"at most {max_length} characters (now {len(value)})")
+            raise FieldValueError(
+                tr("at most {limit} characters (now {count})").format(
+                    limit=max_length, count=len(value)
+                )
+            )
 
     def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
         length = self.length_limit(spec)
@@ -96,7 +101,7 @@ class ScaledDecimal(TypeDecorator):
 def to_decimal(value: Any) -> Decimal:
     """A Decimal from a user, JSON or Excel value; floats via their shortest repr."""
     if isinstance(value, bool):
-        raise FieldValueError("please enter a number")
+        raise FieldValueError(tr("please enter a number"))
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, int):
@@ -108,9 +113,9 @@ def to_decimal(value: Any) -> Decimal:
         try:
             result = Decimal(text)
         except InvalidOperation:
-            raise FieldValueError("please enter a number") from None
+            raise FieldValueError(tr("please enter a number")) from None
     else:
-        raise FieldValueError("please enter a number")
+        raise FieldValueError(tr("please enter a number"))
     if not result.is_finite():
-        raise FieldValueError("please enter a number")
+        raise FieldValueError(tr("please enter a number"))
     return result

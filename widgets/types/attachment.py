@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from resources.messages import tr
 from widgets.types._files import FilesFieldType, FilesSpecBase, sample_ref
 
 
@@ -20,7 +21,11 @@ class AttachmentSpec(FilesSpecBase):
         for ext in extensions:
             ext = ext.strip().lstrip(".").lower()
             if not ext or not ext.isalnum() or len(ext) > 10:
-                raise ValueError(f"'{ext}' is not a file extension like pdf or docx")
+                raise ValueError(
+                    tr("'{extension}' is not a file extension like pdf or docx").format(
+                        extension=ext
+                    )
+                )
             if ext not in cleaned:
                 cleaned.append(ext)
         return cleaned

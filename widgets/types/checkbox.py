@@ -8,11 +8,16 @@ from typing import Any
 from sqlalchemy import Boolean
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "是", "对", "有", "√", "✓", "✔"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "否", "错", "无", "没有", "×", "✗", "✘"})
-HINT = "please answer yes or no (是/否)"
+
+
+def hint() -> str:
+    """What to enter when a value is not a yes or a no."""
+    return tr("please answer yes or no (是/否)")
 
 
 class CheckboxSpec(FieldSpecBase):
@@ -42,10 +47,10 @@ class CheckboxType(FieldType):
         if isinstance(value, (int, float)):
             if value in (0, 1):
                 return bool(value)
-            raise FieldValueError(HINT)
+            raise FieldValueError(hint())
         if isinstance(value, str):
             return self._from_word(value)
-        raise FieldValueError(HINT)
+        raise FieldValueError(hint())
 
     def _from_word(self, text: str) -> bool | None:
         word = unicodedata.normalize("NFKC", text).strip().casefold()
@@ -55,11 +60,11 @@ class CheckboxType(FieldType):
             return True
         if word in FALSE_WORDS:
             return False
-        raise FieldValueError(HINT)
+        raise FieldValueError(hint())
 
     def validate(self, spec: FieldSpecBase, value: Any) -> None:
         if value is not None and not isinstance(value, bool):
-            raise FieldValueError(HINT)
+            raise FieldValueError(hint())
 
     def is_empty(self, value: Any) -> bool:
         return value is None or value == ""
@@ -70,7 +75,7 @@ class CheckboxType(FieldType):
     def display(self, spec: FieldSpecBase, value: Any, context: Any = None) -> str:
         if value is None:
             return ""
-        return "Yes" if value else "No"
+        return tr("Yes") if value else tr("No")
 
     def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
         return value
@@ -79,7 +84,7 @@ class CheckboxType(FieldType):
         return "boolean"
 
     def describe(self, spec: FieldSpecBase) -> str:
-        return "yes or no (是/否, TRUE/FALSE, 1/0)"
+        return tr("yes or no (是/否, TRUE/FALSE, 1/0)")
 
 
 FIELD_TYPE = CheckboxType()

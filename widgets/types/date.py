@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Date
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 _DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
@@ -30,9 +31,19 @@ DATE_RE = re.compile(rf"(?:{_DATE}|{_COMPACT_DATE})", re.IGNORECASE)
 TIME_RE = re.compile(_TIME, re.IGNORECASE)
 DATETIME_RE = re.compile(rf"(?:{_DATE}|{_COMPACT_DATE})\s*[T ]?\s*(?:{_TIME})", re.IGNORECASE)
 
-DATE_HINT = "please enter a date like 2024-03-15"
-DATETIME_HINT = "please enter a date and time like 2024-03-15 08:30"
-TIME_HINT = "please enter a time like 08:30"
+
+def date_hint() -> str:
+    """What to enter when a text is not a date (translated when raised)."""
+    return tr("please enter a date like 2024-03-15")
+
+
+def datetime_hint() -> str:
+    return tr("please enter a date and time like 2024-03-15 08:30")
+
+
+def time_hint() -> str:
+    return tr("please enter a time like 08:30")
+
 
 #: Day 0 of Excel's 1900 date system (serial 1 is 1900-01-01; Excel counts a
 #: 1900-02-29 that never was, so serials from 61 on are offset by this base).
@@ -70,7 +81,7 @@ def parse_date_text(text: str) -> dt.date:
             raise ValueError
         return _date_from_match(match)
     except ValueError:
-        raise FieldValueError(DATE_HINT) from None
+        raise FieldValueError(date_hint()) from None
 
 
 def parse_time_text(text: str) -> dt.time:
@@ -81,7 +92,7 @@ def parse_time_text(text: str) -> dt.time:
             raise ValueError
         return _time_from_match(match)
     except ValueError:
-        raise FieldValueError(TIME_HINT) from None
+        raise FieldValueError(time_hint()) from None
 
 
 def parse_datetime_text(text: str) -> dt.datetime:
@@ -100,7 +111,7 @@ def parse_datetime_text(text: str) -> dt.datetime:
             return dt.datetime.combine(_date_from_match(match), _time_from_match(match))
         return dt.datetime.combine(parse_date_text(text), dt.time())
     except (ValueError, FieldValueError):
-        raise FieldValueError(DATETIME_HINT) from None
+        raise FieldValueError(datetime_hint()) from None
 
 
 def local_naive(value: dt.datetime) -> dt.datetime:
@@ -115,7 +126,7 @@ def to_minute(value: dt.datetime) -> dt.datetime:
 def excel_serial_to_datetime(serial: float) -> dt.datetime:
     """A datetime from an Excel 1900-system serial number, rounded to the minute."""
     if serial < 1 or serial >= 2958466:  # Excel's range: 1900-01-01 .. 9999-12-31
-        raise FieldValueError(DATE_HINT)
+        raise FieldValueError(date_hint())
     if serial < 61:
         serial += 1  # before Excel's phantom 1900-02-29
     minutes = round(serial * 24 * 60)
@@ -133,8 +144,15 @@ class TemporalFieldType(FieldType):
     how a value is shown, and how ``min``/``max`` are read.
     """
 
-    hint: str = DATE_HINT
     display_format: str = "%Y-%m-%d"
+
+    def hint(self) -> str:
+        """What to enter when a value is not one of this type."""
+        return date_hint()
+
+    def example_text(self, example: str) -> str:
+        """The first part of :meth:`describe`: "date like 2024-03-15"."""
+        return tr("date like {example}").format(example=example)
 
     def limit(self, text: str) -> Any:
         """A ``min``/``max`` spec attribute as a value (strict ISO)."""
@@ -166,9 +184,13 @@ class TemporalFieldType(FieldType):
                 parsed[attribute] = self.limit(text)
             except ValueError:
                 example = self.display(spec, self.sample_values(spec)[0]).replace(" ", "T")
-                problems.append(SpecProblem(attribute, f"not an ISO value like {example}"))
+                problems.append(
+                    SpecProblem(
+                        attribute, tr("not an ISO value like {example}").format(example=example)
+                    )
+                )
         if len(parsed) == 2 and parsed["min"] > parsed["max"]:
-            problems.append(SpecProblem("min", "the minimum is later than the maximum"))
+            problems.append(SpecProblem("min", tr("the minimum is later than the maximum")))
         if problems:
             return problems  # the default cannot be checked against broken limits
         return super().check_spec(spec)
@@ -180,7 +202,7 @@ class TemporalFieldType(FieldType):
             return self.from_text(value) if value.strip() else None
         result = self.from_object(value)
         if result is None:
-            raise FieldValueError(self.hint)
+            raise FieldValueError(self.hint())
         return result
 
     def is_canonical(self, value: Any) -> bool:
@@ -208,9 +230,13 @@ class TemporalFieldType(FieldType):
             return
         low, high = self.limits(spec)
         if low is not None and value < low:
-            raise FieldValueError(f"must be {self.display(spec, low)} or later")
+            raise FieldValueError(
+                tr("must be {limit} or later").format(limit=self.display(spec, low))
+            )
         if high is not None and value > high:
-            raise FieldValueError(f"must be {self.display(spec, high)} or earlier")
+            raise FieldValueError(
+                tr("must be {limit} or earlier").format(limit=self.display(spec, high))
+            )
 
     def to_json(self, spec: FieldSpecBase, value: Any) -> Any:
         return None if value is None else self.iso(value)
@@ -230,13 +256,16 @@ class TemporalFieldType(FieldType):
         return super().from_excel(spec, cell, context)
 
     def describe(self, spec: FieldSpecBase) -> str:
-        example = self.display(spec, self.sample_values(spec)[0])
-        parts = [f"{self.title.lower()} like {example}"]
+        text = self.example_text(self.display(spec, self.sample_values(spec)[0]))
+        if spec.min and spec.max:
+            return tr("{text}, from {min}, until {max}").format(
+                text=text, min=spec.min, max=spec.max
+            )
         if spec.min:
-            parts.append(f"from {spec.min}")
+            return tr("{text}, from {min}").format(text=text, min=spec.min)
         if spec.max:
-            parts.append(f"until {spec.max}")
-        return ", ".join(parts)
+            return tr("{text}, until {max}").format(text=text, max=spec.max)
+        return text
 
 
 class DateSpec(FieldSpecBase):

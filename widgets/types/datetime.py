@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase
 from widgets.types.date import (
-    DATETIME_HINT,
     TemporalFieldType,
+    datetime_hint,
     excel_serial_to_datetime,
     local_naive,
     parse_datetime_text,
@@ -33,8 +34,13 @@ class DateTimeType(TemporalFieldType):
     icon = "mdi6.calendar-clock"
     editor = "widgets.editors.datetime:DateTimeEditor"
     description = "A moment to the minute, like 2024-03-15 08:30 (admission, a dose given)."
-    hint = DATETIME_HINT
     display_format = "%Y-%m-%d %H:%M"
+
+    def hint(self) -> str:
+        return datetime_hint()
+
+    def example_text(self, example: str) -> str:
+        return tr("date and time like {example}").format(example=example)
 
     def sample_values(self, spec: FieldSpecBase) -> list[Any]:
         return [

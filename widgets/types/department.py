@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase
-from widgets.types.user import PeopleSpec, ReferenceFieldType
+from widgets.types.user import PeopleSpec, ReferenceFieldType, ReferenceTexts
 
 
 class DepartmentSpec(PeopleSpec):
@@ -23,6 +24,15 @@ class DepartmentType(ReferenceFieldType):
     description = "A ward, clinic or office (or several), chosen from the organisation."
     noun = "department"
     sample_attributes = {"multiple": True}
+
+    def texts(self) -> ReferenceTexts:
+        return ReferenceTexts(
+            tr("please choose a department from the list"),
+            tr("only one department can be chosen"),
+            tr("no department named '{name}'"),
+            tr("department names, several separated by 、 or ,"),
+            tr("department name (or #id)"),
+        )
 
     def reference_kind(self, spec: FieldSpecBase) -> Any:
         return "department"

@@ -6,10 +6,10 @@ import re
 import unicodedata
 from typing import Any
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldValueError
 from widgets.types._shared import StringFieldType
 
-HINT = "please enter an e-mail address like name@hospital.cn"
 MAX_LENGTH = 254
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -18,16 +18,22 @@ _TLD = r"(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})"
 EMAIL_RE = re.compile(rf"(?P<local>{_LOCAL})@(?P<domain>(?:{_LABEL}\.)+{_TLD})")
 
 
+def hint() -> str:
+    return tr("please enter an e-mail address like name@hospital.cn")
+
+
 def normalize_email(text: str) -> str:
     """``Name@Hospital.CN`` → ``Name@hospital.cn`` (the local part keeps its case)."""
     raw = unicodedata.normalize("NFKC", text).strip()  # full-width ＠ from input methods
     raw = re.sub(r"^mailto:", "", raw, flags=re.IGNORECASE)
     match = EMAIL_RE.fullmatch(raw)
     if match is None or len(match.group("local")) > 64:
-        raise FieldValueError(HINT)
+        raise FieldValueError(hint())
     address = f"{match.group('local')}@{match.group('domain').lower()}"
     if len(address) > MAX_LENGTH:
-        raise FieldValueError(f"an e-mail address has at most {MAX_LENGTH} characters")
+        raise FieldValueError(
+            tr("an e-mail address has at most {limit} characters").format(limit=MAX_LENGTH)
+        )
     return address
 
 
@@ -55,10 +61,10 @@ class EmailType(StringFieldType):
 
     def validate(self, spec: FieldSpecBase, value: Any) -> None:
         if value is not None and normalize_email(value) != value:
-            raise FieldValueError(HINT)
+            raise FieldValueError(hint())
 
     def describe(self, spec: FieldSpecBase) -> str:
-        return "e-mail address, like name@hospital.cn"
+        return tr("e-mail address, like name@hospital.cn")
 
 
 FIELD_TYPE = EmailType()

@@ -16,6 +16,7 @@ from pydantic import Field
 from sqlalchemy import BigInteger, Boolean, Date, Text
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 from widgets.types._shared import ScaledDecimal
 from widgets.types.number import MAX_ABS, number_value
@@ -35,7 +36,7 @@ class NumberResult:
             return None
         result = number_value(spec.decimals, value)
         if abs(result) >= MAX_ABS:
-            raise FieldValueError("the result is too large")
+            raise FieldValueError(tr("the result is too large"))
         return result
 
     def sql_type(self, spec: FormulaSpec) -> TypeEngine:
@@ -53,6 +54,9 @@ class NumberResult:
     def number_format(self, spec: FormulaSpec) -> str | None:
         return "0" if spec.decimals == 0 else "0." + "0" * spec.decimals
 
+    def describe(self, expression: str) -> str:
+        return tr("computed number (= {expression}); leave empty").format(expression=expression)
+
     def samples(self, spec: FormulaSpec) -> list[Any]:
         return [self.coerce(spec, "1234.5"), self.coerce(spec, "-3"), self.coerce(spec, "0")]
 
@@ -66,7 +70,7 @@ class TextResult:
         if isinstance(value, date):
             value = value.isoformat()
         if not isinstance(value, (str, int, float, Decimal)):
-            raise FieldValueError("the result is not text")
+            raise FieldValueError(tr("the result is not text"))
         text = str(value)
         return text if text.strip() else None
 
@@ -84,6 +88,9 @@ class TextResult:
 
     def number_format(self, spec: FormulaSpec) -> str | None:
         return None
+
+    def describe(self, expression: str) -> str:
+        return tr("computed text (= {expression}); leave empty").format(expression=expression)
 
     def samples(self, spec: FormulaSpec) -> list[Any]:
         return ["张伟 · ICU", "overdue"]
@@ -110,7 +117,7 @@ class DateResult:
                     pass
             if not value.strip():
                 return None
-        raise FieldValueError("the result is not a date like 2024-03-15")
+        raise FieldValueError(tr("the result is not a date like 2024-03-15"))
 
     def sql_type(self, spec: FormulaSpec) -> TypeEngine:
         return Date()
@@ -126,6 +133,9 @@ class DateResult:
 
     def number_format(self, spec: FormulaSpec) -> str | None:
         return "yyyy-mm-dd"
+
+    def describe(self, expression: str) -> str:
+        return tr("computed date (= {expression}); leave empty").format(expression=expression)
 
     def samples(self, spec: FormulaSpec) -> list[Any]:
         return [date(2024, 3, 15), date(2025, 12, 31)]
@@ -147,7 +157,7 @@ class BooleanResult:
                 return word in TRUE_WORDS
             if not word:
                 return None
-        raise FieldValueError("the result is not yes or no")
+        raise FieldValueError(tr("the result is not yes or no"))
 
     def sql_type(self, spec: FormulaSpec) -> TypeEngine:
         return Boolean()
@@ -156,13 +166,16 @@ class BooleanResult:
         return value
 
     def display(self, spec: FormulaSpec, value: Any) -> str:
-        return "Yes" if value else "No"
+        return tr("Yes") if value else tr("No")
 
     def to_excel(self, value: Any) -> Any:
         return value
 
     def number_format(self, spec: FormulaSpec) -> str | None:
         return None
+
+    def describe(self, expression: str) -> str:
+        return tr("computed boolean (= {expression}); leave empty").format(expression=expression)
 
     def samples(self, spec: FormulaSpec) -> list[Any]:
         return [True, False]
@@ -192,9 +205,9 @@ class FormulaType(FieldType):
         # A default makes no sense here; report that alone, not also its value.
         problems = [p for p in super().check_spec(spec) if p.attribute != "default"]
         if not spec.expression.strip():
-            problems.append(SpecProblem("expression", "enter the formula"))
+            problems.append(SpecProblem("expression", tr("enter the formula")))
         if spec.default is not None:
-            problems.append(SpecProblem("default", "a formula is computed; it has no default"))
+            problems.append(SpecProblem("default", tr("a formula is computed; it has no default")))
         return problems
 
     def expressions(self, spec: FormulaSpec) -> dict[str, ExprType | None]:
@@ -225,7 +238,7 @@ class FormulaType(FieldType):
         return RESULTS[spec.result].number_format(spec)
 
     def describe(self, spec: FormulaSpec) -> str:
-        return f"computed {spec.result} (= {spec.expression}); leave empty"
+        return RESULTS[spec.result].describe(spec.expression)
 
 
 FIELD_TYPE = FormulaType()

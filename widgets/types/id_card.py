@@ -10,6 +10,7 @@ import re
 import unicodedata
 from typing import Any, Literal
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldValueError
 from widgets.types._shared import StringFieldType
 
@@ -33,21 +34,25 @@ def normalize_id(text: str) -> str:
 def id_problem(number: str, today: dt.date | None = None) -> str | None:
     """Why ``number`` (normalised) is not a valid ID, in words a nurse understands."""
     if len(number) == 15 and number.isdigit():
-        return "old 15-digit IDs are not accepted; please enter the 18-digit number"
+        return tr("old 15-digit IDs are not accepted; please enter the 18-digit number")
     if len(number) != 18:
-        return f"an ID number has 18 characters (this one has {len(number)})"
+        return tr("an ID number has 18 characters (this one has {count})").format(count=len(number))
     if not _SHAPE.fullmatch(number):
-        return "an ID number has 17 digits followed by a digit or X"
+        return tr("an ID number has 17 digits followed by a digit or X")
     if number[0] == "0":
-        return "an ID number cannot start with 0"
+        return tr("an ID number cannot start with 0")
     try:
         born = _birth(number)
     except ValueError:
-        return f"the birth date in the number ({number[6:14]}) is not a real date"
+        return tr("the birth date in the number ({digits}) is not a real date").format(
+            digits=number[6:14]
+        )
     if born > (today or dt.date.today()) or born.year < 1900:
-        return f"the birth date in the number ({born.isoformat()}) is not possible"
+        return tr("the birth date in the number ({date}) is not possible").format(
+            date=born.isoformat()
+        )
     if check_character(number[:17]) != number[17]:
-        return "the check digit does not match — please check the number"
+        return tr("the check digit does not match — please check the number")
     return None
 
 
@@ -90,7 +95,7 @@ class IdCardType(StringFieldType):
     def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             # a workbook cell holding the number as a number has lost its digits
-            raise FieldValueError("enter the ID number as text (Excel rounds long numbers)")
+            raise FieldValueError(tr("enter the ID number as text (Excel rounds long numbers)"))
         text = super().coerce(spec, value)
         if text is None:
             return None
@@ -106,7 +111,7 @@ class IdCardType(StringFieldType):
             raise FieldValueError(problem)
 
     def describe(self, spec: FieldSpecBase) -> str:
-        return "18-character PRC ID number (enter as text; last character may be X)"
+        return tr("18-character PRC ID number (enter as text; last character may be X)")
 
 
 FIELD_TYPE = IdCardType()

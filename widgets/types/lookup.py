@@ -6,8 +6,9 @@ from typing import Any
 
 from pydantic import Field
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, Reference, SpecProblem
-from widgets.types.user import ReferenceFieldType
+from widgets.types.user import ReferenceFieldType, ReferenceTexts
 
 
 class LookupSpec(FieldSpecBase):
@@ -27,6 +28,15 @@ class LookupType(ReferenceFieldType):
     noun = "record"
     sample_attributes = {"form": "device", "display_field": "name"}
 
+    def texts(self) -> ReferenceTexts:
+        return ReferenceTexts(
+            tr("please choose a record from the list"),
+            tr("only one record can be chosen"),
+            tr("no record named '{name}'"),
+            tr("record names, several separated by 、 or ,"),
+            tr("record name (or #id)"),
+        )
+
     def reference_kind(self, spec: LookupSpec) -> Any:
         return ("record", spec.form)
 
@@ -41,17 +51,20 @@ class LookupType(ReferenceFieldType):
     def check_spec(self, spec: LookupSpec) -> list[SpecProblem]:
         problems = super().check_spec(spec)
         if not spec.form:
-            problems.append(SpecProblem("form", "choose the form to look up"))
+            problems.append(SpecProblem("form", tr("choose the form to look up")))
         if not spec.display_field:
-            problems.append(SpecProblem("display_field", "choose the field to show"))
+            problems.append(SpecProblem("display_field", tr("choose the field to show")))
         return problems
 
     def sample_values(self, spec: LookupSpec) -> list[Any]:
         return [1, 17, 2048]
 
     def describe(self, spec: LookupSpec) -> str:
-        shown = f" {spec.display_field}" if spec.display_field else ""
-        return f"the{shown} of a record of form '{spec.form}' (or #id)"
+        if not spec.display_field:  # an unfinished spec (check_spec says so)
+            return tr("the of a record of form '{form}' (or #id)").format(form=spec.form)
+        return tr("the {field} of a record of form '{form}' (or #id)").format(
+            field=spec.display_field, form=spec.form
+        )
 
 
 FIELD_TYPE = LookupType()

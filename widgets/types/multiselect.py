@@ -10,6 +10,7 @@ from pydantic import Field
 from sqlalchemy import JSON
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
 from widgets.types.select import default_options, match_option, option_label, option_problems
 
@@ -24,8 +25,22 @@ class MultiSelectSpec(FieldSpecBase):
     max_selected: int | None = Field(default=None, ge=1)
 
 
-def _plural(count: int) -> str:
-    return f"{count} option" if count == 1 else f"{count} options"
+def _only(count: int) -> str:
+    if count == 1:
+        return tr("there are only 1 option")
+    return tr("there are only {count} options").format(count=count)
+
+
+def _at_least(count: int) -> str:
+    if count == 1:
+        return tr("choose at least 1 option")
+    return tr("choose at least {count} options").format(count=count)
+
+
+def _at_most(count: int) -> str:
+    if count == 1:
+        return tr("choose at most 1 option")
+    return tr("choose at most {count} options").format(count=count)
 
 
 class MultiSelectType(FieldType):
@@ -54,11 +69,13 @@ class MultiSelectType(FieldType):
         problems = option_problems(spec.options)
         low, high, count = spec.min_selected, spec.max_selected, len(spec.options)
         if low is not None and high is not None and low > high:
-            problems.append(SpecProblem("min_selected", "the minimum is larger than the maximum"))
+            problems.append(
+                SpecProblem("min_selected", tr("the minimum is larger than the maximum"))
+            )
         if low is not None and low > count:
-            problems.append(SpecProblem("min_selected", f"there are only {_plural(count)}"))
+            problems.append(SpecProblem("min_selected", _only(count)))
         if high is not None and high > count:
-            problems.append(SpecProblem("max_selected", f"there are only {_plural(count)}"))
+            problems.append(SpecProblem("max_selected", _only(count)))
         return problems or super().check_spec(spec)
 
     def coerce(self, spec: MultiSelectSpec, value: Any) -> Any:
@@ -88,11 +105,13 @@ class MultiSelectType(FieldType):
         known = {option.value for option in spec.options}
         for item in value:
             if item not in known:
-                raise FieldValueError(f"'{item}' is no longer one of the choices")
+                raise FieldValueError(
+                    tr("'{value}' is no longer one of the choices").format(value=item)
+                )
         if spec.min_selected is not None and len(value) < spec.min_selected:
-            raise FieldValueError(f"choose at least {_plural(spec.min_selected)}")
+            raise FieldValueError(_at_least(spec.min_selected))
         if spec.max_selected is not None and len(value) > spec.max_selected:
-            raise FieldValueError(f"choose at most {_plural(spec.max_selected)}")
+            raise FieldValueError(_at_most(spec.max_selected))
 
     def sql_type(self, spec: MultiSelectSpec) -> TypeEngine:
         return JSON()
@@ -110,13 +129,18 @@ class MultiSelectType(FieldType):
 
     def describe(self, spec: MultiSelectSpec) -> str:
         labels = ", ".join(option.label for option in spec.options)
-        limits = []
-        if spec.min_selected:
-            limits.append(f"at least {spec.min_selected}")
-        if spec.max_selected:
-            limits.append(f"at most {spec.max_selected}")
-        extra = f" ({', '.join(limits)})" if limits else ""
-        return f"any of: {labels}{extra}; separate several with 、 or ,"
+        low, high = spec.min_selected, spec.max_selected
+        if low and high:
+            template = tr(
+                "any of: {options} (at least {min}, at most {max}); separate several with 、 or ,"
+            )
+        elif low:
+            template = tr("any of: {options} (at least {min}); separate several with 、 or ,")
+        elif high:
+            template = tr("any of: {options} (at most {max}); separate several with 、 or ,")
+        else:
+            template = tr("any of: {options}; separate several with 、 or ,")
+        return template.format(options=labels, min=low, max=high)
 
 
 FIELD_TYPE = MultiSelectType()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, SpecProblem
 from widgets.types.section import layout_problems
 
@@ -34,7 +35,7 @@ class NoteType(FieldType):
         return None
 
     def describe(self, spec: NoteSpec) -> str:
-        return "note (no value)"
+        return tr("note (no value)")
 
 
 FIELD_TYPE = NoteType()

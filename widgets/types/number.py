@@ -9,6 +9,7 @@ from pydantic import Field
 from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
 from widgets.types._shared import ScaledDecimal, to_decimal
 
@@ -27,7 +28,7 @@ def number_value(decimals: int, value: Any) -> int | Decimal | None:
     exact = to_decimal(value)
     if decimals == 0:
         if exact != exact.to_integral_value():
-            raise FieldValueError("please enter a whole number")
+            raise FieldValueError(tr("please enter a whole number"))
         return int(exact)
     return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
@@ -49,7 +50,7 @@ class NumberType(FieldType):
     def check_spec(self, spec: NumberSpec) -> list[SpecProblem]:
         problems = super().check_spec(spec)
         if spec.min is not None and spec.max is not None and spec.min > spec.max:
-            problems.append(SpecProblem("min", "the minimum is larger than the maximum"))
+            problems.append(SpecProblem("min", tr("the minimum is larger than the maximum")))
         return problems
 
     def sample_values(self, spec: NumberSpec) -> list[Any]:
@@ -67,11 +68,11 @@ class NumberType(FieldType):
         if value is None:
             return
         if abs(value) >= MAX_ABS:
-            raise FieldValueError("this number is too large")
+            raise FieldValueError(tr("this number is too large"))
         if spec.min is not None and value < spec.min:
-            raise FieldValueError(f"must be at least {spec.min}")
+            raise FieldValueError(tr("must be at least {minimum}").format(minimum=spec.min))
         if spec.max is not None and value > spec.max:
-            raise FieldValueError(f"must be at most {spec.max}")
+            raise FieldValueError(tr("must be at most {maximum}").format(maximum=spec.max))
 
     def cell_checker(self, spec: NumberSpec):
         """Whole numbers already in range pass straight through."""
@@ -134,7 +135,10 @@ class NumberType(FieldType):
         return "number"
 
     def describe(self, spec: NumberSpec) -> str:
-        kind = "whole number" if spec.decimals == 0 else f"number with {spec.decimals} decimals"
+        if spec.decimals == 0:
+            kind = tr("whole number")
+        else:
+            kind = tr("number with {decimals} decimals").format(decimals=spec.decimals)
         limits = []
         if spec.min is not None:
             limits.append(f"≥ {spec.min}")

@@ -10,10 +10,9 @@ import re
 import unicodedata
 from typing import Any
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldValueError
 from widgets.types._shared import StringFieldType
-
-HINT = "please enter a phone number like 13800138000 or 010-12345678"
 
 _EXTENSION = re.compile(r"(?:转|分机|ext\.?|x|#)(\d{1,6})$", re.IGNORECASE)
 _MOBILE = re.compile(r"(?:\+?86-?)?(1[3-9]\d{9})")
@@ -21,6 +20,10 @@ _MOBILE = re.compile(r"(?:\+?86-?)?(1[3-9]\d{9})")
 _LANDLINE = re.compile(r"\(?(0(?:10|2\d|[3-9]\d{2}))\)?-?(\d{7,8})(?:-(\d{1,6}))?")
 _LOCAL = re.compile(r"([1-9]\d{2,7})(?:-(\d{1,6}))?")  # local or internal short number
 _SERVICE = re.compile(r"([48]00)-?(\d{3})-?(\d{4})")  # 400/800 service lines
+
+
+def hint() -> str:
+    return tr("please enter a phone number like 13800138000 or 010-12345678")
 
 
 def normalize_phone(text: str) -> str:
@@ -41,7 +44,7 @@ def normalize_phone(text: str) -> str:
         if match:
             number = build(match)
             return f"{number}-{extension}" if extension else number
-    raise FieldValueError(HINT)
+    raise FieldValueError(hint())
 
 
 def _split_extension(raw: str) -> tuple[str, str | None]:
@@ -75,10 +78,10 @@ class PhoneType(StringFieldType):
 
     def validate(self, spec: FieldSpecBase, value: Any) -> None:
         if value is not None and normalize_phone(value) != value:
-            raise FieldValueError(HINT)
+            raise FieldValueError(hint())
 
     def describe(self, spec: FieldSpecBase) -> str:
-        return "phone number, like 13800138000, 010-12345678 or 0571-8888888转123"
+        return tr("phone number, like 13800138000, 010-12345678 or 0571-8888888转123")
 
 
 FIELD_TYPE = PhoneType()

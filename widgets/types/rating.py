@@ -11,6 +11,7 @@ from pydantic import Field
 from sqlalchemy import SmallInteger
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
 FULL, EMPTY = "★", "☆"
@@ -44,9 +45,11 @@ class RatingType(FieldType):
             if value is None:
                 return None
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-            raise FieldValueError(self._hint(spec))
+            raise FieldValueError(tr("1 to {max} stars").format(max=spec.max))
         if value != int(value):
-            raise FieldValueError(f"please give a whole number of stars ({self._hint(spec)})")
+            raise FieldValueError(
+                tr("please give a whole number of stars (1 to {max} stars)").format(max=spec.max)
+            )
         return int(value) or None
 
     def _from_text(self, text: str) -> int | None:
@@ -57,15 +60,12 @@ class RatingType(FieldType):
             return text.count(FULL) + text.count("*")
         match = _NUMBER_TEXT.fullmatch(text)
         if match is None:
-            raise FieldValueError("please give a number of stars, like 3")
+            raise FieldValueError(tr("please give a number of stars, like 3"))
         return int(match.group(1))
-
-    def _hint(self, spec: RatingSpec) -> str:
-        return f"1 to {spec.max} stars"
 
     def validate(self, spec: RatingSpec, value: Any) -> None:
         if value is not None and not 1 <= value <= spec.max:
-            raise FieldValueError(f"please give {self._hint(spec)}")
+            raise FieldValueError(tr("please give 1 to {max} stars").format(max=spec.max))
 
     def sql_type(self, spec: RatingSpec) -> TypeEngine:
         return SmallInteger()
@@ -85,7 +85,7 @@ class RatingType(FieldType):
         return "number"
 
     def describe(self, spec: RatingSpec) -> str:
-        return f"whole number of stars from 1 to {spec.max}"
+        return tr("whole number of stars from 1 to {max}").format(max=spec.max)
 
 
 FIELD_TYPE = RatingType()

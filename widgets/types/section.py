@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, SpecProblem
 
 
 def layout_problems(spec: FieldSpecBase) -> list[SpecProblem]:
     """Value attributes make no sense on a layout item: flag them instead of ignoring."""
     problems = []
+    if spec.type == "section":
+        message = tr("a section holds no value")
+    elif spec.type == "note":
+        message = tr("a note holds no value")
+    else:
+        message = tr("a {type} holds no value").format(type=spec.type)
     for attribute in ("required", "unique", "readonly"):
         if getattr(spec, attribute):
-            problems.append(SpecProblem(attribute, f"a {spec.type} holds no value"))
+            problems.append(SpecProblem(attribute, message))
     if spec.default is not None:
-        problems.append(SpecProblem("default", f"a {spec.type} holds no value"))
+        problems.append(SpecProblem("default", message))
     return problems
 
 
@@ -41,7 +48,7 @@ class SectionType(FieldType):
         return None
 
     def describe(self, spec: SectionSpec) -> str:
-        return f"section “{spec.label}” (no value)"
+        return tr("section “{label}” (no value)").format(label=spec.label)
 
 
 FIELD_TYPE = SectionType()

@@ -11,6 +11,7 @@ from pydantic import Field
 from sqlalchemy import String
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
 
 
@@ -24,7 +25,7 @@ def option_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise FieldValueError("please choose one of the options")
+        raise FieldValueError(tr("please choose one of the options"))
     return str(value).strip()
 
 
@@ -40,7 +41,9 @@ def match_option(options: list[Option], value: Any) -> str:
             if getattr(option, attribute).strip().casefold() == folded:
                 return option.value
     choices = ", ".join(option.label for option in options)
-    raise FieldValueError(f"'{text}' is not one of the choices: {choices}")
+    raise FieldValueError(
+        tr("'{value}' is not one of the choices: {choices}").format(value=text, choices=choices)
+    )
 
 
 def option_label(options: list[Option], value: str) -> str:
@@ -51,14 +54,16 @@ def option_label(options: list[Option], value: str) -> str:
 def option_problems(options: list[Option]) -> list[SpecProblem]:
     """At least one option; values and labels unique (ignoring case, as input does)."""
     if not options:
-        return [SpecProblem("options", "add at least one option")]
+        return [SpecProblem("options", tr("add at least one option"))]
     problems = []
     for attribute in ("value", "label"):
         seen: set[str] = set()
         for index, option in enumerate(options):
             text = getattr(option, attribute).strip().casefold()
             if text in seen:
-                message = f"'{getattr(option, attribute)}' is used by two options"
+                message = tr("'{value}' is used by two options").format(
+                    value=getattr(option, attribute)
+                )
                 problems.append(SpecProblem(f"options[{index}].{attribute}", message))
             seen.add(text)
     return problems
@@ -110,7 +115,9 @@ class SelectType(FieldType):
 
     def validate(self, spec: SelectSpec, value: Any) -> None:
         if value is not None and all(option.value != value for option in spec.options):
-            raise FieldValueError(f"'{value}' is no longer one of the choices")
+            raise FieldValueError(
+                tr("'{value}' is no longer one of the choices").format(value=value)
+            )
 
     def sql_type(self, spec: SelectSpec) -> TypeEngine:
         return String(100)
@@ -122,7 +129,8 @@ class SelectType(FieldType):
         return "text"
 
     def describe(self, spec: SelectSpec) -> str:
-        return "one of: " + ", ".join(option.label for option in spec.options)
+        options = ", ".join(option.label for option in spec.options)
+        return tr("one of: {options}").format(options=options)
 
 
 FIELD_TYPE = SelectType()

@@ -16,6 +16,7 @@ from pydantic import Field
 from sqlalchemy import String
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 DEFAULT_PATTERN = "{YYYY}{MM}{DD}-{seq:4}"
@@ -55,17 +56,19 @@ def pattern_problem(pattern: str) -> str | None:
     for kind, text in _parts(pattern):
         if kind == "text":
             if "{" in text or "}" in text:
-                return "unmatched { or } in the pattern"
+                return tr("unmatched { or } in the pattern")
             continue
         seq = SEQ_RE.fullmatch(text)
         if seq:
             seq_count += 1
             if not 1 <= int(seq.group(1)) <= 9:
-                return "the number of digits in {seq:N} must be 1 to 9"
+                return tr("the number of digits in {seq:N} must be 1 to 9")
         elif text not in DATE_TOKENS:
-            return f"unknown token {{{text}}}; use {{YYYY}} {{YY}} {{MM}} {{DD}} {{seq:N}}"
+            return tr(
+                "unknown token {{{token}}}; use {{YYYY}} {{YY}} {{MM}} {{DD}} {{seq:N}}"
+            ).format(token=text)
     if seq_count != 1:
-        return "the pattern needs exactly one {seq:N}, e.g. {seq:4}"
+        return tr("the pattern needs exactly one {seq:N}, e.g. {seq:4}")
     return None
 
 
@@ -143,7 +146,7 @@ class SerialType(FieldType):
         if problem:
             problems.append(SpecProblem("pattern", problem))
         if spec.default is not None:
-            problems.append(SpecProblem("default", "a serial number is assigned on save"))
+            problems.append(SpecProblem("default", tr("a serial number is assigned on save")))
         return problems
 
     def coerce(self, spec: SerialSpec, value: Any) -> Any:
@@ -152,7 +155,7 @@ class SerialType(FieldType):
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # a digits-only serial read back from a workbook
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise FieldValueError("please enter a serial number")
+            raise FieldValueError(tr("please enter a serial number"))
         text = str(value).strip()
         return text or None
 
@@ -161,7 +164,11 @@ class SerialType(FieldType):
             return
         if serial_number(spec.pattern, value) is None:
             example = format_serial(spec.pattern, date.today(), 1)
-            raise FieldValueError(f"'{value}' is not a serial number like {example}")
+            raise FieldValueError(
+                tr("'{value}' is not a serial number like {example}").format(
+                    value=value, example=example
+                )
+            )
 
     def assign_on_create(self, spec: SerialSpec, when, next_number) -> Any:
         """The next number of the period ``when`` falls in, formatted by the pattern."""
@@ -178,9 +185,11 @@ class SerialType(FieldType):
 
     def describe(self, spec: SerialSpec) -> str:
         if pattern_problem(spec.pattern):
-            return "serial number, assigned on save"
+            return tr("serial number, assigned on save")
         example = format_serial(spec.pattern, date.today(), 1)
-        return f"serial number like {example}, assigned on save (leave empty)"
+        return tr("serial number like {example}, assigned on save (leave empty)").format(
+            example=example
+        )
 
 
 FIELD_TYPE = SerialType()

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
 from widgets.types._files import MB, FileRef, file_ref, json_text_value, sample_ref
 
@@ -40,29 +41,29 @@ class SignatureType(FieldType):
         if isinstance(value, list) and len(value) == 1:
             value = value[0]
         if not isinstance(value, (Mapping, FileRef)):
-            raise FieldValueError("this is not a stored signature")
+            raise FieldValueError(tr("this is not a stored signature"))
         return file_ref(value)
 
     def validate(self, spec: SignatureSpec, value: Any) -> None:
         if value is None:
             return
         if value["mime"] != "image/png":
-            raise FieldValueError("a signature must be a PNG image")
+            raise FieldValueError(tr("a signature must be a PNG image"))
         if value["size"] > MAX_SIGNATURE_BYTES:
-            raise FieldValueError("this signature image is too large")
+            raise FieldValueError(tr("this signature image is too large"))
 
     def check_spec(self, spec: SignatureSpec) -> list[SpecProblem]:
         # A default makes no sense here; report that alone, not also its value.
         problems = [p for p in super().check_spec(spec) if p.attribute != "default"]
         if spec.default is not None:
-            problems.append(SpecProblem("default", "a signature can't have a default"))
+            problems.append(SpecProblem("default", tr("a signature can't have a default")))
         return problems
 
     def sql_type(self, spec: SignatureSpec) -> TypeEngine:
         return JSON()
 
     def display(self, spec: SignatureSpec, value: Any, context: Any = None) -> str:
-        return "" if value is None else "signed"
+        return "" if value is None else tr("signed")
 
     def parse(self, spec: SignatureSpec, text: str, context: Any = None) -> Any:
         return None if not text.strip() else self.coerce(spec, json_text_value(text))
@@ -71,7 +72,7 @@ class SignatureType(FieldType):
         return "any"
 
     def describe(self, spec: SignatureSpec) -> str:
-        return "signature; signed in the form (not imported)"
+        return tr("signature; signed in the form (not imported)")
 
 
 FIELD_TYPE = SignatureType()

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
+from resources.messages import tr
 from widgets.base import FieldSpec, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 
@@ -35,7 +36,9 @@ def _type_of(child: FieldSpecBase) -> FieldType:
 
 
 def _cell_error(row: int, child: FieldSpecBase, message: str) -> FieldValueError:
-    return FieldValueError(f"row {row}, {child.label}: {message}")
+    return FieldValueError(
+        tr("row {row}, {field}: {problem}").format(row=row, field=child.label, problem=message)
+    )
 
 
 class SubtableType(FieldType):
@@ -80,21 +83,24 @@ class SubtableType(FieldType):
     def check_spec(self, spec: SubtableSpec) -> list[SpecProblem]:
         problems = super().check_spec(spec)
         if not spec.fields:
-            problems.append(SpecProblem("fields", "add at least one column"))
+            problems.append(SpecProblem("fields", tr("add at least one column")))
         seen: set[str] = set()
         for index, child in enumerate(spec.fields):
             where = f"fields[{index}]"
             child_type = _type_of(child)
             if isinstance(child, SubtableSpec):
-                problems.append(SpecProblem(where, "a subtable can't contain another subtable"))
+                problems.append(SpecProblem(where, tr("a subtable can't contain another subtable")))
             elif not child_type.has_value:
-                problems.append(SpecProblem(where, "layout items can't be columns of a subtable"))
+                problems.append(
+                    SpecProblem(where, tr("layout items can't be columns of a subtable"))
+                )
             if child.key in seen:
-                problems.append(SpecProblem(f"{where}.key", f"duplicate column key '{child.key}'"))
+                message = tr("duplicate column key '{key}'").format(key=child.key)
+                problems.append(SpecProblem(f"{where}.key", message))
             seen.add(child.key)
         if spec.max_rows is not None and spec.min_rows > spec.max_rows:
             problems.append(
-                SpecProblem("min_rows", "the minimum of rows is larger than the maximum")
+                SpecProblem("min_rows", tr("the minimum of rows is larger than the maximum"))
             )
         return problems
 
@@ -104,18 +110,20 @@ class SubtableType(FieldType):
         if value is None:
             return None
         if not isinstance(value, (list, tuple)):
-            raise FieldValueError("a table must be a list of rows")
+            raise FieldValueError(tr("a table must be a list of rows"))
         rows = [self._coerce_row(spec, number, row) for number, row in enumerate(value, 1)]
         rows = [row for row in rows if not self.row_is_empty(spec, row)]
         return rows or None
 
     def _coerce_row(self, spec: SubtableSpec, number: int, row: Any) -> dict[str, Any]:
         if not isinstance(row, Mapping):
-            raise FieldValueError(f"row {number} is not a row of the table")
+            raise FieldValueError(tr("row {row} is not a row of the table").format(row=number))
         known = {child.key for child in spec.fields}
         for key in row:
             if key not in known:
-                raise FieldValueError(f"row {number}: unknown column '{key}'")
+                raise FieldValueError(
+                    tr("row {row}: unknown column '{key}'").format(row=number, key=key)
+                )
         cells = {}
         for child in spec.fields:
             try:
@@ -132,15 +140,23 @@ class SubtableType(FieldType):
         if value is None:
             return
         if len(value) < spec.min_rows:
-            raise FieldValueError(f"at least {spec.min_rows} rows (now {len(value)})")
+            raise FieldValueError(
+                tr("at least {limit} rows (now {count})").format(
+                    limit=spec.min_rows, count=len(value)
+                )
+            )
         if spec.max_rows is not None and len(value) > spec.max_rows:
-            raise FieldValueError(f"at most {spec.max_rows} rows (now {len(value)})")
+            raise FieldValueError(
+                tr("at most {limit} rows (now {count})").format(
+                    limit=spec.max_rows, count=len(value)
+                )
+            )
         for number, row in enumerate(value, 1):
             for child in spec.fields:
                 child_type = _type_of(child)
                 cell = row.get(child.key)
                 if child.required and not child_type.computed and child_type.is_empty(cell):
-                    raise _cell_error(number, child, "please fill this in")
+                    raise _cell_error(number, child, tr("please fill this in"))
                 try:
                     child_type.validate(child, cell)
                 except FieldValueError as error:
@@ -164,7 +180,7 @@ class SubtableType(FieldType):
         if data is None:
             return None
         if not isinstance(data, list) or not all(isinstance(row, Mapping) for row in data):
-            raise FieldValueError("a table must be a list of rows")
+            raise FieldValueError(tr("a table must be a list of rows"))
         rows = []
         for number, row in enumerate(data, 1):
             cells = dict(row)
@@ -180,7 +196,9 @@ class SubtableType(FieldType):
     def display(self, spec: SubtableSpec, value: Any, context: Any = None) -> str:
         if value is None:
             return ""
-        return "1 row" if len(value) == 1 else f"{len(value)} rows"
+        if len(value) == 1:
+            return tr("1 row")
+        return tr("{count} rows").format(count=len(value))
 
     def parse(self, spec: SubtableSpec, text: str, context: Any = None) -> Any:
         """Only JSON rows (CLI, clipboard); a table can't be typed as plain text."""
@@ -188,20 +206,22 @@ class SubtableType(FieldType):
         if not text:
             return None
         if not text.startswith("["):
-            raise FieldValueError("a table can't be entered as text; fill in its rows")
+            raise FieldValueError(tr("a table can't be entered as text; fill in its rows"))
         try:
             return self.from_json(spec, json.loads(text))
         except ValueError as error:
             if isinstance(error, FieldValueError):
                 raise
-            raise FieldValueError("a table can't be entered as text; fill in its rows") from None
+            raise FieldValueError(
+                tr("a table can't be entered as text; fill in its rows")
+            ) from None
 
     def expression_type(self, spec: SubtableSpec) -> str:
         return "table"
 
     def describe(self, spec: SubtableSpec) -> str:
         columns = ", ".join(child.label for child in spec.fields)
-        return f"table with columns {columns} (rows on their own sheet)"
+        return tr("table with columns {columns} (rows on their own sheet)").format(columns=columns)
 
 
 def _first_sample(child: FieldSpecBase) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import Field
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldValueError, SpecProblem
 from widgets.types._shared import StringFieldType
 
@@ -36,7 +37,8 @@ class TextType(StringFieldType):
             try:
                 re.compile(spec.pattern)
             except re.error as error:
-                problems.append(SpecProblem("pattern", f"not a valid pattern: {error}"))
+                message = tr("not a valid pattern: {error}").format(error=error)
+                problems.append(SpecProblem("pattern", message))
         return problems
 
     def validate(self, spec: TextSpec, value: Any) -> None:
@@ -44,9 +46,9 @@ class TextType(StringFieldType):
         if value is None:
             return
         if "\n" in value or "\r" in value:
-            raise FieldValueError("must be a single line")
+            raise FieldValueError(tr("must be a single line"))
         if spec.pattern and not re.fullmatch(spec.pattern, value):
-            raise FieldValueError("does not have the expected format")
+            raise FieldValueError(tr("does not have the expected format"))
 
     def cell_checker(self, spec: TextSpec):
         """Plain one-line text within the limit needs no further work."""
@@ -68,8 +70,9 @@ class TextType(StringFieldType):
         return check
 
     def describe(self, spec: TextSpec) -> str:
-        limit = f", at most {spec.max_length} characters" if spec.max_length else ""
-        return f"text{limit}"
+        if spec.max_length:
+            return tr("text, at most {limit} characters").format(limit=spec.max_length)
+        return tr("text")
 
 
 FIELD_TYPE = TextType()

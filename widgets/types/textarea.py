@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase
 from widgets.types._shared import StringFieldType
 
@@ -40,8 +41,11 @@ class TextAreaType(StringFieldType):
         return None if text is None else text.replace("\r\n", "\n").replace("\r", "\n")
 
     def describe(self, spec: TextAreaSpec) -> str:
-        limit = f", at most {spec.max_length} characters" if spec.max_length else ""
-        return f"text, may have several lines{limit}"
+        if spec.max_length:
+            return tr("text, may have several lines, at most {limit} characters").format(
+                limit=spec.max_length
+            )
+        return tr("text, may have several lines")
 
 
 FIELD_TYPE = TextAreaType()

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import Time
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldValueError
-from widgets.types.date import TIME_HINT, TemporalFieldType, parse_time_text
+from widgets.types.date import TemporalFieldType, parse_time_text, time_hint
 
 
 class TimeSpec(FieldSpecBase):
@@ -26,8 +27,13 @@ class TimeType(TemporalFieldType):
     icon = "mdi6.clock-outline"
     editor = "widgets.editors.time:TimeEditor"
     description = "A time of day to the minute, typed like 08:30 or 8时30分."
-    hint = TIME_HINT
     display_format = "%H:%M"
+
+    def hint(self) -> str:
+        return time_hint()
+
+    def example_text(self, example: str) -> str:
+        return tr("time like {example}").format(example=example)
 
     def sample_values(self, spec: FieldSpecBase) -> list[Any]:
         return [dt.time(8, 30), dt.time(0, 0), dt.time(23, 59)]
@@ -62,7 +68,7 @@ class TimeType(TemporalFieldType):
 
     def _from_minutes(self, minutes: int) -> dt.time:
         if not 0 <= minutes < 24 * 60:
-            raise FieldValueError(TIME_HINT)
+            raise FieldValueError(time_hint())
         return dt.time(minutes // 60, minutes % 60)
 
     def iso(self, value: dt.time) -> str:

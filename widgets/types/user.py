@@ -8,16 +8,27 @@ back as id 12.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Integer
 from sqlalchemy.types import TypeEngine
 
+from resources.messages import tr
 from widgets.base import EMPTY_CONTEXT, ExcelContext, FieldSpecBase, FieldType, FieldValueError
 
 MULTI_SEPARATOR = "、"
 SPLIT_RE = re.compile(r"[,，、;；]")
 ID_RE = re.compile(r"#?\s*(\d+)")
+
+
+class ReferenceTexts(NamedTuple):
+    """The sentences of a reference type, each naming what it refers to (translated)."""
+
+    choose: str  # please choose a user from the list
+    only_one: str  # only one user can be chosen
+    unknown: str  # no user named '{name}'
+    several: str  # describe(), several allowed
+    one: str  # describe(), one
 
 
 class ReferenceFieldType(FieldType):
@@ -26,20 +37,25 @@ class ReferenceFieldType(FieldType):
     #: The noun in messages: "no user named 'X'".
     noun: str = "item"
 
+    def texts(self) -> ReferenceTexts:
+        """The messages with this type's noun, as whole sentences so each translates
+        as one: every reference type gives its own (user, department, lookup)."""
+        raise NotImplementedError
+
     def is_multiple(self, spec: FieldSpecBase) -> bool:
         return bool(getattr(spec, "multiple", False))
 
     # -- values -------------------------------------------------------------
     def one_id(self, value: Any) -> int:
         if isinstance(value, bool):
-            raise FieldValueError(f"please choose a {self.noun} from the list")
+            raise FieldValueError(self.texts().choose)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, str):
             match = ID_RE.fullmatch(value.strip())
             value = int(match.group(1)) if match else None
         if not isinstance(value, int) or value < 1:
-            raise FieldValueError(f"please choose a {self.noun} from the list")
+            raise FieldValueError(self.texts().choose)
         return value
 
     def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
@@ -50,7 +66,7 @@ class ReferenceFieldType(FieldType):
         if self.is_multiple(spec):
             return ids or None
         if len(ids) > 1:
-            raise FieldValueError(f"only one {self.noun} can be chosen")
+            raise FieldValueError(self.texts().only_one)
         return ids[0] if ids else None
 
     def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
@@ -70,7 +86,7 @@ class ReferenceFieldType(FieldType):
             return ident
         if ID_RE.fullmatch(name):
             return self.one_id(name)
-        raise FieldValueError(f"no {self.noun} named '{name}'")
+        raise FieldValueError(self.texts().unknown.format(name=name))
 
     def display(
         self, spec: FieldSpecBase, value: Any, context: ExcelContext = EMPTY_CONTEXT
@@ -96,9 +112,7 @@ class ReferenceFieldType(FieldType):
         return self.coerce(spec, cell)
 
     def describe(self, spec: FieldSpecBase) -> str:
-        if self.is_multiple(spec):
-            return f"{self.noun} names, several separated by {MULTI_SEPARATOR} or ,"
-        return f"{self.noun} name (or #id)"
+        return self.texts().several if self.is_multiple(spec) else self.texts().one
 
 
 class PeopleSpec(FieldSpecBase):
@@ -120,6 +134,15 @@ class UserType(ReferenceFieldType):
     editor = "widgets.editors.user:UserEditor"
     description = "A member of staff (or several), chosen from the organisation."
     noun = "user"
+
+    def texts(self) -> ReferenceTexts:
+        return ReferenceTexts(
+            tr("please choose a user from the list"),
+            tr("only one user can be chosen"),
+            tr("no user named '{name}'"),
+            tr("user names, several separated by 、 or ,"),
+            tr("user name (or #id)"),
+        )
 
     def reference_kind(self, spec: FieldSpecBase) -> Any:
         return "user"
