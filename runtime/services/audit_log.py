@@ -141,13 +141,9 @@ class AuditLog:
         return self.workspace.reader()
 
     def _snapshot_reader(self) -> Connection:
-        """A read-only connection whose queries all see one snapshot, so a walk of
-        many batches checks one state of the log: SQLite's read transaction already
-        does; PostgreSQL's default READ COMMITTED takes a new snapshot per query."""
-        connection = self._reader()
-        if connection.dialect.name == "postgresql":
-            connection = connection.execution_options(isolation_level="REPEATABLE READ")
-        return connection
+        """One snapshot for the whole chain check (see Workspace.snapshot_reader)."""
+        self._require_admin()
+        return self.workspace.snapshot_reader()
 
     def _require_admin(self) -> None:
         if not self.actor.is_admin:

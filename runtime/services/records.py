@@ -246,10 +246,11 @@ class RecordService:
         stopped: Callable[[], bool] = lambda: False,
     ) -> list[Cursor]:
         """The page starts of rows ``every``, 2·``every``, … of the list ``actor``
-        sees (see RecordRepository.position_marks); one read transaction, so on
-        SQLite all marks come from one snapshot."""
+        sees (see RecordRepository.position_marks). All marks come from one snapshot
+        (Workspace.snapshot_reader): a save during the walk cannot shift the later
+        marks against the earlier ones."""
         query, scope = self._list_of(form, query, actor)
-        with self._reader() as connection:
+        with self.workspace.snapshot_reader() as connection:
             return self.repository.position_marks(connection, form, query, every, scope, stopped)
 
     def _list_of(

@@ -65,6 +65,16 @@ class Workspace:
         (see runtime.store.engine), so it never waits for another workstation's save."""
         return self.engine.connect().execution_options(read_only=True)
 
+    def snapshot_reader(self) -> Connection:
+        """A :meth:`reader` whose queries all see one snapshot of the database, for a
+        walk of many queries (the position marks of a list, the audit chain check):
+        SQLite's read transaction already does; PostgreSQL's default READ COMMITTED
+        takes a new snapshot per query, so it reads REPEATABLE READ here."""
+        connection = self.reader()
+        if connection.dialect.name == "postgresql":
+            connection = connection.execution_options(isolation_level="REPEATABLE READ")
+        return connection
+
     def ensure_system_tables(self) -> None:
         """Create missing system tables and record the schema version.
 

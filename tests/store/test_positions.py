@@ -256,3 +256,23 @@ def test_marks_and_skips_for_every_kind_of_sort_value(patients, key, monkeypatch
         monkeypatch.setattr(repository, "LONG_SKIP", 0)
         assert patients.cursor_at("patient", query, 33, start=starts[1]) == starts[4]
         monkeypatch.undo()
+
+
+def test_a_save_during_the_walk_does_not_shift_the_later_marks(entries):
+    """The walk reads one snapshot: records saved meanwhile (past the first mark)
+    do not move the marks still to come against the ones already taken."""
+    service, creator = entries
+    query = RecordQuery(sort=Sort("score", desc=True))
+    before = service.position_marks("entry", query, 40)
+    asked, saved = [], []
+
+    def save_once_the_walk_is_on() -> bool:
+        asked.append(True)
+        if len(asked) == 2:  # the first mark is taken
+            rows = [{"score": 5, "ward": "icu"} for _ in range(15)]
+            saved.append(service.bulk_create("entry", rows, creator))
+        return False
+
+    assert service.position_marks("entry", query, 40, stopped=save_once_the_walk_is_on) == before
+    assert saved == [15]
+    assert service.position_marks("entry", query, 40) != before  # the next walk sees them
