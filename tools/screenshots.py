@@ -177,6 +177,16 @@ def chinese(app: QApplication, handle: WorkspaceHandle, actor: Actor, out: Path)
         shoot(app, record, out / "record_adverse_event_event_report_zh.png")
         record.view.mark_clean()
         record.close()
+        services = UiServices(handle.app("equipment_repair").service, actor)
+        device = RecordWindow(services, services.form("device"), None)
+        for key, value in {"asset_no": "坏编号", "price": Decimal("-5")}.items():
+            editor = device.view.cells[key].editor
+            editor.set_value(value)
+            editor.value_changed.emit()  # as typing does
+        device.save()  # refused: the messages under the fields come from the services
+        shoot(app, device, out / "record_validation_zh.png")
+        device.view.mark_clean()
+        device.close()
     finally:
         install_language("en")
 
