@@ -19,7 +19,7 @@ from widgets.registry import FieldTypeRegistry, default_registry
 
 #: Version of the system tables' layout. A database with a higher number was
 #: written by a newer Formwright and is refused.
-STORE_SCHEMA_VERSION = 1
+STORE_SCHEMA_VERSION = 2
 MAX_IDENTIFIER = 63
 
 # Integer primary keys: 64-bit on PostgreSQL, SQLite's rowid alias on SQLite.
@@ -119,6 +119,11 @@ audit_table = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     sa.Index("ix_fw_audit_record", "app_id", "form", "record_id"),
+    # The audit viewer's filters and their choices (schema 2): without them, opening
+    # the viewer on a log of a million rows scanned it three times (~1 s).
+    sa.Index("ix_fw_audit_at", "at"),
+    sa.Index("ix_fw_audit_username", "username"),
+    sa.Index("ix_fw_audit_action", "action"),
 )
 
 attachments_table = sa.Table(

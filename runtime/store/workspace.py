@@ -27,6 +27,15 @@ from widgets.registry import FieldTypeRegistry, default_registry
 _SCHEMA_VERSION_QUERY = sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
 
 
+def _create_missing_indexes(connection: Connection) -> None:
+    """Indexes a later schema version added to an existing system table
+    (``create_all`` makes a missing table with its indexes, but leaves the indexes
+    of a table that exists alone)."""
+    for table in system_metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(connection, checkfirst=True)
+
+
 class Workspace:
     """The database of a department: system tables plus the tables of its apps."""
 
@@ -86,6 +95,7 @@ class Workspace:
             return
         with self.engine.begin() as connection:
             system_metadata.create_all(connection)
+            _create_missing_indexes(connection)
             stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
             if stored is not None and int(stored) > STORE_SCHEMA_VERSION:
                 text = tr(

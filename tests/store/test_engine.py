@@ -205,6 +205,7 @@ def test_an_older_workspace_gets_the_missing_system_tables(db_url):
 #: STORE_SCHEMA_VERSION (older workspaces then get the new tables on open).
 SYSTEM_SCHEMA_FINGERPRINTS = {
     1: "cd98a4fb4fdc5339b4916000c852614b8f14c66b52d1104e5996207ccf054d58",
+    2: "9633550ae02fad253b6f64a4df1554eb5eb22b08ffef2953e557311298fa617d",  # audit indexes
 }
 
 
@@ -363,3 +364,33 @@ def test_long_table_names_are_shortened_identically(workspace):
     assert service.get(form_key, record.id).values[sub_key] == [{"item": "x"}, {"item": "y"}]
     with pytest.raises(Exception, match="already used"):
         service.create(form_key, {"c" * 40: "A-1"})
+
+
+def test_an_older_workspace_gets_the_indexes_of_the_new_schema(tmp_path):
+    """Schema 1 had no audit-viewer indexes: opening such a workspace adds them and
+    records the new version; the audit rows are kept."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    workspace = Workspace.open(url)
+    with workspace.engine.begin() as connection:
+        for name in ("ix_fw_audit_at", "ix_fw_audit_username", "ix_fw_audit_action"):
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        connection.execute(
+            meta_table.update().where(meta_table.c.key == "schema_version").values(value="1")
+        )
+        audit_rows = connection.execute(
+            sa.select(sa.func.count()).select_from(audit_table)
+        ).scalar()
+    workspace.dispose()
+    reopened = Workspace.open(url)
+    try:
+        with reopened.reader() as connection:
+            indexes = {index["name"] for index in sa.inspect(connection).get_indexes("fw_audit")}
+            version = connection.execute(
+                sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).scalar()
+            count = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar()
+        assert {"ix_fw_audit_at", "ix_fw_audit_username", "ix_fw_audit_action"} <= indexes
+        assert version == str(STORE_SCHEMA_VERSION) == "2"
+        assert count == audit_rows
+    finally:
+        reopened.dispose()
