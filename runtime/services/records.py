@@ -1,86 +1,42 @@
-"""The record use cases: validate → permit → write → audit, in one transaction."""
+"""The record use cases: validate → permit → write → audit, in one transaction.
+
+``RecordService`` is what screens, the CLI and the Excel import call to read and
+change the records of one installed app. Its collaborators live beside it:
+:mod:`.record_errors` (the errors it raises), :mod:`.record_checks` (whether
+values fit) and :mod:`.record_bulk` (``bulk_create``); the errors and
+``BULK_CHECK_ROWS`` are importable from here too.
+"""
 
 from __future__ import annotations
 
-import operator
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
-from runtime.services.errors import PermissionDenied, ServiceError
+from runtime.services.errors import PermissionDenied
 from runtime.services.form_logic import FormLogic
 from runtime.services.permissions import Policy
+from runtime.services.record_bulk import bulk_create
+from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, value_fields
+from runtime.services.record_errors import ConflictError, NotFound, RecordError, ValidationFailed
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
-from runtime.store.schema import users_table
+from runtime.store.user_names import user_display_name
 from runtime.store.workspace import Workspace
 from widgets.base import FieldSpecBase, FieldValueError
 
 T = TypeVar("T")
 #: PostgreSQL errors worth retrying: serialization failure and deadlock.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-
-
-class RecordError(ServiceError):
-    """Base of the errors a record operation reports to the user."""
-
-
-class NotFound(RecordError):
-    pass
-
-
-class ValidationFailed(RecordError):
-    """Values that do not fit; ``errors`` maps a field path to a message."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-        first = "; ".join(f"{key}: {message}" for key, message in list(errors.items())[:3])
-        super().__init__(tr("please correct the form — {problems}").format(problems=first))
-
-
-class ConflictError(RecordError):
-    """Someone saved the record after the caller read it; nothing was written.
-
-    ``differences`` maps each field key to (the caller's value, the stored value).
-    """
-
-    def __init__(
-        self,
-        record_id: int,
-        saved_by: str,
-        saved_at: datetime,
-        current_version: int,
-        differences: dict[str, tuple[Any, Any]],
-    ) -> None:
-        self.record_id = record_id
-        self.saved_by = saved_by
-        self.saved_at = saved_at
-        self.current_version = current_version
-        self.differences = differences
-        if differences:
-            template = tr(
-                "{user} saved this record at {time} UTC after you opened it (changed: {fields})"
-            )
-        else:
-            template = tr(
-                "{user} saved this record at {time} UTC after you opened it"
-                " (changed: no field you changed)"
-            )
-        super().__init__(
-            template.format(
-                user=saved_by, time=f"{saved_at:%Y-%m-%d %H:%M}", fields=", ".join(differences)
-            )
-        )
 
 
 class RecordService:
@@ -472,113 +428,12 @@ class RecordService:
         For seeding, benchmarks and imports of forms without subtables: one
         transaction, one audit row for the batch; serial numbers are assigned row by
         row as by ``create``. References must exist and unique values be free (in
-        the database and in the batch), checked per chunk of rows (``_BulkChecks``;
+        the database and in the batch), checked per chunk of rows (``BulkChecks``;
         forms with neither go straight through). Raises ValidationFailed naming the
-        row of the first invalid record; nothing is written then.
+        row of the first invalid record; nothing is written then. The work is done
+        by :mod:`runtime.services.record_bulk`.
         """
-        policy = self.policy(actor, form)
-        policy.require(form, action)
-        tables = self.repository.form_tables(form)
-        keys = list(tables.columns)
-        convert = self._bulk_converter(form)
-        writable = (
-            set(tables.columns) if policy.full_access else set(policy.writable_fields(form, action))
-        )
-
-        assigns = any(self.registry.of(spec).assigns_on_create for spec in tables.columns.values())
-
-        def tuples(connection: Connection, now: datetime) -> Iterable[tuple]:
-            known = tables.columns.keys()
-            for number, row in enumerate(rows, start=1):
-                if not row.keys() <= writable:  # writable fields are known ones: one test
-                    self._refuse_unwritable(policy, form, action, row, known, writable, number)
-                    if not row.keys() <= known:
-                        unknown = sorted(set(row) - set(known))[0]
-                        message = tr("this form has no field '{key}' to fill in here")
-                        raise ValidationFailed({_row(number): message.format(key=unknown)})
-                if assigns:
-                    row = dict(row)
-                    self._assign(connection, form, row, now)
-                try:
-                    yield convert(row)
-                except FieldValueError as error:
-                    raise ValidationFailed({_row(number): error.message}) from None
-
-        def work(connection: Connection) -> int:
-            now = utc_now()
-            system = {
-                "created_at": now,
-                "created_by": actor.user_id,
-                "updated_at": now,
-                "updated_by": actor.user_id,
-                "version": 1,
-                "owner_department": actor.primary_department,
-            }
-            rows = tuples(connection, now)
-            checks = _BulkChecks(self.repository, self.registry, form, keys)
-            if checks:  # references or unique values: checked chunk by chunk
-                rows = checks.passed(connection, rows)
-            count = self._write(
-                lambda: self.repository.bulk_insert(connection, form, keys, rows, system)
-            )
-            self._audit(connection, actor, "bulk_create", form, None, {"rows": count})
-            return count
-
-        return self.transaction(work)
-
-    @staticmethod
-    def _refuse_unwritable(policy, form, action, row, known, writable, number) -> None:
-        """A bulk row may name only fields the actor may set (empty values aside)."""
-        refused = [
-            key
-            for key, value in row.items()
-            if key in known and key not in writable and value not in (None, "", [])
-        ]
-        if refused:
-            try:
-                policy.check_writes(form, refused, action)
-            except PermissionDenied as error:
-                raise PermissionDenied(
-                    tr("row {row}: {problem}").format(row=number, problem=error.message)
-                ) from None
-
-    def _bulk_converter(self, form: str) -> Callable[[dict[str, Any]], tuple]:
-        """A function from one row dict to its canonical values in column order.
-
-        It raises FieldValueError naming the field. Without formulas or visibility
-        rules (the common case) it is one pass of per-column checkers straight into
-        a tuple — it runs for every imported cell, so it is kept tight.
-        """
-        checks = [
-            (key, _CellCheck(spec, self.registry.of(spec)))
-            for key, spec in self.repository.form_tables(form).columns.items()
-        ]
-        logic = self.logic(form)
-        if logic.formulas or logic.visibility:
-            return lambda row: self._bulk_row_with_rules(checks, logic, row)
-        keys = [key for key, _check in checks]
-        fast = [check.fast for _key, check in checks]
-
-        def convert(row: dict[str, Any]) -> tuple:
-            get = row.get
-            try:  # map() keeps the per-cell loop in C: this runs for every cell
-                return tuple(map(operator.call, fast, map(get, keys)))
-            except FieldValueError:
-                for key, check in checks:  # again, slowly, to name the field
-                    check(get(key))
-                raise
-
-        return convert
-
-    @staticmethod
-    def _bulk_row_with_rules(checks, logic: FormLogic, row: dict[str, Any]) -> tuple:
-        """Formulas and visible_when apply as in a single save (hidden is not required)."""
-        values = {key: check.coerce(row.get(key)) for key, check in checks}
-        values = logic.compute(values)
-        hidden = logic.hidden_fields(values)
-        for key, check in checks:
-            check.validate(values[key], key not in hidden)
-        return tuple(values.values())
+        return bulk_create(self, form, rows, actor, action)
 
     # -- validation ---------------------------------------------------------
     def _prepare(
@@ -589,79 +444,20 @@ class RecordService:
         record_id: int | None,
         stored: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Coerce, compute formulas, check required/limits/unique/references.
-
-        On an update, ``stored`` holds the values as saved: a value the user did not
-        change is kept as it is, even if the app's rules became stricter since (an
-        option removed, a shorter limit) — editing another field never loses it.
-        """
-        tables = self.repository.form_tables(form)
-        fields = self._value_fields(form)
-        errors: dict[str, str] = {}
-        unknown = set(values) - set(fields)
-        for key in sorted(unknown):
-            errors[key] = tr("this form has no such field")
-        stored = stored or {}
-        clean: dict[str, Any] = {}
-        for key, spec in fields.items():
-            value = values.get(key)
-            if key in stored and stored[key] == value:
-                clean[key] = value
-                continue
-            try:
-                clean[key] = self.registry.of(spec).coerce(spec, value)
-            except FieldValueError as error:
-                errors[key] = error.message
-                clean[key] = None
-        clean = self.logic(form).compute(clean)
-        hidden = self.logic(form).hidden_fields(clean)
-        for key, spec in fields.items():
-            if key in errors:
-                continue
-            if key in stored and stored[key] == clean[key] and stored[key] is not None:
-                continue  # unchanged and present: already accepted when it was saved
-            # A hidden field is not required, but a value it holds must still fit.
-            message = self._check_value(
-                connection, form, spec, clean[key], record_id, required=key not in hidden
-            )
-            if message:
-                errors[key] = message
-        if errors:
-            raise ValidationFailed(errors)
-        return {
-            key: clean[key] for key in fields if key in tables.columns or key in tables.children
-        }
+        """The values to save, checked (see record_checks.checked_values)."""
+        return checked_values(
+            connection,
+            self.repository,
+            self.registry,
+            self.logic(form),
+            form,
+            values,
+            record_id,
+            stored,
+        )
 
     def _value_fields(self, form: str) -> dict[str, FieldSpecBase]:
-        tables = self.repository.form_tables(form)
-        return {
-            spec.key: spec
-            for spec in tables.form.fields
-            if spec.key in tables.columns or spec.key in tables.children
-        }
-
-    def _check_value(self, connection, form, spec, value, record_id, required=True) -> str | None:
-        field_type = self.registry.of(spec)
-        if field_type.is_empty(value):
-            required = required and spec.required and not field_type.computed
-            assigned = field_type.always_unique  # serials are filled in on create
-            return tr("is required") if required and not assigned else None
-        try:
-            field_type.validate(spec, value)
-        except FieldValueError as error:
-            return error.message
-        if (spec.unique or field_type.always_unique) and self.repository.value_taken(
-            connection, form, spec.key, value, record_id
-        ):
-            return _taken(field_type.display(spec, value))
-        return self._check_reference(connection, field_type.reference_kind(spec), value)
-
-    def _check_reference(self, connection, kind, value) -> str | None:
-        if kind is None:
-            return None
-        idents = value if isinstance(value, list) else [value]
-        existing = self.repository.existing_references(connection, kind, idents)
-        return next((_missing(ident) for ident in idents if ident not in existing), None)
+        return value_fields(self.repository.form_tables(form))
 
     def _write(self, write: Callable[[], T]) -> T:
         """Turn a unique-index race (two saves of one value at once) into a message."""
@@ -699,186 +495,16 @@ class RecordService:
     def _user_name(self, connection, user_id: int | None) -> str:
         if user_id is None:
             return tr("the system")
-        row = connection.execute(
-            sa.select(users_table.c.display_name, users_table.c.username).where(
-                users_table.c.id == user_id
-            )
-        ).first()
-        if row is None:
+        name = user_display_name(connection, user_id)
+        if name is None:
             return tr("user #{id}").format(id=user_id)
-        return row.display_name or row.username
-
-
-class _CellCheck:
-    """Coerce and validate one column's cells, with messages naming the field."""
-
-    __slots__ = ("checker", "fast", "field_type", "is_empty", "required", "spec")
-
-    def __init__(self, spec: FieldSpecBase, field_type) -> None:
-        self.spec = spec
-        self.field_type = field_type
-        self.checker = field_type.cell_checker(spec)
-        self.is_empty = field_type.is_empty
-        self.required = spec.required and not field_type.computed
-        #: The per-cell hot path: the type's checker itself unless a value is required.
-        self.fast = self._required_checker() if self.required else self.checker
-
-    def _required_checker(self):
-        checker, is_empty = self.checker, self.is_empty
-
-        def check(value: Any) -> Any:
-            value = checker(value)
-            if value is None or is_empty(value):
-                raise FieldValueError(tr("is required"))
-            return value
-
-        return check
-
-    def __call__(self, value: Any) -> Any:
-        """Coerce, validate and require, for rows with no visibility rules."""
-        try:
-            value = self.checker(value)
-        except FieldValueError as error:
-            raise FieldValueError(_named(self.spec, error.message)) from None
-        if self.required and (value is None or self.is_empty(value)):
-            raise FieldValueError(_named(self.spec, tr("is required")))
-        return value
-
-    def coerce(self, value: Any) -> Any:
-        try:
-            return self.field_type.coerce(self.spec, value)
-        except FieldValueError as error:
-            raise FieldValueError(_named(self.spec, error.message)) from None
-
-    def validate(self, value: Any, visible: bool) -> None:
-        if self.is_empty(value):
-            if self.required and visible:
-                raise FieldValueError(_named(self.spec, tr("is required")))
-            return
-        try:
-            self.field_type.validate(self.spec, value)
-        except FieldValueError as error:
-            raise FieldValueError(_named(self.spec, error.message)) from None
-
-
-#: Rows that ``bulk_create`` checks together for references and unique values.
-BULK_CHECK_ROWS = 1_000
-
-
-def _missing(ident: int) -> str:
-    return tr("#{id} does not exist (it may have been deleted)").format(id=ident)
-
-
-def _taken(display: str) -> str:
-    return tr("'{value}' is already used by another record").format(value=display)
-
-
-def _named(spec: FieldSpecBase, message: str) -> str:
-    """A message about one field of a bulk row, naming the field."""
-    return tr("{field}: {problem}").format(field=spec.label, problem=message)
-
-
-def _row(number: int) -> str:
-    """The key a bulk row's problem is reported under ("row 12")."""
-    return tr("row {row}").format(row=number)
+        return name
 
 
 def _not_found(record_id: int, form: str) -> str:
     return tr("record {record} of '{form}' does not exist or was deleted").format(
         record=record_id, form=form
     )
-
-
-class _BulkChecks:
-    """The checks of bulk rows that need the database: references exist and unique
-    values are free, in the database and earlier in the batch (as ``create`` and
-    the import check them). Empty (false) for a form with neither."""
-
-    def __init__(self, repository: RecordRepository, registry, form: str, keys: list[str]):
-        self.repository = repository
-        self.form = form
-        tables = repository.form_tables(form)
-        columns = tables.columns
-        typed = [(i, key, columns[key], registry.of(columns[key])) for i, key in enumerate(keys)]
-        self.references = [
-            (i, spec, field_type, kind)
-            for i, _key, spec, field_type in typed
-            if (kind := field_type.reference_kind(spec)) is not None
-        ]
-        #: (column index, key, spec, type, the row number of each value seen so far)
-        self.unique = [
-            (i, key, spec, field_type, {})
-            for i, key, spec, field_type in typed
-            if (spec.unique or field_type.always_unique)
-            and not isinstance(tables.table.c[key].type, sa.JSON)  # lists: the index decides
-        ]
-
-    def __bool__(self) -> bool:
-        return bool(self.references or self.unique)
-
-    def passed(self, connection: Connection, rows: Iterable[tuple]) -> Iterable[tuple]:
-        """``rows`` again, each chunk once it passed; ValidationFailed names the
-        first bad row (a row that failed its own conversion included)."""
-        chunk: list[tuple] = []
-        first = 1
-        try:
-            for row in rows:
-                chunk.append(row)
-                if len(chunk) == BULK_CHECK_ROWS:
-                    full, chunk = chunk, []
-                    self._check(connection, first, full)
-                    yield from full
-                    first += len(full)
-        except ValidationFailed:  # a row failed its conversion: a bad row before it comes first
-            self._check(connection, first, chunk)
-            raise
-        self._check(connection, first, chunk)
-        yield from chunk
-
-    def _check(self, connection: Connection, first: int, chunk: list[tuple]) -> None:
-        """ValidationFailed for the first bad row of ``chunk`` (its first row is ``first``)."""
-        problems: dict[int, str] = {}  # row number -> message
-        for check in self.references:
-            self._reference_problems(connection, first, chunk, check, problems)
-        for check in self.unique:
-            self._unique_problems(connection, first, chunk, check, problems)
-        if problems:
-            number = min(problems)
-            raise ValidationFailed({_row(number): problems[number]})
-
-    def _reference_problems(self, connection, first, chunk, check, problems) -> None:
-        index, spec, _field_type, kind = check
-        ids = {i for row in chunk for i in _ids(row[index])}
-        existing = self.repository.existing_references(connection, kind, ids) if ids else ()
-        for number, row in enumerate(chunk, start=first):
-            bad = next((i for i in _ids(row[index]) if i not in existing), None)
-            if bad is not None:
-                problems.setdefault(number, _named(spec, _missing(bad)))
-
-    def _unique_problems(self, connection, first, chunk, check, problems) -> None:
-        index, key, spec, field_type, seen = check
-        present = [(n, row[index]) for n, row in enumerate(chunk, first) if row[index] is not None]
-        values = [value for _n, value in present]
-        taken = self.repository.values_in_use(connection, self.form, key, values) if values else {}
-        for number, value in present:
-            # ``seen`` first: rows of earlier chunks may be in the table already.
-            if value in seen:
-                message = tr("'{value}' is also in row {row}").format(
-                    value=field_type.display(spec, value), row=seen[value]
-                )
-            elif value in taken:
-                message = _taken(field_type.display(spec, value))
-            else:
-                seen[value] = number
-                continue
-            problems.setdefault(number, _named(spec, message))
-
-
-def _ids(value: Any) -> list:
-    """The ids a reference value holds (one, several, or none)."""
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
 
 
 def _filter_fields(node: Filter | None) -> set[str]:
@@ -895,3 +521,14 @@ def _retryable(error: DBAPIError) -> bool:
     if code in RETRYABLE_SQLSTATES:
         return True
     return "database is locked" in str(error.orig)
+
+
+__all__ = [
+    "BULK_CHECK_ROWS",
+    "RETRYABLE_SQLSTATES",
+    "ConflictError",
+    "NotFound",
+    "RecordError",
+    "RecordService",
+    "ValidationFailed",
+]

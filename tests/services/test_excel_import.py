@@ -214,7 +214,9 @@ def test_killed_import_resumes_without_duplicates(db_url, tmp_path, monkeypatch)
         states = connection.execute(sa.select(imports_table.c.state)).scalars().all()
         actions = (
             connection.execute(
-                sa.select(audit_table.c.action).where(audit_table.c.action.like("import%"))
+                sa.select(audit_table.c.action)
+                .where(audit_table.c.action.like("import%"))
+                .order_by(audit_table.c.id)
             )
             .scalars()
             .all()
