@@ -3,33 +3,53 @@
 Statements are SQLAlchemy Core objects with bound parameters. The caller (a
 service) owns the transaction and passes the connection; the repository never
 commits. Values come in and go out canonical (see ``widgets.base``).
+
+:class:`RecordRepository` is the one entry point; it validates names, caches
+statement plans per query shape (``_cached``) and runs the writes and simple
+reads itself. The larger pieces of statement building live beside it, each
+with its own concern:
+
+- ``record_conditions``: which rows a query reaches (filters, search, scope,
+  JSON containment) and the keyset order of a sort;
+- ``record_pages``: :class:`Record`, :class:`Page` and reading a page by keyset;
+- ``record_positions``: ``cursor_at`` and ``position_marks``' skips in the index;
+- ``bulk_encoding``: ``bulk_insert``'s compiled INSERT and driver encoders.
+
+Their public names are importable from here too.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.compiler import compiles
 
 from runtime.spec.models import AppSpec
-from runtime.store.driver_query import DriverQuery
-from runtime.store.query import (
-    AllOf,
-    AnyOf,
-    Condition,
-    Cursor,
-    Filter,
-    RecordQuery,
-    RowScope,
-    Sort,
+from runtime.store.bulk_encoding import compile_bulk_insert, send_batches
+from runtime.store.query import Cursor, RecordQuery, RowScope
+from runtime.store.record_conditions import (
+    SYSTEM_SORTABLE,
+    UnknownName,
+    escape_like,
+    keyset,
+    scope_condition,
+    where_clause,
 )
+from runtime.store.record_pages import (
+    SYSTEM_READ,
+    Page,
+    PagePlan,
+    Record,
+    page_plan,
+    read_page,
+)
+from runtime.store.record_positions import SkipPlan, skip_plan, skip_rows, walk_marks
 from runtime.store.schema import (
     AppTables,
     FormTables,
@@ -40,8 +60,8 @@ from runtime.store.schema import (
 from widgets.base import FieldSpecBase
 from widgets.registry import FieldTypeRegistry
 
-SYSTEM_SORTABLE = ("id", "created_at", "updated_at", "created_by", "updated_by")
-#: Rows from a cursor beyond which a skip counts the cursor's ties apart (``_long_skip``).
+#: Rows from a cursor beyond which a skip counts the cursor's ties apart (see
+#: ``record_positions._long_skip``); read at each call, so tests can lower it.
 LONG_SKIP = 5_000
 #: Values and ids per IN list of the batched checks (``values_in_use``,
 #: ``existing_references``): well under SQLite's limit of bound parameters.
@@ -49,135 +69,9 @@ IN_VALUES = 2_000
 IN_IDS = 500
 
 
-class UnknownName(LookupError):
-    """A form or field key that the app does not have."""
-
-
-@dataclass
-class Record:
-    """One record as read from the database (canonical values by field key)."""
-
-    id: int
-    version: int
-    values: dict[str, Any]
-    created_at: datetime
-    created_by: int | None
-    updated_at: datetime
-    updated_by: int | None
-    owner_department: int | None = None
-    deleted_at: datetime | None = None
-
-
-@dataclass
-class Page:
-    records: list[Record]
-    next_cursor: Cursor | None
-    system: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _Keyset:
-    """A query's order and what "after a cursor" means in it (bound parameters)."""
-
-    sort_column: sa.Column
-    order: list[sa.ColumnElement]
-    #: After the cursor's id: the whole order when sorting by id, else within the
-    #: rows whose sort value is empty (they are ordered by id alone).
-    after_id: sa.ColumnElement[bool]
-    #: (sort value, id) after the cursor's; ``None`` when sorting by id.
-    after_pair: sa.ColumnElement[bool] | None
-
-
-@dataclass(frozen=True)
-class _Segment:
-    """One statement of a segment of the order: from its top, or after a cursor."""
-
-    first: sa.Select
-    after: sa.Select
-
-    def of(self, start: Cursor | None) -> sa.Select:
-        return self.first if start is None else self.after
-
-
-@dataclass(frozen=True)
-class _SkipPlan:
-    """The statements that skip rows in the sort index (see ``_skip``).
-
-    ``present`` holds the rows with a sort value (every row when sorting by id),
-    ``present_left`` counts them, ``empty`` holds the rows without a sort value.
-    For long skips, ``ties`` counts the rows after a cursor that share its sort
-    value (at most ``_rows``) and gives the last one's id, ``beyond`` holds the
-    rows past the cursor's value and ``beyond_left`` counts them. The skipping
-    statements' OFFSET is the bound parameter ``_skip``.
-    """
-
-    present: _Segment
-    present_left: _Segment | None = None
-    empty: _Segment | None = None
-    ties: sa.Select | None = None
-    beyond: sa.Select | None = None
-    beyond_left: sa.Select | None = None
-
-
-@dataclass
-class _PagePlan:
-    """The statements that read pages of one query shape (see ``page``)."""
-
-    tables: FormTables
-    keys: list[str]
-    by_id: bool
-    first: sa.Select
-    after: sa.Select
-    empty_first: sa.Select | None = None
-    empty_after: sa.Select | None = None
-
-
-def _literal_sql(column: sa.Column, value: Any, dialect) -> str:
-    """A system value (timestamp, id, version) as SQL text, rendered by SQLAlchemy."""
-    literal = sa.literal(value, column.type) if value is not None else sa.null()
-    return str(literal.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-
-
-def _encoder(column: sa.Column, dialect) -> Callable[[Any], Any] | None:
-    """How one column's values become driver values in the bulk path.
-
-    The column type's own bind processor, except SQLite dates and timestamps: there
-    SQLAlchemy formats through a dict per value, while ``isoformat`` writes the same
-    text (``tests/store/test_bulk_encoders.py`` holds them equal) several times faster.
-    """
-    if dialect.name == "sqlite" and type(column.type) in _SQLITE_ISO:
-        return _SQLITE_ISO[type(column.type)](
-            column.type.dialect_impl(dialect).bind_processor(dialect)
-        )
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
-
-
-def _iso_date(fallback):
-    def encode(value: Any) -> Any:
-        return value.isoformat() if value.__class__ is date else fallback(value)
-
-    return encode
-
-
-def _iso_datetime(fallback):
-    def encode(value: Any) -> Any:
-        if value.__class__ is datetime and value.tzinfo is None:
-            return value.isoformat(" ", "microseconds")
-        return fallback(value)
-
-    return encode
-
-
-_SQLITE_ISO = {sa.Date: _iso_date, sa.DateTime: _iso_datetime}
-
-
 def _chunks(items: list, size: int) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class RecordRepository:
@@ -193,7 +87,7 @@ class RecordRepository:
         self._build_tables = tables if self._tables is None else None
         self._tables_lock = threading.Lock()
         self.registry = registry
-        self._plans: dict[tuple, _PagePlan] = {}
+        self._plans: dict[tuple, PagePlan | SkipPlan] = {}
 
     @property
     def tables(self) -> AppTables:
@@ -332,38 +226,8 @@ class RecordRepository:
         and each row sends only its field values.
         """
         table = self.form_tables(form).table
-        dialect = connection.dialect
-        constants = {
-            name: sa.literal_column(_literal_sql(table.c[name], value, dialect))
-            for name, value in system.items()
-        }
-        statement = (
-            sa.insert(table)
-            .values({key: sa.bindparam(key) for key in keys} | constants)
-            .compile(dialect=dialect)
-        )
-        sql = str(statement)
-        encoders = [(i, e) for i, key in enumerate(keys) if (e := _encoder(table.c[key], dialect))]
-        if statement.positional:
-            order = [list(keys).index(name) for name in statement.positiontup]
-            in_order = order == list(range(len(keys)))
-        else:
-            order, in_order = [], False
-
-        def arrange(row: Sequence[Any]) -> tuple | dict:
-            """Driver parameters: a tuple in the statement's order, or a dict by name.
-
-            A list row is encoded in place (callers hand over their rows)."""
-            values = row if row.__class__ is list else list(row)
-            for index, encode in encoders:
-                values[index] = encode(values[index])
-            if in_order:
-                return tuple(values)
-            if statement.positional:
-                return tuple(values[i] for i in order)
-            return dict(zip(keys, values, strict=True))
-
-        return self._send_batches(connection, sql, map(arrange, rows))
+        sql, arrange = compile_bulk_insert(table, keys, system, connection.dialect)
+        return send_batches(connection, sql, map(arrange, rows))
 
     def insert_many(
         self,
@@ -408,22 +272,6 @@ class RecordRepository:
             if child_rows:
                 connection.execute(child.insert(), child_rows)
         return ids
-
-    @staticmethod
-    def _send_batches(connection: Connection, sql: str, params: Iterable) -> int:
-        """``executemany`` in batches of 10,000 rows; returns the count."""
-        count = 0
-        batch: list = []
-        for row in params:
-            batch.append(row)
-            if len(batch) >= 10_000:
-                connection.exec_driver_sql(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            connection.exec_driver_sql(sql, batch)
-            count += len(batch)
-        return count
 
     def next_serial(self, connection: Connection, form: str, key: str, period: str) -> int:
         """The next number of a serial field for a period, gap-free.
@@ -571,22 +419,9 @@ class RecordRepository:
         query shape and reused with the cursor as bound parameters.
         """
         plan = self._page_plan(form, query, limit, scope)
-        records: list[Record] = []
-        if after is None or after.value is not None or plan.by_id:
-            statement = plan.first if after is None else plan.after
-            params = {} if after is None else {"_cursor_value": after.value, "_cursor_id": after.id}
-            records += self._rows(connection, plan, statement, params)
-        if len(records) < limit and not plan.by_id:
-            params = {"_cursor_id": after.id} if after is not None and after.value is None else {}
-            statement = plan.empty_after if params else plan.empty_first
-            records += self._rows(connection, plan, statement, params)[: limit - len(records)]
-        cursor = None
-        if len(records) == limit:
-            last = records[-1]
-            cursor = Cursor(last.id if plan.by_id else self._raw_sort(last, query.sort), last.id)
-        return Page(records, cursor)
+        return read_page(connection, plan, query.sort, after, limit)
 
-    def _page_plan(self, form: str, query: RecordQuery, limit: int, scope) -> _PagePlan:
+    def _page_plan(self, form: str, query: RecordQuery, limit: int, scope) -> PagePlan:
         key = ("page", form, query, limit, scope)
         return self._cached(key, lambda: self._build_plan(form, query, limit, scope))
 
@@ -602,61 +437,14 @@ class RecordRepository:
                 self._plans.pop(next(iter(self._plans)))
         return cached
 
-    def _build_plan(self, form: str, query: RecordQuery, limit: int, scope) -> _PagePlan:
+    def _build_plan(self, form: str, query: RecordQuery, limit: int, scope) -> PagePlan:
         tables = self.form_tables(form)
-        table = tables.table
         keys = self._columns(tables, query)
-        keyset = self._keyset(tables, query.sort)
+        order = keyset(tables, query.sort)
         if query.sort.field in tables.columns and query.sort.field not in keys:
             keys.append(query.sort.field)  # the cursor needs the last row's sort value
-        base = self._where(tables, query, scope)
-        columns = [table.c[name] for name in (*SYSTEM_READ, *keys)]
-        select = sa.select(*columns).order_by(*keyset.order).limit(limit)
-        if keyset.after_pair is None:
-            after = select.where(base & keyset.after_id)
-            return _PagePlan(tables, keys, True, select.where(base), after)
-        present = base & keyset.sort_column.isnot(None)
-        empty = base & keyset.sort_column.is_(None)
-        return _PagePlan(
-            tables,
-            keys,
-            False,
-            first=select.where(present),
-            after=select.where(present & keyset.after_pair),
-            empty_first=select.where(empty),
-            empty_after=select.where(empty & keyset.after_id),
-        )
-
-    def _keyset(self, tables: FormTables, sort: Sort) -> _Keyset:
-        table = tables.table
-        sort_column = self._sort_column(tables, sort)
-        desc = sort.desc
-        order = [sort_column.desc(), table.c.id.desc()] if desc else [sort_column, table.c.id]
-        cursor_id = sa.bindparam("_cursor_id", type_=table.c.id.type)
-        after_id = table.c.id < cursor_id if desc else table.c.id > cursor_id
-        if sort_column.key == "id":
-            return _Keyset(sort_column, order[:1], after_id, None)
-        pair = sa.tuple_(sort_column, table.c.id)
-        cursor = sa.tuple_(sa.bindparam("_cursor_value", type_=sort_column.type), cursor_id)
-        return _Keyset(sort_column, order, after_id, pair < cursor if desc else pair > cursor)
-
-    def _rows(self, connection, plan: _PagePlan, statement, params) -> list[Record]:
-        width = len(SYSTEM_READ)
-        keys = plan.keys
-        return [
-            Record(
-                id=row[0],
-                version=row[1],
-                values=dict(zip(keys, row[width:], strict=True)),
-                created_at=row[2],
-                created_by=row[3],
-                owner_department=row[4],
-                updated_at=row[5],
-                updated_by=row[6],
-                deleted_at=row[7],
-            )
-            for row in connection.execute(statement, params).all()
-        ]
+        base = where_clause(tables, query, scope, self.registry)
+        return page_plan(tables, keys, order, base, limit)
 
     # -- positions: where a row of a list is, without reading records ----------
     def cursor_at(
@@ -677,7 +465,7 @@ class RecordRepository:
         half is an index walk. ``start`` itself at row 0; ``None`` past the end.
         """
         plan = self._skip_plan(form, query, scope)
-        return self._skip(connection, plan, start, row)
+        return skip_rows(connection, plan, start, row, LONG_SKIP)
 
     def position_marks(
         self,
@@ -696,105 +484,18 @@ class RecordRepository:
         """
         if every < 1:
             raise ValueError(f"marks need every >= 1 row, not {every}")
-        walk = _Walk(self, connection, self._skip_plan(form, query, scope), every)
-        try:
-            marks: list[Cursor] = []
-            while not stopped() and (mark := walk.next(marks[-1] if marks else None)):
-                marks.append(mark)
-            return marks
-        finally:
-            walk.close()
+        plan = self._skip_plan(form, query, scope)
+        return walk_marks(connection, plan, every, LONG_SKIP, stopped)
 
-    def _skip(self, connection, plan: _SkipPlan, start: Cursor | None, rows: int):
-        """The cursor ``rows`` rows after ``start``, segment by segment (see ``page``)."""
-        if rows <= 0:
-            return start
-        if plan.empty is not None and start is not None and start.value is None:
-            return self._skip_in(connection, plan.empty, start, rows)
-        if plan.ties is not None and start is not None and rows > LONG_SKIP:
-            return self._long_skip(connection, plan, start, rows)
-        found = self._skip_in(connection, plan.present, start, rows)
-        if found is not None or plan.empty is None:
-            return found
-        rows -= self._row(connection, plan.present_left.of(start), start, {})[0]
-        return self._skip_in(connection, plan.empty, None, rows)
-
-    def _long_skip(self, connection, plan: _SkipPlan, start: Cursor, rows: int):
-        """``_skip`` from a cursor with a sort value, in plain ranges of the index.
-
-        ``(value, id) > (?, ?)`` is not a range SQLite can bound exactly: it tests
-        it on every row it skips, which makes a long skip 2-3x slower than from the
-        top. So the rows tied with the cursor's value are counted first (at most
-        ``rows``), then the skip goes on past that value: two or three statements
-        instead of one, worth it only for long skips.
-        """
-        ties, last_id = self._row(connection, plan.ties, start, {"_rows": rows})
-        if ties == rows:
-            return Cursor(start.value, last_id)
-        found = self._row(connection, plan.beyond, start, {"_skip": rows - ties - 1})
-        if found is not None:
-            return Cursor(found[0], found[1])
-        rows -= ties + self._row(connection, plan.beyond_left, start, {})[0]
-        return self._skip_in(connection, plan.empty, None, rows)
-
-    def _skip_in(self, connection, segment: _Segment, start, rows: int) -> Cursor | None:
-        """The cursor of the row ``rows`` after ``start`` within one segment."""
-        found = self._row(connection, segment.of(start), start, {"_skip": rows - 1})
-        # Sorting by id, the one column selected is both the cursor's value and id.
-        return None if found is None else Cursor(found[0], found[-1])
-
-    @staticmethod
-    def _row(connection, statement: sa.Select, start: Cursor | None, params: dict):
-        """The first row of a statement, with the cursor's parameters if any."""
-        if start is not None:
-            params |= {"_cursor_value": start.value, "_cursor_id": start.id}
-        return connection.execute(statement, params).first()
-
-    def _skip_plan(self, form: str, query: RecordQuery, scope) -> _SkipPlan:
+    def _skip_plan(self, form: str, query: RecordQuery, scope) -> SkipPlan:
         key = ("skip", form, replace(query, columns=None), scope)  # columns are not read
         return self._cached(key, lambda: self._build_skip_plan(form, query, scope))
 
-    def _build_skip_plan(self, form: str, query: RecordQuery, scope) -> _SkipPlan:
+    def _build_skip_plan(self, form: str, query: RecordQuery, scope) -> SkipPlan:
         tables = self.form_tables(form)
-        id_column = tables.table.c.id
-        keyset = self._keyset(tables, query.sort)
-        base = self._where(tables, query, scope)
-        skip = sa.bindparam("_skip", type_=sa.Integer())
-        if keyset.after_pair is None:
-            one = sa.select(id_column).order_by(*keyset.order).offset(skip).limit(1)
-            return _SkipPlan(_Segment(one.where(base), one.where(base & keyset.after_id)))
-        sort_column, desc = keyset.sort_column, query.sort.desc
-        one = sa.select(sort_column, id_column).order_by(*keyset.order).offset(skip).limit(1)
-        count = sa.select(sa.func.count()).select_from(tables.table)
-        present = base & sort_column.isnot(None)
-        # A row with an empty value is never after a cursor with one: no IS NOT NULL
-        # here, which SQLite would test on every row it skips.
-        after = base & keyset.after_pair
-        empty = base & sort_column.is_(None)
-        value = sa.bindparam("_cursor_value", type_=sort_column.type)
-        beyond = base & (sort_column < value if desc else sort_column > value)  # not empty
-        return _SkipPlan(
-            present=_Segment(one.where(present), one.where(after)),
-            present_left=_Segment(count.where(present), count.where(after)),
-            empty=_Segment(one.where(empty), one.where(empty & keyset.after_id)),
-            ties=self._ties(id_column, base & (sort_column == value) & keyset.after_id, desc),
-            beyond=one.where(beyond),
-            beyond_left=count.where(beyond),
-        )
-
-    @staticmethod
-    def _ties(id_column, where, desc: bool) -> sa.Select:
-        """(how many, the last id) of at most ``_rows`` rows of ``where`` in id order."""
-        order = id_column.desc() if desc else id_column
-        limit = sa.bindparam("_rows", type_=sa.Integer())
-        tied = sa.select(id_column).where(where).order_by(order).limit(limit).subquery()
-        last = sa.func.min(tied.c.id) if desc else sa.func.max(tied.c.id)
-        return sa.select(sa.func.count(), last)
-
-    def _raw_sort(self, record: Record, sort: Sort) -> Any:
-        if sort.field in record.values:
-            return record.values[sort.field]
-        return getattr(record, sort.field)
+        order = keyset(tables, query.sort)
+        base = where_clause(tables, query, scope, self.registry)
+        return skip_plan(tables.table, order, base, query.sort.desc)
 
     def count(
         self,
@@ -805,7 +506,8 @@ class RecordRepository:
     ) -> int:
         tables = self.form_tables(form)
         statement = sa.select(sa.func.count()).select_from(tables.table)
-        return connection.execute(statement.where(self._where(tables, query, scope))).scalar_one()
+        where = where_clause(tables, query, scope, self.registry)
+        return connection.execute(statement.where(where)).scalar_one()
 
     def _columns(self, tables: FormTables, query: RecordQuery) -> list[str]:
         if query.columns is None:
@@ -815,179 +517,17 @@ class RecordRepository:
                 raise UnknownName(f"form '{tables.form.key}' has no field '{key}'")
         return list(query.columns)
 
-    def _sort_column(self, tables: FormTables, sort: Sort):
-        if sort.field in tables.columns or sort.field in SYSTEM_SORTABLE:
-            return tables.table.c[sort.field]
-        raise UnknownName(f"cannot sort by '{sort.field}'")
 
-    # -- filters ------------------------------------------------------------
-    def _where(self, tables: FormTables, query: RecordQuery, scope) -> sa.ColumnElement[bool]:
-        table = tables.table
-        parts = [table.c.deleted_at.isnot(None) if query.trash else table.c.deleted_at.is_(None)]
-        if query.filter is not None:
-            parts.append(self._filter(tables, query.filter))
-        if query.search.strip():
-            parts.append(self._search(tables, query.search.strip(), query.search_fields))
-        if scope is not None:
-            parts.append(scope_condition(table, scope))
-        return sa.and_(*parts)
-
-    def _search(
-        self, tables: FormTables, text: str, among: tuple[str, ...] | None
-    ) -> sa.ColumnElement[bool]:
-        """Every word must appear in some searchable field (case-insensitive)."""
-        searchable = [
-            tables.table.c[key]
-            for key, spec in tables.columns.items()
-            if self.registry.of(spec).searchable and (among is None or key in among)
-        ]
-        if not searchable:
-            return sa.false()
-        words = text.split()[:10]
-        return sa.and_(
-            *[
-                sa.or_(*[c.ilike(f"%{escape_like(word)}%", escape="\\") for c in searchable])
-                for word in words
-            ]
-        )
-
-    def _filter(self, tables: FormTables, node: Filter) -> sa.ColumnElement[bool]:
-        if isinstance(node, AllOf):
-            return sa.and_(*[self._filter(tables, part) for part in node.parts])
-        if isinstance(node, AnyOf):
-            return sa.or_(*[self._filter(tables, part) for part in node.parts])
-        return self._condition(tables, node)
-
-    def _condition(self, tables: FormTables, condition: Condition) -> sa.ColumnElement[bool]:
-        spec = tables.columns.get(condition.field)
-        if spec is None:
-            raise UnknownName(f"form '{tables.form.key}' has no field '{condition.field}'")
-        column = tables.table.c[condition.field]
-        field_type = self.registry.of(spec)
-        op = condition.op
-        if op == "is_empty":
-            return column.is_(None)
-        if op == "not_empty":
-            return column.isnot(None)
-        if isinstance(column.type, sa.JSON):
-            return self._json_condition(column, op, condition.value)
-        if op in ("contains", "not_contains", "starts_with"):
-            if not isinstance(column.type, sa.String):
-                raise UnknownName(f"'{op}' applies to text, not to '{condition.field}'")
-            text = str(condition.value or "")
-            pattern = f"{escape_like(text)}%" if op == "starts_with" else f"%{escape_like(text)}%"
-            match = column.ilike(pattern, escape="\\")
-            return sa.or_(~match, column.is_(None)) if op == "not_contains" else match
-        if op == "in":
-            values = [field_type.coerce(spec, value) for value in condition.value or []]
-            return column.in_(values)
-        if op == "between":
-            low, high = (field_type.coerce(spec, value) for value in condition.value)
-            return column.between(low, high)
-        value = field_type.coerce(spec, condition.value)
-        return _COMPARISONS[op](column, value)
-
-    def _json_condition(self, column, op: str, value: Any) -> sa.ColumnElement[bool]:
-        """``contains`` on list values (multiselect, multiple people) per engine."""
-        if op not in ("contains", "not_contains"):
-            raise UnknownName(f"'{op}' does not apply to a list field")
-        dialect_match = _JsonContains(column, value)
-        return sa.or_(~dialect_match, column.is_(None)) if op == "not_contains" else dialect_match
-
-
-class _Walk:
-    """The steps of ``position_marks``: each skips ``every`` rows from the last mark.
-
-    Within a segment a step is one statement, run as a :class:`DriverQuery` (a
-    thousand of them through ``Connection.execute`` would hold the GIL long enough
-    to slow the GUI's paints down). The first step, and a step that runs off the end
-    of a segment (once or twice a walk), go through ``RecordRepository._skip``; the
-    first also begins the connection's transaction, which the others then share.
-    """
-
-    def __init__(self, repository: RecordRepository, connection, plan: _SkipPlan, every: int):
-        self.repository = repository
-        self.connection = connection
-        self.plan = plan
-        self.every = every
-        self.queries: dict[int, DriverQuery] = {}  # by id of the segment
-
-    def next(self, mark: Cursor | None) -> Cursor | None:
-        if mark is not None:
-            in_empty = self.plan.empty is not None and mark.value is None
-            found = self._within(self.plan.empty if in_empty else self.plan.present, mark)
-            if found is not None:
-                return found
-        return self.repository._skip(self.connection, self.plan, mark, self.every)
-
-    def _within(self, segment: _Segment, mark: Cursor) -> Cursor | None:
-        params = {"_cursor_value": mark.value, "_cursor_id": mark.id, "_skip": self.every - 1}
-        query = self.queries.get(id(segment))
-        if query is None:
-            query = self.queries[id(segment)] = DriverQuery(self.connection, segment.after, params)
-        found = query.first(params)
-        return None if found is None else Cursor(found[0], found[-1])
-
-    def close(self) -> None:
-        for query in self.queries.values():
-            query.close()
-
-
-def scope_condition(table: sa.Table, scope: RowScope) -> sa.ColumnElement[bool]:
-    """The rows of a record table that a row scope reaches (bound parameters only)."""
-    if scope.kind == "all":
-        return sa.true()
-    if scope.kind == "own" and scope.user_id is not None:
-        return table.c.created_by == scope.user_id
-    if scope.kind in ("department", "department_tree") and scope.department_ids:
-        return table.c.owner_department.in_(sorted(scope.department_ids))
-    return sa.false()
-
-
-_COMPARISONS = {
-    "eq": lambda column, value: column == value,
-    "ne": lambda column, value: sa.or_(column != value, column.is_(None)),
-    "lt": lambda column, value: column < value,
-    "le": lambda column, value: column <= value,
-    "gt": lambda column, value: column > value,
-    "ge": lambda column, value: column >= value,
-    "before": lambda column, value: column < value,
-    "after": lambda column, value: column > value,
-}
-
-SYSTEM_READ = (
-    "id",
-    "version",
-    "created_at",
-    "created_by",
-    "owner_department",
-    "updated_at",
-    "updated_by",
-    "deleted_at",
-)
-
-
-class _JsonContains(sa.sql.expression.ColumnElement):
-    """``value`` is an element of the JSON array in ``column`` (both engines)."""
-
-    inherit_cache = False
-    type = sa.Boolean()
-
-    def __init__(self, column, value) -> None:
-        self.column = column
-        self.value = value
-
-
-@compiles(_JsonContains, "sqlite")
-def _json_contains_sqlite(element, compiler, **kw):
-    each = sa.func.json_each(element.column).table_valued("value")
-    exists = sa.exists().where(each.c.value == sa.literal(element.value))
-    return compiler.process(exists, **kw)
-
-
-@compiles(_JsonContains, "postgresql")
-def _json_contains_postgresql(element, compiler, **kw):
-    from sqlalchemy.dialects.postgresql import JSONB
-
-    contains = sa.cast(element.column, JSONB).contains(sa.literal([element.value], JSONB))
-    return compiler.process(contains, **kw)
+__all__ = [
+    "IN_IDS",
+    "IN_VALUES",
+    "LONG_SKIP",
+    "SYSTEM_READ",
+    "SYSTEM_SORTABLE",
+    "Page",
+    "Record",
+    "RecordRepository",
+    "UnknownName",
+    "escape_like",
+    "scope_condition",
+]

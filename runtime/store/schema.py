@@ -346,7 +346,7 @@ def _add_field_indexes(
             sa.Index(index_name(table, key), table.c[key], unique=True, **options)
         elif field_type.reference_kind(spec) is not None and not _is_json(table.c[key]):
             # A list of ids (several users) is JSON: no btree index, lists filter by
-            # element instead (see RecordRepository._json_condition).
+            # element instead (see record_conditions._json_condition).
             sa.Index(index_name(table, key), table.c[key], table.c.id)
 
 

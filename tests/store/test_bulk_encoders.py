@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
-from runtime.store.repository import _encoder
+from runtime.store.bulk_encoding import _encoder
 
 DIALECT = sqlite.dialect()
 VALUES = {
