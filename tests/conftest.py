@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 
@@ -12,6 +15,10 @@ import pytest
 # Qt aborts the whole pytest process instead of failing one test.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.*=false")
+# The user's data folder (PostgreSQL upgrade backups, via platformdirs) is a private
+# one per test run: tests never write into the real home, nor share it between runs.
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="formwright-tests-data-")
+atexit.register(shutil.rmtree, os.environ["XDG_DATA_HOME"], ignore_errors=True)
 
 #: A PostgreSQL server the tests may create databases in (CI starts or finds one).
 POSTGRES_ADMIN_URL = os.environ.get(

@@ -6,6 +6,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -25,9 +26,28 @@ def backup(engine: Engine, output: Path) -> Path:
 
 
 def default_backup_path(engine: Engine, folder: Path) -> Path:
+    """A new, reserved file in ``folder`` named after the database and the time:
+    ``workspace-20261126-101500.sqlite``, ``<database>-20261126-101500.dump``.
+
+    The name is claimed by creating the (empty) file, so two backups in the same
+    second (several workstations upgrading one PostgreSQL database, each into its
+    user's folder, or a retried upgrade) get ``-2``, ``-3``… and never overwrite
+    each other.
+    """
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    suffix = ".sqlite" if engine.dialect.name == "sqlite" else ".dump"
-    return folder / f"workspace-{stamp}{suffix}"
+    if engine.dialect.name == "sqlite":
+        stem, suffix = "workspace", ".sqlite"
+    else:
+        stem, suffix = engine.url.database or "postgres", ".dump"
+    folder.mkdir(parents=True, exist_ok=True)
+    for number in range(1, 1000):
+        name = f"{stem}-{stamp}{'' if number == 1 else f'-{number}'}{suffix}"
+        try:
+            os.close(os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            continue
+        return folder / name
+    raise WorkspaceError(tr("no free backup file name in {folder}").format(folder=folder))
 
 
 def upgrade_backup_folder(engine: Engine) -> Path | None:
@@ -52,13 +72,25 @@ def backup_before_upgrade(engine: Engine) -> Path | None:
         return None
     if engine.dialect.name != "sqlite" and shutil.which("pg_dump") is None:
         return None
-    return backup(engine, default_backup_path(engine, folder))
+    output = default_backup_path(engine, folder)
+    try:
+        return backup(engine, output)
+    except BaseException:
+        output.unlink(missing_ok=True)  # the empty file that reserved the name
+        raise
+
+
+def _temporary_beside(output: Path) -> Path:
+    """A new file of our own next to ``output``, renamed over it when complete
+    (unique, so two backups to one name never write into each other's copy)."""
+    handle, name = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".part")
+    os.close(handle)
+    return Path(name)
 
 
 def _backup_sqlite(engine: Engine, output: Path) -> Path:
     """SQLite's online backup API: a consistent copy while others keep working."""
-    temporary = output.with_name(output.name + ".part")
-    temporary.unlink(missing_ok=True)
+    temporary = _temporary_beside(output)  # empty: SQLite takes it as a new database
     try:
         with engine.connect() as connection:
             source = connection.connection.driver_connection
@@ -91,7 +123,7 @@ def _backup_postgresql(engine: Engine, output: Path) -> Path:
     environment = dict(os.environ)
     if url.password:
         environment["PGPASSWORD"] = url.password
-    temporary = output.with_name(output.name + ".part")
+    temporary = _temporary_beside(output)
     command = [
         pg_dump,
         "--format=custom",
