@@ -1,0 +1,188 @@
+"""Writing the valid rows of an import, in batches that can be resumed.
+
+Each batch is one transaction: the records are created (one bulk insert, after the
+values their types assign on create, like serial numbers) or updated (``upsert_by``,
+each at the version it was read at), one ``import_batch`` audit row lists their ids,
+and the import's ``rows_done`` in ``fw_imports`` (:mod:`runtime.store.imports`)
+advances in that same transaction. An import killed mid-way so leaves whole batches
+and a ``running`` import, which the same file resumes after ``rows_done``.
+
+Kept apart from :mod:`excel_import` because it is the only part that writes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from resources.messages import tr
+from runtime.services.actor import Actor
+from runtime.services.excel_checks import CheckedRow
+from runtime.services.excel_common import ExcelError
+from runtime.services.records import RecordService
+from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.imports import finish_import, record_progress, running_import, start_import
+from runtime.store.schema import FormTables
+
+if TYPE_CHECKING:
+    from runtime.services.excel_import import ImportResult
+
+
+class ImportWriter:
+    """Writes one import into one form as one actor, and keeps its journal."""
+
+    def __init__(
+        self,
+        service: RecordService,
+        form: str,
+        actor: Actor,
+        tables: FormTables,
+        *,
+        source: Path,
+        mode: str,
+        data_start: int,
+    ) -> None:
+        self.service = service
+        self.registry = service.registry
+        self.form = form
+        self.actor = actor
+        self.tables = tables
+        self.source = source
+        self.mode = mode
+        #: Index of the first data row of the main sheet, for row numbers.
+        self.data_start = data_start
+
+    def running_import(self, sha: str) -> tuple[str | None, int]:
+        """An unfinished import of this very file into this form, to resume."""
+        with self.service.workspace.reader() as connection:
+            return running_import(connection, self.service.spec.id, self.form, sha)
+
+    def start_import(self, sha: str, total: int) -> str:
+        """A new ``running`` import of this file (``sha``) of ``total`` rows; its id."""
+        with self.service.workspace.engine.begin() as connection:
+            return start_import(connection, self.service.spec.id, self.form, sha, total, utc_now())
+
+    def write_batch(
+        self, import_id: str, batch: list[CheckedRow], start: int, end: int
+    ) -> tuple[int, int]:
+        """Write one batch and advance ``rows_done`` in the same transaction."""
+
+        def work(connection) -> tuple[int, int]:
+            now = utc_now()
+            system = {
+                "created_at": now,
+                "created_by": self.actor.user_id,
+                "updated_at": now,
+                "updated_by": self.actor.user_id,
+                "version": 1,
+                "owner_department": self.actor.primary_department,
+            }
+            creates = [row.values for row in batch if row.target is None]
+            created_ids = self._insert(connection, creates, system) if creates else []
+            updated_ids = []
+            for row in batch:
+                if row.target is None:
+                    continue
+                ident, version = row.target
+                changes = {
+                    k: v
+                    for k, v in row.values.items()
+                    if k in self.tables.columns or k in self.tables.children
+                }
+                written = self.service.repository.update(
+                    connection,
+                    self.form,
+                    ident,
+                    changes,
+                    version,
+                    {"updated_at": now, "updated_by": self.actor.user_id},
+                )
+                if not written:
+                    text = tr(
+                        "row {row}: record #{id} was changed by someone else during the "
+                        "import; run the import again to continue"
+                    )
+                    raise ExcelError(text.format(row=self.data_start + row.source + 1, id=ident))
+                updated_ids.append(ident)
+            if created_ids or updated_ids:
+                append(
+                    connection,
+                    AuditEntry(
+                        "import_batch",
+                        self.actor.user_id,
+                        self.actor.username,
+                        self.service.spec.id,
+                        self.form,
+                        None,
+                        {
+                            "import_id": import_id,
+                            "rows": [self.data_start + start + 1, self.data_start + end],
+                            "created": created_ids,
+                            "updated": updated_ids,
+                        },
+                    ),
+                )
+            record_progress(connection, import_id, end)
+            return len(created_ids), len(updated_ids)
+
+        return self.service.transaction(work)
+
+    def _insert(self, connection, rows: list[dict[str, Any]], system: dict) -> list[int]:
+        """Create the records of one batch: values a type assigns on create (serial
+        numbers) first, then one bulk insert."""
+        assigned = [
+            (key, spec)
+            for key, spec in self.tables.columns.items()
+            if self.registry.of(spec).assigns_on_create
+        ]
+        if assigned:
+            local_now = datetime.now()
+            for values in rows:
+                self._assign_on_create(connection, values, assigned, local_now)
+        return self.service.repository.insert_many(connection, self.form, rows, system)
+
+    def _assign_on_create(self, connection, values, assigned, local_now: datetime) -> None:
+        """Fill the empty values of one new record that their field types assign."""
+        for key, spec in assigned:
+            if values.get(key) is not None:
+                continue
+            value = self.registry.of(spec).assign_on_create(
+                spec,
+                local_now,
+                lambda period, key=key: self.service.repository.next_serial(
+                    connection, self.form, key, period
+                ),
+            )
+            if value is not None:
+                values[key] = value
+
+    def finish(self, import_id: str, sha: str, result: ImportResult) -> None:
+        """Mark the import done and add its ``import`` audit event."""
+
+        def work(connection) -> None:
+            finish_import(connection, import_id, result.rows_total)
+            append(
+                connection,
+                AuditEntry(
+                    "import",
+                    self.actor.user_id,
+                    self.actor.username,
+                    self.service.spec.id,
+                    self.form,
+                    None,
+                    {
+                        "import_id": import_id,
+                        "file": self.source.name,
+                        "sha256": sha,
+                        "rows": result.rows_total,
+                        "created": result.created,
+                        "updated": result.updated,
+                        "skipped": result.skipped,
+                        "resumed_from": result.resumed_from,
+                        "mode": self.mode,
+                    },
+                ),
+            )
+
+        self.service.transaction(work)
