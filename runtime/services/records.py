@@ -10,7 +10,7 @@ values fit) and :mod:`.record_bulk` (``bulk_create``); the errors and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -357,28 +357,43 @@ class RecordService:
     # -- delete, restore, purge ---------------------------------------------
     def delete(self, form: str, record_id: int, actor: Actor = SYSTEM) -> None:
         """Move to the trash (restorable)."""
-        self._trash_move(form, record_id, actor, "delete", utc_now())
+        self.delete_many(form, [record_id], actor)
 
     def restore(self, form: str, record_id: int, actor: Actor = SYSTEM) -> None:
-        self._trash_move(form, record_id, actor, "restore", None)
+        self.restore_many(form, [record_id], actor)
 
-    def _trash_move(self, form, record_id, actor, action, deleted_at) -> None:
-        self._require_record(form, record_id, actor, "delete", in_trash=deleted_at is None)
+    def delete_many(self, form: str, record_ids: Sequence[int], actor: Actor = SYSTEM) -> None:
+        """Move several records to the trash in one transaction: all of them, or
+        none when one is refused (the list's batch delete: one commit per batch
+        instead of per record)."""
+        self._trash_move(form, record_ids, actor, "delete", utc_now())
+
+    def restore_many(self, form: str, record_ids: Sequence[int], actor: Actor = SYSTEM) -> None:
+        """Bring several records back from the trash in one transaction (all or none)."""
+        self._trash_move(form, record_ids, actor, "restore", None)
+
+    def _trash_move(self, form, record_ids, actor, action, deleted_at) -> None:
+        for record_id in record_ids:
+            self._require_record(form, record_id, actor, "delete", in_trash=deleted_at is None)
 
         def work(connection: Connection) -> None:
             system = {"updated_at": utc_now(), "updated_by": actor.user_id}
-            moved = self._write(  # a restored value may be in use by a newer record
-                lambda: self.repository.set_deleted(connection, form, record_id, deleted_at, system)
-            )
-            if not moved:
-                if action == "restore":
-                    message = tr("record {record} of '{form}' is not in the trash")
-                else:
-                    message = tr("record {record} of '{form}' is not a live record")
-                raise NotFound(message.format(record=record_id, form=form))
-            self._audit(connection, actor, action, form, record_id, None)
+            for record_id in record_ids:
+                self._move_one(connection, form, record_id, actor, action, deleted_at, system)
 
         self.transaction(work)
+
+    def _move_one(self, connection, form, record_id, actor, action, deleted_at, system) -> None:
+        moved = self._write(  # a restored value may be in use by a newer record
+            lambda: self.repository.set_deleted(connection, form, record_id, deleted_at, system)
+        )
+        if not moved:
+            if action == "restore":
+                message = tr("record {record} of '{form}' is not in the trash")
+            else:
+                message = tr("record {record} of '{form}' is not a live record")
+            raise NotFound(message.format(record=record_id, form=form))
+        self._audit(connection, actor, action, form, record_id, None)
 
     def purge(self, form: str, record_id: int, actor: Actor = SYSTEM) -> None:
         """Delete a trashed record for good; the audit keeps its last values."""

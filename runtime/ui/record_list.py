@@ -37,7 +37,7 @@ from runtime.ui.record_batches import (
     DELETING,
     RESTORING,
     RowRange,
-    apply_each,
+    apply_in_batches,
     ids_in_ranges,
 )
 from runtime.ui.record_model import RecordTableModel, column_title
@@ -391,8 +391,8 @@ class RecordListPage(QWidget):
     def restore_selected(self) -> None:
         if self._trash and self.selected_ranges():
             self._with_selected_ids(
-                lambda ids: self._apply_each(
-                    ids, self.services.records.restore, RESTORING, tr("Restore")
+                lambda ids: self._apply_in_batches(
+                    ids, self.services.records.restore_many, RESTORING, tr("Restore")
                 )
             )
 
@@ -412,13 +412,14 @@ class RecordListPage(QWidget):
             else tr("Move 1 record to the trash?")
         )
         if QMessageBox.question(self, tr("Delete"), question) == QMessageBox.StandardButton.Yes:
-            self._apply_each(ids, self.services.records.delete, DELETING, tr("Delete"))
+            self._apply_in_batches(ids, self.services.records.delete_many, DELETING, tr("Delete"))
 
-    def _apply_each(self, ids: list[int], action, message: str, title: str) -> None:
-        """Apply a record action to each id; the list is read again afterwards,
-        whatever the outcome (done, refused part way, cancelled)."""
+    def _apply_in_batches(self, ids: list[int], action, message: str, title: str) -> None:
+        """Apply a many-record action (delete_many, restore_many) to the ids; the
+        list is read again afterwards, whatever the outcome (done, refused part way,
+        cancelled)."""
         form, actor = self.form.key, self.services.actor
-        steps = apply_each(ids, lambda record_id: action(form, record_id, actor), message)
+        steps = apply_in_batches(ids, lambda chunk: action(form, chunk, actor), message)
         task = self._run(steps, title)
         task.finished.connect(self._after_batch)
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 from runtime.services.errors import ServiceError
 from runtime.store.query import RecordQuery, Sort
 from runtime.ui.long_task import LongTask
-from runtime.ui.record_batches import DELETING, apply_each, ids_in_ranges
+from runtime.ui.record_batches import DELETING, apply_in_batches, ids_in_ranges
 from runtime.ui.record_list import RecordListPage
 
 
@@ -110,37 +110,51 @@ def test_ids_follow_the_list_order_and_skip_rows_past_the_end(repair, icu, add_d
     assert prices == [250, 249, *range(10, 0, -1)]
 
 
-def test_a_refusal_stops_the_run_and_says_how_far_it_got(repair, icu, add_devices):
+def live_ids(repair, count: int) -> list[int]:
+    page = repair.records.page("device", RecordQuery(sort=Sort("price")), None, count, repair.actor)
+    return [record.id for record in page.records]
+
+
+def test_a_refusal_keeps_the_records_before_it_and_says_how_far_it_got(repair, icu, add_devices):
     add_devices(repair, icu, 5)
-    page = repair.records.page("device", RecordQuery(sort=Sort("price")), None, 5, repair.actor)
-    ids = [record.id for record in page.records]
+    ids = live_ids(repair, 5)
     repair.records.delete("device", ids[2], repair.actor)  # someone else was quicker
 
-    def delete(record_id: int) -> None:
-        repair.records.delete("device", record_id, repair.actor)
+    def delete(chunk: list[int]) -> None:
+        repair.records.delete_many("device", chunk, repair.actor)
 
-    steps = apply_each(ids, delete, DELETING)
-    assert next(steps).done == 1
-    assert next(steps).done == 2
+    steps = apply_in_batches(ids, delete, DELETING, batch=5)
     with pytest.raises(ServiceError, match=rf"Stopped after 2 of 5 records\. Record {ids[2]}: "):
         next(steps)
-    remaining = repair.records.count("device", RecordQuery(), repair.actor)
-    assert remaining == 2  # the first two and the third are gone; the last two stay
+    remaining = live_ids(repair, 5)
+    assert remaining == ids[3:]  # the two before it are in the trash, the rest untouched
 
 
-def test_cancelling_keeps_what_was_done_and_stops(repair, icu, add_devices):
-    add_devices(repair, icu, 6)
-    page = repair.records.page("device", RecordQuery(sort=Sort("price")), None, 6, repair.actor)
-    ids = [record.id for record in page.records]
+def test_a_batch_is_one_transaction_all_or_none(repair, icu, add_devices):
+    add_devices(repair, icu, 4)
+    ids = live_ids(repair, 4)
+    repair.records.delete("device", ids[3], repair.actor)
+    with pytest.raises(ServiceError, match=f"record {ids[3]} "):
+        repair.records.delete_many("device", ids, repair.actor)
+    assert live_ids(repair, 4) == ids[:3]  # nothing of the batch was written
+    repair.records.delete_many("device", ids[:3], repair.actor)
+    assert live_ids(repair, 4) == []
+    assert [a.action for a in repair.records.history("device", ids[0], repair.actor)][
+        -1
+    ] == "delete"
 
-    def delete(record_id: int) -> None:
-        repair.records.delete("device", record_id, repair.actor)
 
-    steps = apply_each(ids, delete, DELETING)
-    for _ in range(4):
-        next(steps)
+def test_progress_comes_per_batch_and_cancelling_keeps_what_was_done(repair, icu, add_devices):
+    add_devices(repair, icu, 7)
+    ids = live_ids(repair, 7)
+
+    def delete(chunk: list[int]) -> None:
+        repair.records.delete_many("device", chunk, repair.actor)
+
+    steps = apply_in_batches(ids, delete, DELETING, batch=3)
+    assert [next(steps).done, next(steps).done] == [3, 6]
     steps.close()  # what Cancel does
-    assert repair.records.count("device", RecordQuery(), repair.actor) == 2
+    assert live_ids(repair, 7) == ids[6:]
 
 
 def test_a_refused_batch_shows_its_message_and_reads_the_list_again(
