@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,17 @@ class Actor:
 
     def roles_in(self, app_id: str) -> frozenset[str]:
         return self.roles.get(app_id, frozenset())
+
+    def new_record_columns(self, now: datetime) -> dict[str, Any]:
+        """The system columns of a record this actor creates at ``now`` (UTC)."""
+        return {
+            "created_at": now,
+            "created_by": self.user_id,
+            "updated_at": now,
+            "updated_by": self.user_id,
+            "version": 1,
+            "owner_department": self.primary_department,
+        }
 
 
 #: The actor of scripts and migrations run by the workspace owner.

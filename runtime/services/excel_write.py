@@ -70,14 +70,7 @@ class ImportWriter:
 
         def work(connection) -> tuple[int, int]:
             now = utc_now()
-            system = {
-                "created_at": now,
-                "created_by": self.actor.user_id,
-                "updated_at": now,
-                "updated_by": self.actor.user_id,
-                "version": 1,
-                "owner_department": self.actor.primary_department,
-            }
+            system = self.actor.new_record_columns(now)
             creates = [row.values for row in batch if row.target is None]
             created_ids = self._insert(connection, creates, system) if creates else []
             updated_ids = []

@@ -69,14 +69,7 @@ def bulk_create(
 
     def work(connection: Connection) -> int:
         now = utc_now()
-        system = {
-            "created_at": now,
-            "created_by": actor.user_id,
-            "updated_at": now,
-            "updated_by": actor.user_id,
-            "version": 1,
-            "owner_department": actor.primary_department,
-        }
+        system = actor.new_record_columns(now)
         rows = tuples(connection, now)
         checks = BulkChecks(service.repository, service.registry, form, keys)
         if checks:  # references or unique values: checked chunk by chunk

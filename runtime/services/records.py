@@ -97,14 +97,7 @@ class RecordService:
             assigned = self._with_defaults(form, values)
             self._assign(connection, form, assigned, now)
             clean = self._prepare(connection, form, assigned, None)
-            system = {
-                "created_at": now,
-                "created_by": actor.user_id,
-                "updated_at": now,
-                "updated_by": actor.user_id,
-                "version": 1,
-                "owner_department": actor.primary_department,
-            }
+            system = actor.new_record_columns(now)
             record_id = self._write(lambda: self.repository.insert(connection, form, clean, system))
             self._audit(connection, actor, "create", form, record_id, self._json(form, clean))
             record = Record(id=record_id, values=clean, deleted_at=None, **system)
