@@ -86,3 +86,13 @@ def db_url(request, tmp_path) -> Iterator[str]:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     yield from _postgres_database()
+
+
+@pytest.fixture
+def workspace(db_url):
+    """An open, empty workspace on SQLite and on PostgreSQL."""
+    from runtime.store.workspace import Workspace
+
+    opened = Workspace.open(db_url)
+    yield opened
+    opened.dispose()

@@ -5,7 +5,6 @@ Chinese when the messages are Chinese, and in the unchanged English otherwise.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
@@ -27,7 +26,6 @@ from runtime.services.errors import PermissionDenied
 from runtime.services.org import OrgError, OrgImportError, OrgService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
-from runtime.store.workspace import Workspace
 
 FAST = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 NURSE = Actor(user_id=99, username="zhang.wei", display_name="Zhang Wei")
@@ -39,13 +37,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-@pytest.fixture
-def workspace(db_url) -> Iterator[Workspace]:
-    workspace = Workspace.open(db_url)
-    yield workspace
-    workspace.dispose()
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from runtime.services.org import OrgService
 from runtime.spec import parse_app_spec
 from runtime.store.audit import verify_chain
 from runtime.store.schema import audit_table, users_table
-from runtime.store.workspace import Workspace
 
 PASSWORD = "correct horse 9"
 
@@ -38,13 +37,6 @@ class Clock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def workspace(db_url):
-    workspace = Workspace.open(db_url)
-    yield workspace
-    workspace.dispose()
 
 
 @pytest.fixture

@@ -22,13 +22,6 @@ NURSE = Actor(user_id=2, username="zhang.wei", display_name="Zhang Wei")
 
 
 @pytest.fixture
-def workspace(db_url) -> Iterator[Workspace]:
-    workspace = Workspace.open(db_url)
-    yield workspace
-    workspace.dispose()
-
-
-@pytest.fixture
 def log(workspace) -> AuditLog:
     return AuditLog(workspace, ADMIN)
 

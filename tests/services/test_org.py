@@ -21,16 +21,8 @@ from runtime.services.org import (
 )
 from runtime.spec import parse_app_spec
 from runtime.store.schema import audit_table, departments_table, users_table
-from runtime.store.workspace import Workspace
 
 FAST = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-
-
-@pytest.fixture
-def workspace(db_url):
-    workspace = Workspace.open(db_url)
-    yield workspace
-    workspace.dispose()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -69,14 +68,6 @@ def add_user(
         primary_department=department_id,
         department_ids=departments,
     )
-
-
-@pytest.fixture
-def workspace(db_url) -> Iterator[Workspace]:
-    """An open, empty workspace on SQLite and on PostgreSQL."""
-    opened = Workspace.open(db_url)
-    yield opened
-    opened.dispose()
 
 
 @pytest.fixture

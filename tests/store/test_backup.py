@@ -27,13 +27,6 @@ def same_second(monkeypatch) -> None:
     monkeypatch.setattr(backup_module, "datetime", _FrozenClock)
 
 
-@pytest.fixture
-def workspace(db_url) -> Workspace:
-    opened = Workspace.open(db_url)
-    yield opened
-    opened.dispose()
-
-
 def files_in(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.iterdir()) if folder.exists() else []
 

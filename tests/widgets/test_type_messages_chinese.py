@@ -6,7 +6,7 @@ in Chinese (the translation from ``resources/translations/zh_CN.json``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -15,10 +15,11 @@ from resources.messages import use_language
 from runtime.services.actor import Actor
 from runtime.services.permissions import PermissionDenied, Policy
 from runtime.services.records import ConflictError, NotFound, RecordService, ValidationFailed
-from runtime.store.workspace import Workspace
-from tests.store.conftest import add_department, add_user, load_sample
+from tests.store.conftest import add_user, icu, repair
 from widgets.base import EMPTY_CONTEXT, FieldValueError
 from widgets.registry import default_registry
+
+__all__ = ["icu", "repair"]  # fixtures shared with the store tests
 
 
 def both(call: Callable[[], str]) -> tuple[str, str]:
@@ -115,25 +116,6 @@ def test_spec_problems_and_template_help_follow_the_language():
 
 
 # -- the record service on a real workspace ---------------------------------------------------
-
-
-@pytest.fixture
-def workspace(db_url) -> Iterator[Workspace]:
-    opened = Workspace.open(db_url)
-    yield opened
-    opened.dispose()
-
-
-@pytest.fixture
-def repair(workspace) -> RecordService:
-    spec = load_sample("equipment_repair")
-    workspace.install(spec)
-    return RecordService(workspace, spec)
-
-
-@pytest.fixture
-def icu(workspace) -> int:
-    return add_department(workspace, "重症监护室 ICU", "icu")
 
 
 def device(repair: RecordService, icu: int | None, **values):
