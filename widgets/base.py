@@ -413,6 +413,23 @@ def plain_message(error: Mapping[str, Any]) -> str:
         return tr(
             "must be a key: lowercase letters, digits and _ (start with a letter, at most 40)"
         )
+    context = error.get("ctx") or {}
+    if kind == "value_error" and context.get("error") is not None:
+        return str(context["error"])  # our own message, without "Value error, "
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return tr("please enter a whole number")
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = context.get("ge", context.get("gt"))
+        return tr("must be at least {minimum}").format(minimum=bound)
+    if kind in ("less_than_equal", "less_than"):
+        bound = context.get("le", context.get("lt"))
+        return tr("must be at most {maximum}").format(maximum=bound)
+    if kind in ("bool_parsing", "bool_type"):
+        return tr("must be yes or no")
+    if kind == "string_too_long":
+        return tr("must be at most {count} characters").format(count=context.get("max_length"))
+    if kind == "literal_error":
+        return tr("must be one of {choices}").format(choices=context.get("expected", ""))
     return error["msg"]
 
 

@@ -16,7 +16,7 @@ from runtime.services.actor import Actor
 from runtime.services.permissions import PermissionDenied, Policy
 from runtime.services.records import ConflictError, NotFound, RecordService, ValidationFailed
 from tests.store.conftest import add_user, icu, repair
-from widgets.base import EMPTY_CONTEXT, FieldValueError
+from widgets.base import EMPTY_CONTEXT, FieldValueError, flatten_errors
 from widgets.registry import default_registry
 
 __all__ = ["icu", "repair"]  # fixtures shared with the store tests
@@ -181,3 +181,36 @@ def test_not_found_conflict_and_permission_messages(repair, workspace, icu):
         "李娜 may not export '设备台账 Device register'",
         "李娜 无权导出“设备台账 Device register”",
     )
+
+
+def spec_problems(field: dict) -> dict[str, str]:
+    """What the spec checks say of one field's attributes (path → message)."""
+    from pydantic import ValidationError
+
+    spec_model = default_registry.get(field["type"]).spec_model
+    try:
+        spec_model.model_validate(field)
+    except ValidationError as error:
+        return dict(flatten_errors(error.errors()))
+    return {}
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "english"),
+    [
+        ("max_length", "many", "please enter a whole number"),
+        ("max_length", 0, "must be at least 1"),
+        ("max_length", 5000, "must be at most 4000"),
+        ("label", "x" * 201, "must be at most 200 characters"),
+        ("required", "perhaps", "must be yes or no"),
+        ("width", "3/5", "must be one of '1', '1/2', '1/3', '1/4', '2/3' or '3/4'"),
+        ("extensions", ["p d f"], "'p d f' is not a file extension like pdf or docx"),
+    ],
+)
+def test_spec_problems_are_plain_and_translated(attribute, value, english):
+    kind = "attachment" if attribute == "extensions" else "text"
+    field = {"key": "name", "type": kind, "label": "Name", attribute: value}
+    assert spec_problems(field) == {attribute: english}
+    use_language("zh_CN")
+    (chinese,) = spec_problems(field).values()
+    assert chinese != english and not chinese.startswith(("Input", "Value error"))
