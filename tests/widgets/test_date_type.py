@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from widgets.base import FieldValueError
 from widgets.editors.date import DateEditor
+from widgets.registry import default_registry
 from widgets.types.date import FIELD_TYPE as DATE
 from widgets.types.date import parse_time_text
 
@@ -176,3 +177,19 @@ def test_editor_read_only_refuses_edits(editor, qtbot):
 def test_editor_keeps_a_stored_value_outside_the_limits(editor):
     editor.set_value(dt.date(2015, 6, 1))  # the limits were tightened after it was saved
     assert editor.value() == dt.date(2015, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("type_name", "value", "shown"),
+    [
+        ("date", dt.date(2024, 3, 5), "2024-03-05"),
+        ("datetime", dt.datetime(2024, 3, 5, 8, 30), "2024-03-05 08:30"),
+        ("time", dt.time(8, 5), "08:05"),
+        ("date", dt.datetime(2024, 3, 5, 8, 30), "2024-03-05"),  # not canonical: strftime
+        ("datetime", dt.datetime(2024, 3, 5, 8, 30, tzinfo=dt.UTC), "2024-03-05 08:30"),
+    ],
+)
+def test_display_is_the_display_format_by_the_fast_path_or_not(type_name, value, shown):
+    field_type = default_registry.get(type_name)
+    spec = field_type.spec_model(key="when", type=type_name, label="When")
+    assert field_type.display(spec, value) == shown == value.strftime(field_type.display_format)

@@ -245,7 +245,21 @@ class TemporalFieldType(FieldType):
         return value.isoformat()
 
     def display(self, spec: FieldSpecBase, value: Any, context: Any = None) -> str:
-        return "" if value is None else value.strftime(self.display_format)
+        """``display_format`` text. A canonical value (naive, of the type's own
+        class) takes ``isoformat``, which gives the same text several times faster
+        than ``strftime`` (slower still once Qt is loaded); lists show thousands."""
+        if value is None:
+            return ""
+        if value.__class__ is self.value_class and getattr(value, "tzinfo", None) is None:
+            return self.iso_display(value)
+        return value.strftime(self.display_format)
+
+    #: The class of a canonical value (``dt.date``, ``dt.datetime``, ``dt.time``).
+    value_class: type = dt.date
+
+    def iso_display(self, value: Any) -> str:
+        """``display_format`` of a canonical value, through ``isoformat``."""
+        return value.isoformat()
 
     def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
         return value

@@ -35,6 +35,7 @@ class DateTimeType(TemporalFieldType):
     editor = "widgets.editors.datetime:DateTimeEditor"
     description = "A moment to the minute, like 2024-03-15 08:30 (admission, a dose given)."
     display_format = "%Y-%m-%d %H:%M"
+    value_class = dt.datetime
 
     def hint(self) -> str:
         return datetime_hint()
@@ -75,6 +76,9 @@ class DateTimeType(TemporalFieldType):
 
     def iso(self, value: dt.datetime) -> str:
         return value.isoformat(timespec="minutes")
+
+    def iso_display(self, value: dt.datetime) -> str:
+        return value.isoformat(" ", "minutes")
 
     def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
         return DateTime()

@@ -28,6 +28,7 @@ class TimeType(TemporalFieldType):
     editor = "widgets.editors.time:TimeEditor"
     description = "A time of day to the minute, typed like 08:30 or 8时30分."
     display_format = "%H:%M"
+    value_class = dt.time
 
     def hint(self) -> str:
         return time_hint()
@@ -73,6 +74,9 @@ class TimeType(TemporalFieldType):
 
     def iso(self, value: dt.time) -> str:
         return value.isoformat(timespec="minutes")
+
+    def iso_display(self, value: dt.time) -> str:
+        return value.isoformat("minutes")
 
     def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
         return Time()
