@@ -42,6 +42,7 @@ def ids_in_ranges(source: RecordSource, ranges: list[RowRange]) -> Steps[list[in
     Rows past the end of the list (deleted meanwhile) are left out.
     """
     total = rows_in(ranges)
+    source = source.for_ids()  # ids only: no shown values to read and format
     ids: list[int] = []
     for first, last in sorted(ranges):
         start: Cursor | None = None  # the top

@@ -78,6 +78,7 @@ class RecordSource:
         self.actor = actor
         self.form = form
         self.columns = columns
+        self.references = references
         self.context = ExcelContext(names=NameMap(references))
         field_keys = {c.key for c in list_columns(form, records.registry) if c.spec}
         wanted = [c.key for c in columns if c.spec is not None]
@@ -87,6 +88,11 @@ class RecordSource:
 
     def count(self) -> int:
         return self.records.count(self.form.key, self.query, self.actor)
+
+    def for_ids(self) -> RecordSource:
+        """The same list read without its shown columns: pages of ids (and the sort
+        value their cursors need), for work on many rows such as a batch delete."""
+        return RecordSource(self.records, self.actor, self.form, [], self.query, self.references)
 
     def cursor_at(self, row: int, start: Cursor | None = None) -> Cursor | None:
         """The cursor just before row ``row`` counted after ``start`` (None: the top):
