@@ -29,7 +29,7 @@ from resources.messages import tr, use_language
 from runtime.api import open_workspace
 from runtime.services.records import RecordService, ValidationFailed
 from runtime.spec import parse_app_spec
-from runtime.store import migrate
+from runtime.store import migrate_apply
 from runtime.store.engine import WorkspaceError
 from runtime.store.migrate import apply_upgrade
 from runtime.store.repository import UnknownName
@@ -501,7 +501,7 @@ def test_a_failure_during_apply_rolls_back_everything(handle, monkeypatch):
     handle.upgrade(spec_of([text("a"), text("b")]))
     handle.app(APP).create("main", {"a": "1", "b": "2024-01-02"})
     before = snapshot(handle)
-    original = migrate._Applier.convert
+    original = migrate_apply._Applier.convert
     calls = []
 
     def convert_then_fail(self, *args, **kwargs):
@@ -510,7 +510,7 @@ def test_a_failure_during_apply_rolls_back_everything(handle, monkeypatch):
             raise RuntimeError("disk full")
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(migrate._Applier, "convert", convert_then_fail)
+    monkeypatch.setattr(migrate_apply._Applier, "convert", convert_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
         handle.upgrade(spec_of([number("a"), date("b"), text("c")], version=2))
     assert len(calls) == 2
@@ -773,7 +773,7 @@ class MigrationMachine(RuleBasedStateMachine):
             new = spec_of([kind_field(key, kinds[step + 1], "x")]).forms[0].fields[0]
             old_type, new_type = default_registry.of(old), default_registry.of(new)
             try:
-                value = migrate._convert_value(old_type, old, new_type, new, value)
+                value = migrate_apply._convert_value(old_type, old, new_type, new, value)
             except FieldValueError:
                 value = None
         return value
