@@ -24,29 +24,41 @@ from designer import commands_app as app_cmd
 from designer.cascade import Target, Usage, field_usages, form_usages, rename_in_expression
 from designer.document_model import DocumentModel, EditError, FieldPath
 from designer.keys import is_free, key_from_label
+from resources.messages import tr
 from runtime.package import PackageContents, read_package, write_package
 from runtime.spec.load import spec_problems
 from runtime.spec.models import AppSpec, FormSpec, Grant, RoleSpec, SortKey, ViewSpec
 from runtime.spec.problems import Problem, SpecError
-from runtime.spec.reserved import reserved_reason
+from runtime.spec.reserved import reserved_problem, reserved_reason
 from runtime.spec.upgrade import upgrade_document
 from widgets.base import KEY_RE, FieldSpecBase, Option, SpecModel, flatten_errors
 from widgets.registry import FieldTypeRegistry, default_registry
 
 #: Attributes changed by their own methods, never by ``set_*_property``.
-_OWN_METHODS = {
-    "key": "rename the key instead",
-    "type": "a field's type can't change; add a new field",
-    "fields": "add, move or remove fields instead",
-    "forms": "add or remove forms instead",
-    "views": "add or remove views instead",
-    "roles": "add or remove roles instead",
-    "grants": "change the role's access with set_grant",
-    "format": "the file format is fixed",
-    "spec_version": "the file format is fixed",
-    "version": "publish to raise the version",
-    "published": "publish the app instead",
-}
+#: Attributes with their own edit method (what to do instead).
+_OWN_METHODS = frozenset(
+    {"key", "type", "fields", "forms", "views", "roles", "grants", "format", "spec_version"}
+    | {"version", "published"}
+)
+
+
+def _own_method(name: str) -> str:
+    """Why ``name`` can't be set as a property, and what to do instead."""
+    advice = {
+        "key": tr("rename the key instead"),
+        "type": tr("a field's type can't change; add a new field"),
+        "fields": tr("add, move or remove fields instead"),
+        "forms": tr("add or remove forms instead"),
+        "views": tr("add or remove views instead"),
+        "roles": tr("add or remove roles instead"),
+        "grants": tr("change the role's access with set_grant"),
+        "format": tr("the file format is fixed"),
+        "spec_version": tr("the file format is fixed"),
+        "version": tr("publish to raise the version"),
+        "published": tr("publish the app instead"),
+    }[name]
+    return tr("'{name}' can't be set here: {advice}").format(name=name, advice=advice)
+
 
 __all__ = ["DesignerDocument", "EditError", "FieldPath", "build_large_form"]
 
@@ -107,7 +119,7 @@ class DesignerDocument(DocumentModel):
     def revert(self) -> None:
         """Drop unsaved edits and the history: reload the file, emit ``spec_reset``."""
         if self._path is None:
-            raise EditError("the app was never saved")
+            raise EditError(tr("the app was never saved"))
         self._spec, self._assets = _read(self._path, self._registry)
         self._published_keys = self._current_keys() if self._spec.published else set()
         self._selection = []
@@ -145,7 +157,7 @@ class DesignerDocument(DocumentModel):
         """Write the package atomically (``.fwapp`` by suffix, else a folder); clean."""
         target = Path(path) if path is not None else self._path
         if target is None:
-            raise EditError("choose where to save the app")
+            raise EditError(tr("choose where to save the app"))
         self._write(target, self._spec.to_json_dict())
         self.mark_saved()
         if target != self._path:
@@ -166,7 +178,7 @@ class DesignerDocument(DocumentModel):
         """
         target = Path(path) if path is not None else self._path
         if target is None:
-            raise EditError("choose where to save the app")
+            raise EditError(tr("choose where to save the app"))
         data = self._spec.to_json_dict() | {"version": self._spec.version + 1, "published": True}
         self._write(target, data)
         self._spec.version += 1
@@ -248,7 +260,7 @@ class DesignerDocument(DocumentModel):
         the position after the move. Moving past a section moves into its group."""
         spec = self.field(form_key, key)
         if parent == key:
-            raise EditError("a field can't be moved into itself")
+            raise EditError(tr("a field can't be moved into itself"))
         self._check_placement(spec, parent)
         size = len(self._container(form_key, parent))
         if self.field_path(form_key, key).parent != parent:
@@ -281,7 +293,9 @@ class DesignerDocument(DocumentModel):
         """Change a field key and every reference to it, until the key is published."""
         self.field(form_key, key)
         if self.is_key_frozen(form_key, key):
-            raise EditError(f"'{key}' was published; its key can't change any more")
+            raise EditError(
+                tr("'{key}' was published; its key can't change any more").format(key=key)
+            )
         if new_key != key:
             self._checked_new_key(new_key, self.field_keys(form_key))
             self._push(app_cmd.rename_field_key_command(self, form_key, key, new_key))
@@ -340,7 +354,11 @@ class DesignerDocument(DocumentModel):
     def rename_form_key(self, form_key: str, new_key: str) -> None:
         self.form(form_key)
         if self.is_key_frozen(form_key):
-            raise EditError(f"the form '{form_key}' was published; its key can't change any more")
+            raise EditError(
+                tr("the form '{form}' was published; its key can't change any more").format(
+                    form=form_key
+                )
+            )
         if new_key != form_key:
             self._checked_new_key(new_key, {form.key for form in self._spec.forms})
             self._push(app_cmd.rename_form_key_command(self, form_key, new_key))
@@ -455,9 +473,9 @@ class DesignerDocument(DocumentModel):
     def _set(self, target: Target, name: str, value: Any) -> None:
         owner = self._owner(target)
         if name in _OWN_METHODS:
-            raise EditError(f"'{name}' can't be set here: {_OWN_METHODS[name]}")
+            raise EditError(_own_method(name))
         if target == ("app",) and name == "id" and self._spec.published:
-            raise EditError("the app was published; its id can't change any more")
+            raise EditError(tr("the app was published; its id can't change any more"))
         probe = owner.model_copy()
         try:
             type(owner).__pydantic_validator__.validate_assignment(probe, name, value)
@@ -480,18 +498,19 @@ class DesignerDocument(DocumentModel):
             return
         field_type = self._registry.of(spec)
         if not field_type.has_value:
-            raise EditError("layout items can't be columns of a subtable")
+            raise EditError(tr("layout items can't be columns of a subtable"))
         if self.children(spec) is not None:
-            raise EditError("a subtable can't contain another subtable")
+            raise EditError(tr("a subtable can't contain another subtable"))
 
     def _checked_new_key(self, key: str, taken: set[str]) -> str:
         if not KEY_RE.match(key):
             raise EditError(
-                "a key is lowercase letters, digits and _ (start with a letter, at most 40)"
+                tr("a key is lowercase letters, digits and _ (start with a letter, at most 40)")
             )
-        reason = reserved_reason(key)
-        if reason or not is_free(key, taken):
-            raise EditError(f"{reason}; choose another key" if reason else f"'{key}' is taken")
+        if reserved_reason(key):
+            raise EditError(reserved_problem(key))
+        if not is_free(key, taken):
+            raise EditError(tr("'{key}' is taken").format(key=key))
         return key
 
     def _rename_in_expressions(self, spec: FieldSpecBase, renames: dict[str, str]) -> None:
@@ -523,7 +542,7 @@ def _validated_model(model: type[SpecModel], **data: Any) -> Any:
 
 def _plain_error(error: Exception, name: str = "") -> str:
     if isinstance(error, KeyError):
-        return f"unknown field type {error.args[0]!r}"
+        return tr("unknown field type '{type}'").format(type=error.args[0])
     problems = list(flatten_errors(error.errors()))  # type: ignore[attr-defined]
     path, message = problems[0]
     where = path or name

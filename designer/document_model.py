@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from PySide6.QtCore import QObject, Signal
 
 from designer.cascade import Target
+from resources.messages import tr
 from runtime.spec.models import AppSpec, FormSpec
 from runtime.spec.problems import Problem
 from widgets.base import FieldSpecBase, Option, SpecModel
@@ -29,6 +30,17 @@ class EditError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def no_such(kind: str, key: str) -> str:
+    """ "there is no form 'x'" for a kind of document item (a translated sentence)."""
+    templates = {
+        "form": tr("there is no form '{key}'"),
+        "view": tr("there is no view '{key}'"),
+        "role": tr("there is no role '{key}'"),
+        "field": tr("there is no field '{key}'"),
+    }
+    return (templates.get(kind) or tr("there is no {kind} '{key}'")).format(kind=kind, key=key)
 
 
 class FieldPath(NamedTuple):
@@ -84,7 +96,7 @@ class DocumentModel(QObject):
     def form(self, form_key: str) -> FormSpec:
         form = self._spec.form(form_key)
         if form is None:
-            raise EditError(f"there is no form '{form_key}'")
+            raise EditError(no_such("form", form_key))
         return form
 
     def field(self, form_key: str, key: str) -> FieldSpecBase:
@@ -220,7 +232,7 @@ class DocumentModel(QObject):
     def _item(self, kind: str, key: str) -> SpecModel:
         item = getattr(self._spec, kind)(key)
         if item is None:
-            raise EditError(f"there is no {kind} '{key}'")
+            raise EditError(no_such(kind, key))
         return item
 
     def _walk(self, form: FormSpec) -> Iterator[FieldSpecBase]:
@@ -238,20 +250,20 @@ class DocumentModel(QObject):
             for child_index, child in enumerate(children):
                 if child.key == key:
                     return children, spec.key, child_index
-        raise EditError(f"form '{form_key}' has no field '{key}'")
+        raise EditError(tr("form '{form}' has no field '{field}'").format(form=form_key, field=key))
 
     def _container(self, form_key: str, parent: str | None) -> list[FieldSpecBase]:
         if parent is None:
             return self.form(form_key).fields
         children = self.children(self.field(form_key, parent))
         if children is None:
-            raise EditError(f"'{parent}' can't hold fields")
+            raise EditError(tr("'{key}' can't hold fields").format(key=parent))
         return children
 
     def _options(self, form_key: str, key: str) -> list[Option]:
         spec = self.field(form_key, key)
         if "options" not in type(spec).model_fields:
-            raise EditError(f"'{key}' has no options")
+            raise EditError(tr("'{key}' has no options").format(key=key))
         return spec.options
 
     def _option_index(self, form_key: str, key: str, value: str) -> int:
@@ -259,7 +271,7 @@ class DocumentModel(QObject):
         for index, option in enumerate(options):
             if option.value == value:
                 return index
-        raise EditError(f"'{key}' has no option '{value}'")
+        raise EditError(tr("'{key}' has no option '{value}'").format(key=key, value=value))
 
     def _replace_in_selection(self, form_key: str, key: str, path: FieldPath) -> None:
         self.set_selection(

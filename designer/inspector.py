@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from designer.document import DesignerDocument, EditError
+from designer.document_model import no_such
 from designer.i18n import property_label, type_title
 from designer.inspector_editors import PropertyContext, editor_for
 from resources import icons
@@ -143,7 +144,7 @@ class Inspector(QScrollArea):
             return self.document.field(keys[0], keys[1])
         item = getattr(spec, kind)(keys[0])
         if item is None:
-            raise EditError(f"there is no {kind} '{keys[0]}'")
+            raise EditError(no_such(kind, keys[0]))
         return item
 
     def _build_page(self) -> QWidget:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from resources.messages import tr
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -22,5 +24,10 @@ class SpecError(ValueError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         summary = "; ".join(str(problem) for problem in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-        super().__init__(f"the app is not valid: {summary}{more}")
+        if len(problems) > 3:
+            message = tr("the app is not valid: {problems} (and {count} more)").format(
+                problems=summary, count=len(problems) - 3
+            )
+        else:
+            message = tr("the app is not valid: {problems}").format(problems=summary)
+        super().__init__(message)

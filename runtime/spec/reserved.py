@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from resources.messages import tr
+
 #: Columns every record table has (and a few kept for workflows and subtables).
 SYSTEM_COLUMNS: frozenset[str] = frozenset(
     {
@@ -50,11 +52,35 @@ RESERVED_KEYS: frozenset[str] = SYSTEM_COLUMNS | SQL_KEYWORDS
 
 
 def reserved_reason(key: str) -> str | None:
-    """Why a key is reserved, or ``None`` when it is free."""
+    """Why a key is reserved (a sentence in the user's language), or ``None`` when
+    it is free."""
+    kind = _reserved_kind(key)
+    if kind == "system":
+        return tr("'{key}' is a system column name").format(key=key)
+    if kind == "sql":
+        return tr("'{key}' is a reserved word of SQL").format(key=key)
+    if kind == "formwright":
+        return tr("keys starting with 'fw_' are reserved for Formwright")
+    return None
+
+
+def reserved_problem(key: str) -> str | None:
+    """The problem of a reserved key, with the advice to choose another, or ``None``."""
+    kind = _reserved_kind(key)
+    if kind == "system":
+        return tr("'{key}' is a system column name; choose another key").format(key=key)
+    if kind == "sql":
+        return tr("'{key}' is a reserved word of SQL; choose another key").format(key=key)
+    if kind == "formwright":
+        return tr("keys starting with 'fw_' are reserved for Formwright; choose another key")
+    return None
+
+
+def _reserved_kind(key: str) -> str | None:
     if key in SYSTEM_COLUMNS:
-        return f"'{key}' is a system column name"
+        return "system"
     if key in SQL_KEYWORDS:
-        return f"'{key}' is a reserved word of SQL"
+        return "sql"
     if key.startswith("fw_"):
-        return "keys starting with 'fw_' are reserved for Formwright"
+        return "formwright"
     return None

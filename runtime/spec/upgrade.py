@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from resources.messages import tr
 from runtime.spec.models import FORMAT_NAME, SPEC_VERSION
 from runtime.spec.problems import Problem, SpecError
 
@@ -27,28 +28,38 @@ def upgrade_document(
     """Bring a raw ``app.json`` dict to the current format, or raise SpecError."""
     steps = UPGRADE_STEPS if steps is None else steps
     if not isinstance(data, dict):
-        raise SpecError([Problem("", "app.json must contain a JSON object")])
+        raise SpecError([Problem("", tr("app.json must contain a JSON object"))])
     if data.get("format") != FORMAT_NAME:
         raise SpecError(
-            [Problem("format", f"not a Formwright app (format must be '{FORMAT_NAME}')")]
+            [
+                Problem(
+                    "format",
+                    tr("not a Formwright app (format must be '{format}')").format(
+                        format=FORMAT_NAME
+                    ),
+                )
+            ]
         )
     version = data.get("spec_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise SpecError([Problem("spec_version", "must be a whole number, 1 or more")])
+        raise SpecError([Problem("spec_version", tr("must be a whole number, 1 or more"))])
     if version > target:
         raise SpecError(
             [
                 Problem(
                     "spec_version",
-                    f"this app was made by a newer Formwright (format {version}); "
-                    f"this version reads up to format {target} — please update Formwright",
+                    tr(
+                        "this app was made by a newer Formwright (format {version}); "
+                        "this version reads up to format {target} — please update Formwright"
+                    ).format(version=version, target=target),
                 )
             ]
         )
     while version < target:
         step = steps.get(version)
         if step is None:
-            raise SpecError([Problem("spec_version", f"no upgrade from format {version}")])
+            message = tr("no upgrade from format {version}").format(version=version)
+            raise SpecError([Problem("spec_version", message)])
         data = step(dict(data))
         version += 1
         data["spec_version"] = version

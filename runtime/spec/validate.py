@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from resources.messages import tr
 from runtime.expressions import ExpressionError, TableType, check, names_used, parse
 from runtime.spec.models import AppSpec, FormSpec, RoleSpec, ViewSpec
 from runtime.spec.problems import Problem
-from runtime.spec.reserved import reserved_reason
+from runtime.spec.reserved import reserved_problem
 from widgets.base import FieldSpecBase
 from widgets.registry import FieldTypeRegistry, default_registry
 
@@ -90,11 +91,11 @@ class _Validator:
         for position, item in enumerate(items):
             key_path = f"{path}[{position}].key"
             if item.key in seen:
-                self.report(key_path, f"duplicate key '{item.key}'")
+                self.report(key_path, tr("duplicate key '{key}'").format(key=item.key))
             seen.add(item.key)
-            reason = reserved_reason(item.key) if reserved else None
-            if reason:
-                self.report(key_path, f"{reason}; choose another key")
+            problem = reserved_problem(item.key) if reserved else None
+            if problem:
+                self.report(key_path, problem)
 
     # -- forms and fields ---------------------------------------------------
     def check_form(self, index: FormIndex) -> None:
@@ -102,11 +103,12 @@ class _Validator:
         for entry in index.entries:
             key_path = f"{entry.path}.key"
             if entry.spec.key in seen:
-                self.report(key_path, f"duplicate field key '{entry.spec.key}' in this form")
+                message = tr("duplicate field key '{key}' in this form")
+                self.report(key_path, message.format(key=entry.spec.key))
             seen.add(entry.spec.key)
-            reason = reserved_reason(entry.spec.key)
-            if reason:
-                self.report(key_path, f"{reason}; choose another key")
+            problem = reserved_problem(entry.spec.key)
+            if problem:
+                self.report(key_path, problem)
             self.check_field(index, entry)
         self.check_formula_cycles(index)
 
@@ -117,8 +119,10 @@ class _Validator:
         if entry.spec.unique and not can_be_unique(field_type, entry.spec):
             self.report(
                 f"{entry.path}.unique",
-                "only a field holding one value (text, number, date…) can be unique; "
-                "this one holds several or none",
+                tr(
+                    "only a field holding one value (text, number, date…) can be unique; "
+                    "this one holds several or none"
+                ),
             )
         for reference in field_type.references(entry.spec):
             self.check_reference(f"{entry.path}.{reference.attribute}", reference)
@@ -135,7 +139,7 @@ class _Validator:
     def check_reference(self, path: str, reference) -> None:
         if reference.kind == "form":
             if reference.target not in self.forms:
-                self.report(path, f"there is no form '{reference.target}'")
+                self.report(path, tr("there is no form '{form}'").format(form=reference.target))
             return
         form_key, field_key = reference.target
         target = self.forms.get(form_key)
@@ -143,9 +147,11 @@ class _Validator:
             return  # reported by the form reference
         entry = target.top_level(field_key)
         if entry is None:
-            self.report(path, f"form '{form_key}' has no field '{field_key}'")
+            message = tr("form '{form}' has no field '{field}'")
+            self.report(path, message.format(form=form_key, field=field_key))
         elif not self.registry.of(entry.spec).has_value:
-            self.report(path, f"'{field_key}' is a layout item, not a field with a value")
+            message = tr("'{key}' is a layout item, not a field with a value")
+            self.report(path, message.format(key=field_key))
 
     def expression_scope(self, index: FormIndex, subtable: FieldSpecBase | None) -> dict:
         """Names an expression may use: the form's fields, tables for subtables,
@@ -188,7 +194,8 @@ class _Validator:
             self.report(path, error.message)
             return
         if result and found not in (result, "any"):
-            self.report(path, f"the expression gives {found}, but {result} is needed")
+            message = tr("the expression gives {found}, but {result} is needed")
+            self.report(path, message.format(found=found, result=result))
 
     def check_formula_cycles(self, index: FormIndex) -> None:
         """A formula may not depend on itself, directly or through other formulas."""
@@ -205,13 +212,14 @@ class _Validator:
         for key in depends:
             cycle = find_cycle(key, depends)
             if cycle:
-                self.report(paths[key], "the formula depends on itself: " + " → ".join(cycle))
+                message = tr("the formula depends on itself: {cycle}")
+                self.report(paths[key], message.format(cycle=" → ".join(cycle)))
 
     # -- views and roles ----------------------------------------------------
     def check_view(self, view: ViewSpec, path: str) -> None:
         index = self.forms.get(view.form)
         if index is None:
-            self.report(f"{path}.form", f"there is no form '{view.form}'")
+            self.report(f"{path}.form", tr("there is no form '{form}'").format(form=view.form))
             return
         for position, column in enumerate(view.columns):
             self.check_value_field(index, column, f"{path}.columns[{position}]")
@@ -224,23 +232,29 @@ class _Validator:
     def check_value_field(self, index: FormIndex, key: str, path: str) -> None:
         entry = index.top_level(key)
         if entry is None:
-            self.report(path, f"form '{index.form.key}' has no field '{key}'")
+            message = tr("form '{form}' has no field '{field}'")
+            self.report(path, message.format(form=index.form.key, field=key))
         elif not self.registry.of(entry.spec).has_value:
-            self.report(path, f"'{key}' is a layout item, not a field with a value")
+            message = tr("'{key}' is a layout item, not a field with a value")
+            self.report(path, message.format(key=key))
 
     def check_role(self, role: RoleSpec, path: str) -> None:
         if role.key in BUILTIN_ROLES:
-            self.report(f"{path}.key", f"'{role.key}' is a built-in role; choose another key")
+            message = tr("'{key}' is a built-in role; choose another key")
+            self.report(f"{path}.key", message.format(key=role.key))
         for form_key, grant in role.grants.items():
             index = self.forms.get(form_key)
             if index is None:
-                self.report(f"{path}.grants.{form_key}", f"there is no form '{form_key}'")
+                message = tr("there is no form '{form}'").format(form=form_key)
+                self.report(f"{path}.grants.{form_key}", message)
                 continue
             for field_key in grant.fields:
                 if index.top_level(field_key) is None:
                     self.report(
                         f"{path}.grants.{form_key}.fields.{field_key}",
-                        f"form '{form_key}' has no field '{field_key}'",
+                        tr("form '{form}' has no field '{field}'").format(
+                            form=form_key, field=field_key
+                        ),
                     )
 
 

@@ -15,6 +15,7 @@ from designer.inspector_editors import (
     SpinProperty,
 )
 from designer.inspector_widgets import ExpressionProperty, OptionsProperty, RegexProperty
+from resources.messages import use_language
 from widgets.registry import default_registry
 
 
@@ -199,3 +200,19 @@ def test_a_unique_set_where_it_cannot_hold_stays_visible_to_untick(document, ins
     select(document, "fault")
     select(document, key)
     assert "unique" not in inspector.rows
+
+
+def test_a_refused_key_is_explained_in_the_builders_language(document, inspector):
+    select(document, "fault")
+    edit = inspector.key_edit
+    edit.setText("Bad Key")
+    edit.editingFinished.emit()
+    english = inspector.error_text("key")
+    assert english.startswith("a key is lowercase letters")
+    use_language("zh_CN")
+    edit.setText("device")  # another field of the form has it
+    edit.editingFinished.emit()
+    assert inspector.error_text("key") == "“device”已被使用"
+    edit.setText("id")  # reserved
+    edit.editingFinished.emit()
+    assert inspector.error_text("key") == "“id”是系统列名，请换一个标识"  # one sentence

@@ -109,12 +109,14 @@ TRANSLATED_SOURCES = [
     "runtime/services",
     "runtime/store",
     "runtime/package.py",
+    "designer",
+    "runtime/spec",
 ]
 
 
 def test_every_runtime_string_has_a_chinese_translation():
-    """Every string the runtime UI, the field editors and the services translate is
-    in zh_CN.json."""
+    """Every string the runtime UI, the field editors, the services, the spec checks
+    and the designer translate is in zh_CN.json."""
     root = Path(__file__).resolve().parents[2]
     files = []
     for source in map(root.joinpath, TRANSLATED_SOURCES):
