@@ -8,23 +8,13 @@ import pytest
 from resources.messages import use_language
 from runtime.spec import SPEC_VERSION, SpecError, parse_app_spec, spec_problems
 from runtime.spec.reserved import reserved_reason
-
-
-def app(*fields: dict, **extra) -> dict:
-    return {
-        "format": "formwright-app",
-        "spec_version": 1,
-        "id": "demo",
-        "title": "Demo",
-        "forms": [{"key": "main", "title": "Main", "fields": list(fields)}],
-        **extra,
-    }
+from tests.runtime.test_spec import minimal_app
 
 
 def broken_app() -> dict:
     """Duplicate and reserved keys, a self-referencing formula, a dangling view and
     role, a built-in role key and a multi-valued unique field."""
-    return app(
+    return minimal_app(
         {"key": "a", "type": "text", "label": "A"},
         {"key": "a", "type": "number", "label": "A again"},
         {"key": "select", "type": "text", "label": "Select"},
@@ -95,7 +85,7 @@ def test_format_problems_in_chinese():
     assert caught.value.problems[0].message == (
         "这不是 Formwright 应用（format 必须为“formwright-app”）"
     )
-    newer = app()
+    newer = minimal_app()
     newer["spec_version"] = SPEC_VERSION + 1
     with pytest.raises(SpecError) as caught:
         parse_app_spec(newer)
