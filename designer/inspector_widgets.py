@@ -24,6 +24,7 @@ from designer.inspector_editors import PropertyContext
 from resources import icons
 from resources.i18n import tr
 from runtime.expressions import ExpressionError, TableType, check, parse
+from runtime.spec.formula_messages import formula_message, wrong_result_message
 from widgets.base import FieldSpecBase
 
 OK_STYLE = "color: #2e7d32;"
@@ -58,11 +59,9 @@ def check_expression(text: str, scope: dict[str, Any], result: str | None) -> st
     try:
         found = check(parse(text), scope)
     except ExpressionError as error:
-        return error.message
+        return formula_message(error)
     if result and found not in (result, "any"):
-        return tr("the expression gives {found}, but {result} is needed").format(
-            found=found, result=result
-        )
+        return wrong_result_message(found, result)
     return None
 
 

@@ -88,9 +88,10 @@ class Checker:
             return self.field(node)
         if isinstance(node, Column):
             raise ExpressionError(
-                f"{node.table}.{node.column} can only be used inside "
-                "SUM, AVERAGE, MIN, MAX or COUNT",
+                "{table}.{column} can only be used inside SUM, AVERAGE, MIN, MAX or COUNT",
                 node.pos,
+                table=node.table,
+                column=node.column,
             )
         if isinstance(node, Unary):
             self.need(node.operand, NUMBER_ONLY, f"'{node.op}'")
@@ -104,40 +105,50 @@ class Checker:
     # -- names -----------------------------------------------------------
     def declared(self, name: str, pos: int) -> str | TableType:
         if name not in self.names:
-            raise ExpressionError(f"unknown field '{name}'", pos)
+            raise ExpressionError("unknown field '{name}'", pos, name=name)
         type_ = self.names[name]
         if not isinstance(type_, TableType) and type_ not in SCALAR_TYPES:
-            raise ExpressionError(f"field '{name}' has an unknown type '{type_}'", pos)
+            raise ExpressionError(
+                "field '{name}' has an unknown type '{type}'", pos, name=name, type=type_
+            )
         return type_
 
     def field(self, node: Name) -> str:
         type_ = self.declared(node.name, node.pos)
         if isinstance(type_, TableType):
             raise ExpressionError(
-                f"'{node.name}' is a table; use a column inside SUM, COUNT, ... "
-                f"like SUM({node.name}.column)",
+                "'{name}' is a table; use a column inside SUM, COUNT, ... like SUM({name}.column)",
                 node.pos,
+                name=node.name,
             )
         return type_
 
     def column(self, node: Column) -> str:
         table = self.declared(node.table, node.pos)
         if not isinstance(table, TableType):
-            raise ExpressionError(f"'{node.table}' is not a table", node.pos)
+            raise ExpressionError("'{table}' is not a table", node.pos, table=node.table)
         if node.column not in table.columns:
-            raise ExpressionError(f"table '{node.table}' has no column '{node.column}'", node.pos)
+            raise ExpressionError(
+                "table '{table}' has no column '{column}'",
+                node.pos,
+                table=node.table,
+                column=node.column,
+            )
         type_ = table.columns[node.column]
         if type_ not in SCALAR_TYPES:
-            raise ExpressionError(f"column '{node.column}' has an unknown type '{type_}'", node.pos)
+            raise ExpressionError(
+                "column '{column}' has an unknown type '{type}'",
+                node.pos,
+                column=node.column,
+                type=type_,
+            )
         return type_
 
     def need(self, node: Node, allowed: Collection[str], what: str) -> str:
         """Check ``node`` has one of the ``allowed`` types and return its type."""
         type_ = self.type_of(node)
         if type_ != ANY and type_ not in allowed:
-            raise ExpressionError(
-                f"{what} needs {_words(allowed)}, not {describe(type_)}", node.pos
-            )
+            raise _needs(what, allowed, describe(type_), node.pos)
         return type_
 
     # -- operators -------------------------------------------------------
@@ -154,7 +165,9 @@ class Checker:
             return _subtract_type(left, right, node.pos)
         for side, type_ in ((node.left, left), (node.right, right)):
             if type_ not in (NUMBER, ANY):
-                raise ExpressionError(f"'{node.op}' needs numbers, not {describe(type_)}", side.pos)
+                raise ExpressionError(
+                    "'{op}' needs numbers, not {found}", side.pos, op=node.op, found=describe(type_)
+                )
         return NUMBER
 
     # -- functions -------------------------------------------------------
@@ -179,10 +192,18 @@ class Checker:
         for arg in node.args:
             type_ = self.column(arg) if isinstance(arg, Column) else self.type_of(arg)
             if node.name in ("SUM", "AVERAGE") and type_ not in (NUMBER, ANY):
-                raise ExpressionError(f"{node.name} needs numbers, not {describe(type_)}", arg.pos)
+                raise ExpressionError(
+                    "{name} needs numbers, not {found}",
+                    arg.pos,
+                    name=node.name,
+                    found=describe(type_),
+                )
             if node.name in ("MIN", "MAX") and type_ not in ORDERED | {ANY}:
                 raise ExpressionError(
-                    f"{node.name} needs numbers or dates, not {describe(type_)}", arg.pos
+                    "{name} needs numbers or dates, not {found}",
+                    arg.pos,
+                    name=node.name,
+                    found=describe(type_),
                 )
             types.append(type_)
         if node.name in ("MIN", "MAX"):
@@ -193,8 +214,23 @@ class Checker:
 NUMBER_ONLY: frozenset[str] = frozenset({NUMBER})
 
 
-def _words(allowed: Collection[str]) -> str:
-    return " or ".join(describe(t) for t in sorted(allowed))
+def _needs(what: str, allowed: Collection[str], found: str, pos: int) -> ExpressionError:
+    """``what`` (an operator or function) got ``found`` where ``allowed`` types go."""
+    kinds = set(allowed)
+    if kinds == {BOOLEAN}:
+        return ExpressionError("{what} needs TRUE/FALSE, not {found}", pos, what=what, found=found)
+    if kinds == {NUMBER}:
+        return ExpressionError("{what} needs a number, not {found}", pos, what=what, found=found)
+    if kinds == {TEXT}:
+        return ExpressionError("{what} needs text, not {found}", pos, what=what, found=found)
+    if kinds == TEMPORAL:
+        return ExpressionError(
+            "{what} needs a date or a date and time, not {found}", pos, what=what, found=found
+        )
+    words = " or ".join(describe(t) for t in sorted(allowed))  # no such parameter today
+    return ExpressionError(
+        "{what} needs {allowed}, not {found}", pos, what=what, allowed=words, found=found
+    )
 
 
 def _check_comparable(op: str, left: str, right: str, pos: int) -> None:
@@ -202,7 +238,9 @@ def _check_comparable(op: str, left: str, right: str, pos: int) -> None:
         raise ExpressionError("lists can only be compared with = or <>", pos)
     if ANY in (left, right) or left == right or {left, right} <= TEMPORAL:
         return
-    raise ExpressionError(f"cannot compare {describe(left)} with {describe(right)}", pos)
+    raise ExpressionError(
+        "cannot compare {left} with {right}", pos, left=describe(left), right=describe(right)
+    )
 
 
 def _add_type(left: str, right: str, pos: int) -> str:
@@ -215,8 +253,16 @@ def _add_type(left: str, right: str, pos: int) -> str:
         return right
     if {left, right} <= {NUMBER, ANY}:
         return ANY
-    hint = "; use & to join text" if TEXT in (left, right) else ""
-    raise ExpressionError(f"cannot add {describe(left)} and {describe(right)}{hint}", pos)
+    if TEXT in (left, right):
+        raise ExpressionError(
+            "cannot add {left} and {right}; use & to join text",
+            pos,
+            left=describe(left),
+            right=describe(right),
+        )
+    raise ExpressionError(
+        "cannot add {left} and {right}", pos, left=describe(left), right=describe(right)
+    )
 
 
 def _subtract_type(left: str, right: str, pos: int) -> str:
@@ -233,7 +279,9 @@ def _subtract_type(left: str, right: str, pos: int) -> str:
         return ANY
     if left == NUMBER and right == ANY:
         return NUMBER
-    raise ExpressionError(f"cannot subtract {describe(right)} from {describe(left)}", pos)
+    raise ExpressionError(
+        "cannot subtract {right} from {left}", pos, left=describe(left), right=describe(right)
+    )
 
 
 def _common_ordered(name: str, types: list[str], pos: int) -> str:
@@ -245,4 +293,30 @@ def _common_ordered(name: str, types: list[str], pos: int) -> str:
         return concrete.pop()
     if concrete <= TEMPORAL:
         return DATETIME
-    raise ExpressionError(f"{name} cannot mix {' and '.join(sorted(map(describe, concrete)))}", pos)
+    kinds = sorted(map(describe, concrete))
+    if len(kinds) == 2:
+        raise ExpressionError(
+            "{name} cannot mix {first} and {second}",
+            pos,
+            name=name,
+            first=kinds[0],
+            second=kinds[1],
+        )
+    if len(kinds) == 3:
+        raise ExpressionError(
+            "{name} cannot mix {first} and {second} and {third}",
+            pos,
+            name=name,
+            first=kinds[0],
+            second=kinds[1],
+            third=kinds[2],
+        )
+    raise ExpressionError(  # all of ORDERED: four kinds at most
+        "{name} cannot mix {first} and {second} and {third} and {fourth}",
+        pos,
+        name=name,
+        first=kinds[0],
+        second=kinds[1],
+        third=kinds[2],
+        fourth=kinds[3],
+    )

@@ -71,9 +71,10 @@ class Evaluator:
             return self.lookup(node)
         if isinstance(node, Column):
             raise ExpressionError(
-                f"{node.table}.{node.column} can only be used inside "
-                "SUM, AVERAGE, MIN, MAX or COUNT",
+                "{table}.{column} can only be used inside SUM, AVERAGE, MIN, MAX or COUNT",
                 node.pos,
+                table=node.table,
+                column=node.column,
             )
         if isinstance(node, Unary):
             return self.unary(node)
@@ -88,9 +89,9 @@ class Evaluator:
         value = self.values.get(node.name)
         if _is_table(value):
             raise ExpressionError(
-                f"'{node.name}' is a table; use a column inside SUM, COUNT, ... "
-                f"like SUM({node.name}.column)",
+                "'{name}' is a table; use a column inside SUM, COUNT, ... like SUM({name}.column)",
                 node.pos,
+                name=node.name,
             )
         if isinstance(value, float):
             return v.check_number(value, node.pos)
@@ -142,12 +143,12 @@ class Evaluator:
         if rows is None:
             return []
         if not isinstance(rows, list | tuple):
-            raise ExpressionError(f"'{node.table}' is not a table", node.pos)
+            raise ExpressionError("'{table}' is not a table", node.pos, table=node.table)
         result: list[Any] = []
         for row in rows:
             self.tick(node.pos)
             if not isinstance(row, Mapping):
-                raise ExpressionError(f"'{node.table}' is not a table", node.pos)
+                raise ExpressionError("'{table}' is not a table", node.pos, table=node.table)
             result.append(row.get(node.column))
         return result
 

@@ -27,21 +27,32 @@ class Arity:
     least: int
     most: int | None
 
-    def message(self, name: str, got: int) -> str | None:
-        """An error message if ``got`` arguments is wrong, else None."""
+    def error(self, name: str, got: int, pos: int) -> ExpressionError | None:
+        """The error if ``got`` arguments is wrong for function ``name``, else None."""
+        least = self.least
         if self.most is None:
-            if got >= self.least:
+            if got >= least:
                 return None
-            return f"{name} takes at least {_count(self.least)}, got {got}"
-        if self.least <= got <= self.most:
+            if least == 1:
+                return ExpressionError(
+                    "{name} takes at least 1 argument, got {got}", pos, name=name, got=got
+                )
+            return ExpressionError(
+                "{name} takes at least {least} arguments, got {got}",
+                pos,
+                name=name,
+                least=least,
+                got=got,
+            )
+        if least <= got <= self.most:
             return None
-        if self.least == self.most == 0:
-            return f"{name} takes no arguments, got {got}"
-        return f"{name} takes {_count(self.least)}, got {got}"
-
-
-def _count(n: int) -> str:
-    return f"{n} argument" if n == 1 else f"{n} arguments"
+        if least == self.most == 0:
+            return ExpressionError("{name} takes no arguments, got {got}", pos, name=name, got=got)
+        if least == 1:
+            return ExpressionError("{name} takes 1 argument, got {got}", pos, name=name, got=got)
+        return ExpressionError(
+            "{name} takes {least} arguments, got {got}", pos, name=name, least=least, got=got
+        )
 
 
 VARIADIC = Arity(1, None)
@@ -71,10 +82,10 @@ def check_arity(name: str, got: int, pos: int) -> None:
     """Raise for an unknown function or a wrong number of arguments."""
     arity = FUNCTIONS.get(name)
     if arity is None:
-        raise ExpressionError(f"unknown function '{name}'", pos)
-    message = arity.message(name, got)
-    if message is not None:
-        raise ExpressionError(message, pos)
+        raise ExpressionError("unknown function '{name}'", pos, name=name)
+    error = arity.error(name, got, pos)
+    if error is not None:
+        raise error
 
 
 # -- aggregates: receive the flattened, non-blank values ----------------------
@@ -106,7 +117,9 @@ def _extreme(items: Sequence[Any], name: str, pos: int, better: Callable[[Any, A
     best: Any = None
     for item in items:
         if isinstance(item, bool | str | list):
-            raise ExpressionError(f"{name} needs numbers or dates, not {v.describe(item)}", pos)
+            raise ExpressionError(
+                "{name} needs numbers or dates, not {found}", pos, name=name, found=v.describe(item)
+            )
         if best is None or better(item, best):
             best = item
     return best
@@ -143,7 +156,9 @@ def fn_round(args: Sequence[Any], pos: int) -> int | Decimal:
     number = Decimal(v.as_number(args[0], "ROUND", pos))
     digits = int(v.as_number(args[1], "ROUND", pos))
     if abs(digits) > MAX_ROUND_DIGITS:
-        raise ExpressionError(f"ROUND digits must be between -15 and {MAX_ROUND_DIGITS}", pos)
+        raise ExpressionError(
+            "ROUND digits must be between -15 and {maximum}", pos, maximum=MAX_ROUND_DIGITS
+        )
     with localcontext() as ctx:
         ctx.prec = 60
         rounded = number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

@@ -18,13 +18,6 @@ OPERATORS: tuple[str, ...] = ("<=", ">=", "<>", "=", "<", ">", "+", "-", "*", "/
 PUNCTUATION: frozenset[str] = frozenset({"(", ")", ",", "."})
 WHITESPACE: frozenset[str] = frozenset(" \t\r\n")
 
-# Characters people coming from Python or other tools try; a pointed hint helps.
-HINTS: dict[str, str] = {
-    "^": "there is no power operator '^'; multiply instead",
-    "'": 'text goes in double quotes, like "abc"',
-    ";": "separate function arguments with ',' not ';'",
-}
-
 
 @dataclass(frozen=True)
 class Token:
@@ -105,5 +98,15 @@ def _operator(text: str, start: int, tokens: list[Token]) -> int:
         if text.startswith(op, start):
             tokens.append(Token("op", op, start))
             return start + len(op)
-    char = text[start]
-    raise ExpressionError(HINTS.get(char) or f"unexpected character {char!r}", start)
+    raise _unknown_character(text[start], start)
+
+
+def _unknown_character(char: str, pos: int) -> ExpressionError:
+    """Characters people coming from Python or other tools try get a pointed hint."""
+    if char == "^":
+        return ExpressionError("there is no power operator '^'; multiply instead", pos)
+    if char == "'":
+        return ExpressionError('text goes in double quotes, like "abc"', pos)
+    if char == ";":
+        return ExpressionError("separate function arguments with ',' not ';'", pos)
+    return ExpressionError("unexpected character {char}", pos, char=repr(char))

@@ -33,6 +33,8 @@ MAX_NUMBER = Decimal(10) ** 15
 
 FIELD_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
 COMPARISONS: frozenset[str] = frozenset({"=", "<>", "<", "<=", ">", ">="})
+# What the parser expected where a token did not fit (see ``_Parser.unexpected``).
+VALUE, CLOSE, COLUMN, CLOSE_CALL = "value", ")", "column", "call"
 
 
 def parse(text: str) -> Node:
@@ -40,7 +42,9 @@ def parse(text: str) -> Node:
     if not isinstance(text, str):
         raise ExpressionError("a formula must be text")
     if len(text) > MAX_SOURCE_LENGTH:
-        raise ExpressionError(f"formula is too long (over {MAX_SOURCE_LENGTH} characters)")
+        raise ExpressionError(
+            "formula is too long (over {limit} characters)", limit=MAX_SOURCE_LENGTH
+        )
     if not text.strip():
         raise ExpressionError("formula is empty", 0)
     node = _Parser(tokenize(text)).parse_formula()
@@ -71,24 +75,44 @@ class _Parser:
     def at_op(self, ops: frozenset[str] | set[str]) -> bool:
         return self.current.kind == "op" and self.current.text in ops
 
-    def expect(self, kind: str, message: str) -> Token:
+    def expect(self, kind: str, expected: str, name: str = "") -> Token:
         if self.current.kind != kind:
-            raise self.unexpected(message)
+            raise self.unexpected(expected, name)
         return self.advance()
 
-    def unexpected(self, expected: str | None = None) -> ExpressionError:
+    def unexpected(self, expected: str = "", name: str = "") -> ExpressionError:
+        """The current token does not fit; ``expected`` says what should be there:
+        ``VALUE``, ``CLOSE`` (a ')'), ``COLUMN`` (after a '.') or ``CLOSE_CALL`` (the ')'
+        after the arguments of function ``name``), or nothing in particular."""
         token = self.current
         if token.kind == "end":
-            return ExpressionError(expected or "formula ends too early", token.pos)
+            return _missing(expected, name, token.pos)
         shown = f'"{token.text}"' if token.kind == "string" else f"'{token.text}'"
-        suffix = f"; {expected}" if expected else ""
-        return ExpressionError(f"unexpected {shown}{suffix}", token.pos)
+        pos = token.pos
+        if expected == VALUE:
+            return ExpressionError("unexpected {token}; expected a value", pos, token=shown)
+        if expected == CLOSE:
+            return ExpressionError("unexpected {token}; a ')' is missing", pos, token=shown)
+        if expected == COLUMN:
+            return ExpressionError(
+                "unexpected {token}; expected a column name after '.'", pos, token=shown
+            )
+        if expected == CLOSE_CALL:
+            return ExpressionError(
+                "unexpected {token}; a ')' is missing after the arguments of {name}",
+                pos,
+                token=shown,
+                name=name,
+            )
+        return ExpressionError("unexpected {token}", pos, token=shown)
 
     def enter(self, pos: int) -> None:
         """Count one nesting level; refuse before the stack can grow unbounded."""
         self.depth += 1
         if self.depth > MAX_NESTING:
-            raise ExpressionError(f"formula is nested too deeply (over {MAX_NESTING} levels)", pos)
+            raise ExpressionError(
+                "formula is nested too deeply (over {limit} levels)", pos, limit=MAX_NESTING
+            )
 
     # -- grammar ---------------------------------------------------------
     def parse_formula(self) -> Node:
@@ -138,9 +162,9 @@ class _Parser:
         if token.kind == "(":
             self.advance()
             node = self.expression()
-            self.expect(")", "a ')' is missing")
+            self.expect(")", CLOSE)
             return node
-        raise self.unexpected("expected a value")
+        raise self.unexpected(VALUE)
 
     def identifier(self, token: Token) -> Node:
         """A function call, ``table.column``, TRUE/FALSE or a field name."""
@@ -148,7 +172,7 @@ class _Parser:
             return self.call(token)
         if self.current.kind == ".":
             self.advance()
-            column = self.expect("ident", "expected a column name after '.'")
+            column = self.expect("ident", COLUMN)
             _check_key(token)
             _check_key(column)
             return Column(token.text, column.text, token.pos)
@@ -165,7 +189,7 @@ class _Parser:
             while self.current.kind == ",":
                 self.advance()
                 args.append(self.expression())
-        self.expect(")", f"a ')' is missing after the arguments of {name.text.upper()}")
+        self.expect(")", CLOSE_CALL, name.text.upper())
         return Call(name.text.upper(), tuple(args), name.pos)
 
 
@@ -177,11 +201,24 @@ LEVELS: tuple[frozenset[str], ...] = (
 )
 
 
+def _missing(expected: str, name: str, pos: int) -> ExpressionError:
+    """The formula ended where ``expected`` (see ``_Parser.unexpected``) should come."""
+    if expected == VALUE:
+        return ExpressionError("expected a value", pos)
+    if expected == CLOSE:
+        return ExpressionError("a ')' is missing", pos)
+    if expected == COLUMN:
+        return ExpressionError("expected a column name after '.'", pos)
+    if expected == CLOSE_CALL:
+        return ExpressionError("a ')' is missing after the arguments of {name}", pos, name=name)
+    return ExpressionError("formula ends too early", pos)
+
+
 def _number(token: Token) -> Number:
     try:
         value = Decimal(token.text)
     except InvalidOperation:  # pragma: no cover - the lexer only emits digits and one dot
-        raise ExpressionError(f"'{token.text}' is not a number", token.pos) from None
+        raise ExpressionError("'{text}' is not a number", token.pos, text=token.text) from None
     if abs(value) >= MAX_NUMBER:
         raise ExpressionError("number too large", token.pos)
     return Number(value, token.pos)
@@ -190,4 +227,4 @@ def _number(token: Token) -> Number:
 def _check_key(token: Token) -> None:
     """Field and column keys are lowercase identifiers, never dunder names."""
     if FIELD_KEY.fullmatch(token.text) is None:
-        raise ExpressionError(f"'{token.text}' is not a valid field name", token.pos)
+        raise ExpressionError("'{name}' is not a valid field name", token.pos, name=token.text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from runtime.expressions.errors import Word
+
 NUMBER = "number"
 TEXT = "text"
 DATE = "date"
@@ -16,17 +18,19 @@ ANY = "any"
 
 SCALAR_TYPES: frozenset[str] = frozenset({NUMBER, TEXT, DATE, DATETIME, TIME, BOOLEAN, LIST, ANY})
 
-# Wording used in error messages, so a nurse reads "a date" rather than "datetime".
+# Wording used in error messages, so a nurse reads "a date" rather than "datetime"
+# (a Word: translated where the message is shown; TRUE/FALSE is the formula's own).
 TYPE_WORDS: dict[str, str] = {
-    NUMBER: "a number",
-    TEXT: "text",
-    DATE: "a date",
-    DATETIME: "a date and time",
-    TIME: "a time",
+    NUMBER: Word("a number"),
+    TEXT: Word("text"),
+    DATE: Word("a date"),
+    DATETIME: Word("a date and time"),
+    TIME: Word("a time"),
     BOOLEAN: "TRUE/FALSE",
-    LIST: "a list",
-    ANY: "any value",
+    LIST: Word("a list"),
+    ANY: Word("any value"),
 }
+A_TABLE = Word("a table")
 
 
 @dataclass(frozen=True)
@@ -46,5 +50,5 @@ ExprType = str | TableType
 def describe(type_: ExprType) -> str:
     """Say a type in plain words for error messages."""
     if isinstance(type_, TableType):
-        return "a table"
+        return A_TABLE
     return TYPE_WORDS.get(type_, type_)

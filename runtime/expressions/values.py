@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal, DecimalException, localcontext
 from typing import Any
 
-from runtime.expressions.errors import ExpressionError
+from runtime.expressions.errors import ExpressionError, Word
 
 MAX_NUMBER = Decimal(10) ** 15
 MAX_TEXT_LENGTH = 10_000
@@ -20,25 +20,31 @@ DECIMAL_PRECISION = 28
 Number = int | Decimal
 
 
+# A value's kind in error messages (a Word: translated where the message is shown).
+A_BLANK, A_NUMBER, TEXT_WORD = Word("a blank"), Word("a number"), Word("text")
+A_DATE_AND_TIME, A_DATE, A_TIME = Word("a date and time"), Word("a date"), Word("a time")
+A_LIST, UNSUPPORTED = Word("a list"), Word("an unsupported value")
+
+
 def describe(value: Any) -> str:
     """Name a runtime value's kind in plain words for error messages."""
     if value is None:
-        return "a blank"
+        return A_BLANK
     if isinstance(value, bool):
         return "TRUE/FALSE"
     if isinstance(value, int | Decimal | float):
-        return "a number"
+        return A_NUMBER
     if isinstance(value, str):
-        return "text"
+        return TEXT_WORD
     if isinstance(value, dt.datetime):
-        return "a date and time"
+        return A_DATE_AND_TIME
     if isinstance(value, dt.date):
-        return "a date"
+        return A_DATE
     if isinstance(value, dt.time):
-        return "a time"
+        return A_TIME
     if isinstance(value, list | tuple):
-        return "a list"
-    return "an unsupported value"
+        return A_LIST
+    return UNSUPPORTED
 
 
 def is_number(value: Any) -> bool:
@@ -63,7 +69,7 @@ def check_number(value: Number | float, pos: int | None) -> Number:
 
 def check_text(value: str, pos: int | None) -> str:
     if len(value) > MAX_TEXT_LENGTH:
-        raise ExpressionError(f"text too long (over {MAX_TEXT_LENGTH} characters)", pos)
+        raise ExpressionError("text too long (over {limit} characters)", pos, limit=MAX_TEXT_LENGTH)
     return value
 
 
@@ -72,7 +78,9 @@ def as_number(value: Any, where: str, pos: int | None) -> Number:
     if value is None:
         return 0
     if not is_number(value):
-        raise ExpressionError(f"{where} needs a number, not {describe(value)}", pos)
+        raise ExpressionError(
+            "{what} needs a number, not {found}", pos, what=where, found=describe(value)
+        )
     return check_number(value, pos)
 
 
@@ -81,7 +89,9 @@ def as_boolean(value: Any, where: str, pos: int | None) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise ExpressionError(f"{where} needs TRUE/FALSE, not {describe(value)}", pos)
+        raise ExpressionError(
+            "{what} needs TRUE/FALSE, not {found}", pos, what=where, found=describe(value)
+        )
     return value
 
 
@@ -90,7 +100,9 @@ def as_date(value: Any, where: str, pos: int | None) -> dt.date | None:
     if value is None:
         return None
     if not isinstance(value, dt.date):
-        raise ExpressionError(f"{where} needs a date, not {describe(value)}", pos)
+        raise ExpressionError(
+            "{what} needs a date, not {found}", pos, what=where, found=describe(value)
+        )
     return value
 
 
@@ -112,7 +124,7 @@ def to_text(value: Any, pos: int | None) -> str:
         return value.isoformat(timespec="minutes")
     if isinstance(value, list | tuple):
         return check_text(", ".join(to_text(item, pos) for item in value), pos)
-    raise ExpressionError(f"cannot turn {describe(value)} into text", pos)
+    raise ExpressionError("cannot turn {found} into text", pos, found=describe(value))
 
 
 def _number_text(value: Number) -> str:
@@ -154,11 +166,21 @@ def divide(a: Number, b: Number, pos: int | None) -> Number:
     return _decimal_op("/", a, b, pos)
 
 
+# What an operand is for, said in a message about it ("adding needs a number, ...").
+OPERATIONS: dict[str, Word] = {
+    "+": Word("adding"),
+    "-": Word("subtracting"),
+    "*": Word("multiplying"),
+    "/": Word("dividing"),
+}
+DATE_ARITHMETIC = Word("date arithmetic")
+
+
 def arithmetic(op: str, a: Any, b: Any, pos: int | None) -> Any:
     """``+ - * /`` with Excel's blank-is-zero and day-based date maths."""
     if op in "+-" and (_is_temporal(a) or _is_temporal(b)):
         return _date_arithmetic(op, a, b, pos)
-    word = {"+": "adding", "-": "subtracting", "*": "multiplying", "/": "dividing"}[op]
+    word = OPERATIONS[op]
     left = as_number(a, word, pos)
     right = as_number(b, word, pos)
     if op == "/":
@@ -182,7 +204,7 @@ def _date_arithmetic(op: str, a: Any, b: Any, pos: int | None) -> Any:
         if op == "-":
             raise ExpressionError("cannot subtract a date from a number", pos)
         a, b = b, a
-    days = as_number(b, "date arithmetic", pos)
+    days = as_number(b, DATE_ARITHMETIC, pos)
     return shift_date(a, -days if op == "-" else days, pos)
 
 
@@ -269,7 +291,9 @@ def _comparable(a: Any, b: Any, pos: int | None) -> tuple[Any, Any]:
         return a, b
     if isinstance(a, list | tuple) and isinstance(b, list | tuple):
         return list(a), list(b)
-    raise ExpressionError(f"cannot compare {describe(a)} with {describe(b)}", pos)
+    raise ExpressionError(
+        "cannot compare {left} with {right}", pos, left=describe(a), right=describe(b)
+    )
 
 
 def _apply(op: str, left: Any, right: Any, pos: int | None) -> bool:
@@ -288,5 +312,6 @@ def _apply(op: str, left: Any, right: Any, pos: int | None) -> bool:
     except TypeError:
         if isinstance(left, dt.datetime) and isinstance(right, dt.datetime):
             raise ExpressionError("cannot mix time zones", pos) from None
-        message = f"cannot compare {describe(left)} with {describe(right)}"
-        raise ExpressionError(message, pos) from None
+        raise ExpressionError(
+            "cannot compare {left} with {right}", pos, left=describe(left), right=describe(right)
+        ) from None

@@ -16,6 +16,7 @@ from resources.messages import tr
 from runtime.expressions import ExpressionError, parse
 from runtime.expressions.nodes import Binary, Boolean, Call, Name, Number, String, Unary
 from runtime.services.excel_common import ExcelError
+from runtime.spec.formula_messages import formula_message
 from runtime.store.query import AllOf, AnyOf, Condition, Filter
 from widgets.base import FieldSpecBase, FieldValueError
 from widgets.registry import FieldTypeRegistry, default_registry
@@ -47,7 +48,7 @@ def filter_from_expression(
     try:
         node = parse(text)
     except ExpressionError as error:
-        raise WhereError(tr("--where: {error}").format(error=error)) from None
+        raise WhereError(tr("--where: {error}").format(error=formula_message(error))) from None
     return _Translator(fields, registry).node(node)
 
 

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from resources.messages import tr
 from runtime.expressions import ExpressionError, TableType, check, names_used, parse
+from runtime.spec.formula_messages import formula_message, wrong_result_message
 from runtime.spec.models import AppSpec, FormSpec, RoleSpec, ViewSpec
 from runtime.spec.problems import Problem
 from runtime.spec.reserved import reserved_problem
@@ -191,11 +192,10 @@ class _Validator:
         try:
             found = check(parse(text), scope)
         except ExpressionError as error:
-            self.report(path, error.message)
+            self.report(path, formula_message(error))
             return
         if result and found not in (result, "any"):
-            message = tr("the expression gives {found}, but {result} is needed")
-            self.report(path, message.format(found=found, result=result))
+            self.report(path, wrong_result_message(found, result))
 
     def check_formula_cycles(self, index: FormIndex) -> None:
         """A formula may not depend on itself, directly or through other formulas."""

@@ -94,7 +94,7 @@ def test_fields_become_their_type_models():
         ),
         (
             {"key": "a", "type": "text", "label": "A", "visible_when": "LEN(a)"},
-            "forms[0].fields[0].visible_when: the expression gives number, but boolean is needed",
+            "forms[0].fields[0].visible_when: the expression gives a number, but TRUE/FALSE is needed",
         ),
         (
             {"key": "a", "type": "formula", "label": "A", "expression": "1 +", "result": "number"},

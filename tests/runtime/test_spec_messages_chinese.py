@@ -45,7 +45,7 @@ ENGLISH = {
         "only a field holding one value (text, number, date…) can be unique; "
         "this one holds several or none"
     ),
-    "forms[0].fields[6].visible_when": "the expression gives text, but boolean is needed",
+    "forms[0].fields[6].visible_when": "the expression gives text, but TRUE/FALSE is needed",
     "views[0].columns[0]": "form 'main' has no field 'zz'",
     "views[1].form": "there is no form 'ghost'",
     "roles[0].key": "'admin' is a built-in role; choose another key",
@@ -59,7 +59,7 @@ CHINESE = {
     "forms[0].fields[5].unique": (
         "只有存放单个值的字段（文字、数字、日期等）才能设为唯一；此字段存放多个值或不存放值"
     ),
-    "forms[0].fields[6].visible_when": "表达式结果是 text，但这里需要 boolean",
+    "forms[0].fields[6].visible_when": "表达式的结果是文字，但这里需要TRUE/FALSE",
     "views[0].columns[0]": "表单“main”中没有字段“zz”",
     "views[1].form": "没有表单“ghost”",
     "roles[0].key": "“admin”是内置角色，请换一个标识",
