@@ -366,8 +366,7 @@ class RecordService:
         self._trash_move(form, record_ids, actor, "restore", None)
 
     def _trash_move(self, form, record_ids, actor, action, deleted_at) -> None:
-        for record_id in record_ids:
-            self._require_record(form, record_id, actor, "delete", in_trash=deleted_at is None)
+        self._require_records(form, record_ids, actor, "delete", in_trash=deleted_at is None)
 
         def work(connection: Connection) -> None:
             system = {"updated_at": utc_now(), "updated_by": actor.user_id}
@@ -412,16 +411,21 @@ class RecordService:
 
     def _require_record(self, form, record_id, actor: Actor, action: str, in_trash: bool) -> None:
         """The action is granted and this record is within its row scope."""
+        self._require_records(form, [record_id], actor, action, in_trash)
+
+    def _require_records(self, form, record_ids, actor: Actor, action: str, in_trash) -> None:
+        """The action is granted and every one of these records (live, or in the
+        trash when ``in_trash``) is within its row scope: one read for all of them."""
         policy = self.policy(actor, form)
         policy.require(form, action)
         if policy.full_access:
             return
         with self._reader() as connection:
-            record = self.repository.fetch(connection, form, record_id, include_deleted=in_trash)
-        if record is None or not policy.row_allowed(
-            form, action, record.created_by, record.owner_department
-        ):
-            raise NotFound(_not_found(record_id, form))
+            owners = self.repository.owners(connection, form, record_ids, in_trash)
+        for record_id in record_ids:
+            owner = owners.get(record_id)
+            if owner is None or not policy.row_allowed(form, action, *owner):
+                raise NotFound(_not_found(record_id, form))
 
     # -- bulk ---------------------------------------------------------------
     def bulk_create(

@@ -869,9 +869,33 @@ def test_delete_and_restore(world: World, persona: str, form: str) -> None:
             problems.check(f"purge {label}", expected, outcome)
             gone, _record = attempt(world.stored, form, record_id, True)
             problems.check(f"{label} purged", outcome == "ok", gone == "notfound")
+        check_delete_many(world, form, persona, access, problems)
     finally:
         world.reset()
     problems.assert_none()
+
+
+def check_delete_many(world: World, form: str, persona: str, access, problems) -> None:
+    """The list's batch delete: all of the batch in scope, or nothing is trashed."""
+    actor = world.actors[persona]
+    batch = world.scratch(form, f"m-{persona}")
+    may_delete = "delete" in access.actions
+    in_scope = [record_id for label, record_id in batch.items() if label in access.delete]
+    everything = len(in_scope) == len(batch)
+    expected = "denied" if not may_delete else "ok" if everything else "notfound"
+    outcome, _none = attempt(world.service.delete_many, form, list(batch.values()), actor)
+    problems.check("delete_many of every record", expected, outcome)
+    trashed = {
+        label
+        for label, record_id in batch.items()
+        if world.stored(form, record_id, trash=True).deleted_at is not None
+    }
+    problems.check("trashed by delete_many", set(batch) if outcome == "ok" else set(), trashed)
+    if may_delete and in_scope and not everything:
+        outcome, _none = attempt(world.service.delete_many, form, in_scope, actor)
+        problems.check("delete_many of the records in scope", "ok", outcome)
+        outcome, _none = attempt(world.service.restore_many, form, in_scope, actor)
+        problems.check("restore_many of the records in scope", "ok", outcome)
 
 
 # -- Excel: export and import --
