@@ -58,7 +58,10 @@ class ProblemsPanel(QListWidget):
         self.clear()
         icon = icons.icon("mdi6.alert-circle-outline", color="#c62828")
         for problem in self.document.problems():
-            item = QListWidgetItem(icon, f"{self._where(problem.path)}: {problem.message}", self)
+            text = self.tr("{place}: {problem}").format(
+                place=self._where(problem.path), problem=problem.message
+            )
+            item = QListWidgetItem(icon, text, self)
             item.setData(PATH_ROLE, problem.path)
             item.setToolTip(problem.path)
         if self.count() == 0:

@@ -27,7 +27,7 @@ from resources.i18n import install_language  # noqa: E402
 OUT = ROOT / "docs" / "screenshots"
 
 
-def shoot(language: str, path: Path) -> None:
+def shoot(language: str, path: Path, with_problems: bool = False) -> None:
     app = QApplication.instance() or QApplication([])
     install_language(language)
     folder = Path(tempfile.mkdtemp(prefix="fw-shots-"))
@@ -37,6 +37,9 @@ def shoot(language: str, path: Path) -> None:
     window.resize(1500, 940)
     window.show()
     window.size_docks()
+    if with_problems:  # a formula of the wrong type and one that does not parse
+        document.set_field_property("request", "urgency", "visible_when", 'fault & "x"')
+        document.set_field_property("request", "fault", "visible_when", "device = ")
     window.canvas.show_form("request")
     window.canvas.build_all()
     window.canvas.select(["urgency"])
@@ -55,6 +58,7 @@ def shoot(language: str, path: Path) -> None:
 def main() -> None:
     shoot("en", OUT / "designer-en.png")
     shoot("zh_CN", OUT / "designer-zh.png")
+    shoot("zh_CN", OUT / "designer-problems-zh.png", with_problems=True)
 
 
 if __name__ == "__main__":
