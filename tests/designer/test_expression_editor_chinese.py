@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtTest import QTest
 
-from designer.inspector import Inspector
 from resources.i18n import install_language
+from tests.designer.test_inspector import inspector
 
-
-@pytest.fixture
-def inspector(qtbot, document) -> Inspector:
-    view = Inspector(document)
-    qtbot.addWidget(view)
-    view.resize(400, 700)
-    view.show()
-    return view
+__all__ = ["inspector"]  # the fixture
 
 
 def problem_of(document, inspector, text: str) -> str:
