@@ -29,7 +29,7 @@ from runtime.package import PackageContents, read_package, write_package
 from runtime.spec.load import spec_problems
 from runtime.spec.models import AppSpec, FormSpec, Grant, RoleSpec, SortKey, ViewSpec
 from runtime.spec.problems import Problem, SpecError
-from runtime.spec.reserved import reserved_problem, reserved_reason
+from runtime.spec.reserved import is_reserved, reserved_problem
 from runtime.spec.upgrade import upgrade_document
 from widgets.base import KEY_RE, FieldSpecBase, Option, SpecModel, flatten_errors
 from widgets.registry import FieldTypeRegistry, default_registry
@@ -507,7 +507,7 @@ class DesignerDocument(DocumentModel):
             raise EditError(
                 tr("a key is lowercase letters, digits and _ (start with a letter, at most 40)")
             )
-        if reserved_reason(key):
+        if is_reserved(key):
             raise EditError(reserved_problem(key))
         if not is_free(key, taken):
             raise EditError(tr("'{key}' is taken").format(key=key))

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-from runtime.spec.reserved import reserved_reason
+from runtime.spec.reserved import is_reserved
 from widgets.base import KEY_RE
 
 MAX_KEY_LENGTH = 40
@@ -32,7 +32,7 @@ def slug(label: str) -> str:
 
 def is_free(key: str, taken: Collection[str]) -> bool:
     """Whether ``key`` is valid, unused in its scope and not reserved."""
-    return bool(KEY_RE.match(key)) and key not in taken and reserved_reason(key) is None
+    return bool(KEY_RE.match(key)) and key not in taken and not is_reserved(key)
 
 
 def with_suffix(base: str, number: int) -> str:
@@ -43,7 +43,7 @@ def with_suffix(base: str, number: int) -> str:
 
 def unique_key(base: str, taken: Collection[str]) -> str:
     """``base`` itself when free, else the first free ``base_2``, ``base_3``…"""
-    if reserved_reason(base) and base.startswith("fw_"):
+    if is_reserved(base) and base.startswith("fw_"):
         base = "f_" + base  # every fw_… is reserved, whatever the suffix
     if is_free(base, taken):
         return base

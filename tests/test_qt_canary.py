@@ -19,3 +19,14 @@ def test_void_calls_keep_the_none_refcount():
     after = sys.getrefcount(None)
     # Other threads may hold or drop a few references; 20,000 lost would be the bug.
     assert after >= before - 100
+
+
+def test_the_installed_qt_is_the_pinned_one():
+    """The project pins PySide6 and shiboken6 below 6.12 (pyproject.toml); what is
+    installed must be within that pin, whichever package brought it."""
+    import PySide6
+    import shiboken6
+
+    for module in (PySide6, shiboken6):
+        major, minor = (int(part) for part in module.__version__.split(".")[:2])
+        assert (6, 11) <= (major, minor) < (6, 12), f"{module.__name__} {module.__version__}"

@@ -99,22 +99,16 @@ class ImportWriter:
                     raise ExcelError(text.format(row=self.data_start + row.source + 1, id=ident))
                 updated_ids.append(ident)
             if created_ids or updated_ids:
-                append(
+                rows = [self.data_start + start + 1, self.data_start + end]
+                self._audit(
                     connection,
-                    AuditEntry(
-                        "import_batch",
-                        self.actor.user_id,
-                        self.actor.username,
-                        self.service.spec.id,
-                        self.form,
-                        None,
-                        {
-                            "import_id": import_id,
-                            "rows": [self.data_start + start + 1, self.data_start + end],
-                            "created": created_ids,
-                            "updated": updated_ids,
-                        },
-                    ),
+                    "import_batch",
+                    {
+                        "import_id": import_id,
+                        "rows": rows,
+                        "created": created_ids,
+                        "updated": updated_ids,
+                    },
                 )
             record_progress(connection, import_id, end)
             return len(created_ids), len(updated_ids)
@@ -155,27 +149,33 @@ class ImportWriter:
 
         def work(connection) -> None:
             finish_import(connection, import_id, result.rows_total)
-            append(
+            self._audit(
                 connection,
-                AuditEntry(
-                    "import",
-                    self.actor.user_id,
-                    self.actor.username,
-                    self.service.spec.id,
-                    self.form,
-                    None,
-                    {
-                        "import_id": import_id,
-                        "file": self.source.name,
-                        "sha256": sha,
-                        "rows": result.rows_total,
-                        "created": result.created,
-                        "updated": result.updated,
-                        "skipped": result.skipped,
-                        "resumed_from": result.resumed_from,
-                        "mode": self.mode,
-                    },
-                ),
+                "import",
+                {
+                    "import_id": import_id,
+                    "file": self.source.name,
+                    "sha256": sha,
+                    "rows": result.rows_total,
+                    "created": result.created,
+                    "updated": result.updated,
+                    "skipped": result.skipped,
+                    "resumed_from": result.resumed_from,
+                    "mode": self.mode,
+                },
             )
 
         self.service.transaction(work)
+
+    def _audit(self, connection, action: str, details: dict[str, Any]) -> None:
+        """An audit event of this import (not tied to one record)."""
+        entry = AuditEntry(
+            action,
+            self.actor.user_id,
+            self.actor.username,
+            self.service.spec.id,
+            self.form,
+            None,
+            details,
+        )
+        append(connection, entry)

@@ -51,17 +51,9 @@ SQL_KEYWORDS: frozenset[str] = frozenset(
 RESERVED_KEYS: frozenset[str] = SYSTEM_COLUMNS | SQL_KEYWORDS
 
 
-def reserved_reason(key: str) -> str | None:
-    """Why a key is reserved (a sentence in the user's language), or ``None`` when
-    it is free."""
-    kind = _reserved_kind(key)
-    if kind == "system":
-        return tr("'{key}' is a system column name").format(key=key)
-    if kind == "sql":
-        return tr("'{key}' is a reserved word of SQL").format(key=key)
-    if kind == "formwright":
-        return tr("keys starting with 'fw_' are reserved for Formwright")
-    return None
+def is_reserved(key: str) -> bool:
+    """Whether ``key`` may not be used (a system column, an SQL word, ``fw_…``)."""
+    return _reserved_kind(key) is not None
 
 
 def reserved_problem(key: str) -> str | None:

@@ -7,7 +7,7 @@ import pytest
 
 from resources.messages import use_language
 from runtime.spec import SPEC_VERSION, SpecError, parse_app_spec, spec_problems
-from runtime.spec.reserved import reserved_reason
+from runtime.spec.reserved import is_reserved, reserved_problem
 from tests.runtime.test_spec import minimal_app
 
 
@@ -110,10 +110,11 @@ def test_the_error_summary_counts_the_rest_in_both_languages():
     assert chinese.endswith(f"（另有 {len(caught.value.problems) - 3} 个问题）")
 
 
-def test_reserved_reasons_follow_the_language():
-    assert reserved_reason("created_at") == "'created_at' is a system column name"
-    assert reserved_reason("fw_note") == "keys starting with 'fw_' are reserved for Formwright"
-    assert reserved_reason("note") is None
+def test_reserved_keys_are_one_sentence_in_either_language():
+    assert reserved_problem("created_at") == (
+        "'created_at' is a system column name; choose another key"
+    )
+    assert reserved_problem("note") is None and not is_reserved("note")
+    assert is_reserved("fw_note") and is_reserved("select")
     use_language("zh_CN")
-    assert reserved_reason("created_at") == "“created_at”是系统列名"
-    assert reserved_reason("fw_note") == "以“fw_”开头的标识留给 Formwright 使用"
+    assert reserved_problem("created_at") == "“created_at”是系统列名，请换一个标识"

@@ -186,28 +186,30 @@ def write_workbook(path) -> str:
     return str(path)
 
 
+def import_refusal(org, path: str, admin) -> tuple[list[str], str]:
+    """The row problems and the message of an import the workbook makes fail."""
+    with pytest.raises(OrgImportError) as refused:
+        org.import_xlsx(path, actor=admin)
+    return [str(problem) for problem in refused.value.problems], refused.value.message
+
+
 def test_workbook_row_problems(org, admin, tmp_path):
     path = write_workbook(tmp_path / "org.xlsx")
-    with pytest.raises(OrgImportError) as english:
-        org.import_xlsx(path, actor=admin)
-    assert [str(problem) for problem in english.value.problems] == [
-        "sheet '科室', row 3, column 名称/name: the name is empty",
-        "sheet '科室', row 2, column 上级编码/parent_code: a department cannot be its own parent",
-    ]
-    assert english.value.message == (
+    assert import_refusal(org, path, admin) == (
+        [
+            "sheet '科室', row 3, column 名称/name: the name is empty",
+            "sheet '科室', row 2, column 上级编码/parent_code: a department cannot be its own parent",
+        ],
         "2 problems in the workbook; nothing was imported "
-        "(first: sheet '科室', row 3, column 名称/name: the name is empty)"
+        "(first: sheet '科室', row 3, column 名称/name: the name is empty)",
     )
-
     use_language("zh_CN")
-    with pytest.raises(OrgImportError) as chinese:
-        org.import_xlsx(path, actor=admin)
-    assert [str(problem) for problem in chinese.value.problems] == [
-        "工作表“科室”第 3 行“名称/name”列：名称为空",
-        "工作表“科室”第 2 行“上级编码/parent_code”列：部门不能是自己的上级",
-    ]
-    assert chinese.value.message == (
-        "工作簿中有 2 个问题；未导入任何内容（第一个：工作表“科室”第 3 行“名称/name”列：名称为空）"
+    assert import_refusal(org, path, admin) == (
+        [
+            "工作表“科室”第 3 行“名称/name”列：名称为空",
+            "工作表“科室”第 2 行“上级编码/parent_code”列：部门不能是自己的上级",
+        ],
+        "工作簿中有 2 个问题；未导入任何内容（第一个：工作表“科室”第 3 行“名称/name”列：名称为空）",
     )
 
 

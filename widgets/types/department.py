@@ -22,7 +22,6 @@ class DepartmentType(ReferenceFieldType):
     icon = "mdi6.office-building"
     editor = "widgets.editors.department:DepartmentEditor"
     description = "A ward, clinic or office (or several), chosen from the organisation."
-    noun = "department"
     sample_attributes = {"multiple": True}
 
     def texts(self) -> ReferenceTexts:

@@ -25,7 +25,6 @@ class LookupType(ReferenceFieldType):
     icon = "mdi6.link-variant"
     editor = "widgets.editors.lookup:LookupEditor"
     description = "Links to a record of another form, e.g. the device of a repair request."
-    noun = "record"
     sample_attributes = {"form": "device", "display_field": "name"}
 
     def texts(self) -> ReferenceTexts:

@@ -34,12 +34,10 @@ class ReferenceTexts(NamedTuple):
 class ReferenceFieldType(FieldType):
     """A field whose value is an id (or sorted ids) of something with a name."""
 
-    #: The noun in messages: "no user named 'X'".
-    noun: str = "item"
-
     def texts(self) -> ReferenceTexts:
-        """The messages with this type's noun, as whole sentences so each translates
-        as one: every reference type gives its own (user, department, lookup)."""
+        """This type's messages ("no user named 'X'"), as whole sentences so each
+        translates as one: every reference type gives its own (user, department,
+        lookup)."""
         raise NotImplementedError
 
     def is_multiple(self, spec: FieldSpecBase) -> bool:
@@ -133,7 +131,6 @@ class UserType(ReferenceFieldType):
     icon = "mdi6.account"
     editor = "widgets.editors.user:UserEditor"
     description = "A member of staff (or several), chosen from the organisation."
-    noun = "user"
 
     def texts(self) -> ReferenceTexts:
         return ReferenceTexts(
