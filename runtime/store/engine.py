@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from resources.messages import tr
+from widgets.protected_files import protect_database
 
 #: File systems on which SQLite's locking is unreliable (several workstations).
 NETWORK_FILESYSTEMS = frozenset(
@@ -108,6 +109,7 @@ def _sqlite_engine(parsed) -> Engine:
         path = Path(database).expanduser().absolute()
         refuse_network_path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        protect_database(path)  # nothing else in this process may open its files
         parsed = parsed.set(database=str(path))
     engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     sa.event.listen(engine, "connect", _configure_sqlite_connection)
