@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from resources.messages import tr
@@ -67,6 +68,46 @@ def database_file_message(path: str | os.PathLike[str]) -> str:
         "(opening it could lose saved records); choose another file"
     )
     return text.format(name=Path(path).name)
+
+
+def refuse_database_file(
+    path: str | os.PathLike[str], error: Callable[[str], Exception], writing: bool = False
+) -> None:
+    """Raise ``error(message)`` if ``path`` is a file of a database this process has
+    open (before any code opens ``path``); when ``writing`` (a target that will be
+    written or replaced), also if it is a file of a SQLite database another process
+    has open (a template or backup written over a running app's database)."""
+    if is_database_file(path) or (writing and in_use_by_another_process(path)):
+        raise error(database_file_message(path))
+
+
+def in_use_by_another_process(path: str | os.PathLike[str], locks: str = "/proc/locks") -> bool:
+    """Linux: some process holds a lock on a file of the SQLite database ``path``
+    belongs to (a WAL database's every connection holds one on ``-shm``). Reads
+    /proc/locks, never the files; False where there is no /proc/locks."""
+    base = os.fspath(path)
+    for suffix in SQLITE_FILE_SUFFIXES[1:]:
+        base = base.removesuffix(suffix)
+    files = {_identity(base + suffix) for suffix in SQLITE_FILE_SUFFIXES} - {None}
+    if not files:
+        return False
+    wanted = {(os.major(dev), os.minor(dev), inode) for dev, inode in files}
+    try:
+        with open(locks, encoding="ascii", errors="replace") as table:
+            lines = table.read().splitlines()
+    except OSError:
+        return False
+    return any(_locked_file(line) in wanted for line in lines)
+
+
+def _locked_file(line: str) -> tuple[int, int, int] | None:
+    """(major, minor, inode) of a /proc/locks line ("1: POSIX ADVISORY READ 42 fe:00:123 …")."""
+    fields = [field for field in line.split() if field != "->"]  # "->": a waiting lock
+    try:
+        major, minor, inode = fields[5].split(":")
+        return int(major, 16), int(minor, 16), int(inode)
+    except (IndexError, ValueError):
+        return None
 
 
 def _identity(path: str | os.PathLike[str]) -> tuple[int, int] | None:

@@ -1,4 +1,4 @@
-"""Helpers for the database-lock tests: browse a file dialog, read /proc/locks.
+"""Browse a file dialog as a person would (for the database-lock tests).
 
 Also a child process (``python -m tests.ui.file_dialog_tour URL``) that opens a
 workspace, browses the attachment editor's Add… dialog in the database's folder,
@@ -8,7 +8,6 @@ then saves a record when told, and waits to be killed.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -17,48 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QFileSystemModel
 
-SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 SETTLE_SECONDS = 0.3
-
-
-def database_files(database: Path) -> list[Path]:
-    return [Path(f"{database}{suffix}") for suffix in SQLITE_SUFFIXES]
-
-
-def locks_held(pid: int, database: Path) -> int:
-    """How many POSIX locks ``pid`` holds on the database's files (/proc/locks)."""
-    inodes = set()
-    for path in database_files(database):
-        try:
-            inodes.add(path.stat().st_ino)
-        except FileNotFoundError:
-            continue
-    count = 0
-    for line in Path("/proc/locks").read_text().splitlines():
-        fields = [field for field in line.split() if field != "->"]  # "->": a waiting lock
-        if len(fields) < 6 or fields[1] != "POSIX" or int(fields[4]) != pid:
-            continue
-        if int(fields[5].rsplit(":", 1)[1]) in inodes:
-            count += 1
-    return count
-
-
-def other_process(database: Path, sql: str = "SELECT count(*) FROM sqlite_master") -> str:
-    """Open the database in another process with sqlite3, run ``sql``, close."""
-    script = (
-        "import sqlite3, sys\n"
-        "c = sqlite3.connect(sys.argv[1])\n"
-        "print(c.execute(sys.argv[2]).fetchone()[0])\n"
-        "c.close()\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(database), sql],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 def browse_and_cancel(folder: Path, open_dialog: Callable[[], object], timeout=15.0) -> None:

@@ -34,8 +34,9 @@ from runtime.ui.excel_export_dialog import ExportDialog
 from runtime.ui.excel_import_dialog import ImportDialog
 from runtime.ui.main_window import MainWindow
 from runtime.ui.record_window import RecordWindow
+from tests.sqlite_locks import locks_held, other_process
 from tests.ui.conftest import ROOT, add_department
-from tests.ui.file_dialog_tour import browse_and_cancel, locks_held, other_process
+from tests.ui.file_dialog_tour import browse_and_cancel
 from widgets.editors.base import create_editor
 from widgets.registry import default_registry
 
