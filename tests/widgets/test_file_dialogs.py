@@ -64,3 +64,17 @@ def test_links_and_siblings_of_a_database_are_its_files(tmp_path):
     for path in (database, f"{database}-wal", f"{database}-journal", link, hard):
         assert is_database_file(path), path
     assert not is_database_file(tmp_path / "workspace.sqlite.bak")
+
+
+def test_no_other_module_makes_its_own_file_dialog():
+    """Every dialog goes through widgets.editors.file_dialogs (a QFileDialog of its
+    own would guess file types from their content again)."""
+    root = Path(__file__).resolve().parents[2]
+    own = root / "widgets" / "editors" / "file_dialogs.py"
+    users = [
+        str(path.relative_to(root))
+        for folder in ("widgets", "runtime", "designer")
+        for path in (root / folder).rglob("*.py")
+        if path != own and "QFileDialog" in path.read_text(encoding="utf-8")
+    ]
+    assert users == []
