@@ -108,6 +108,7 @@ def _sqlite_engine(parsed) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database).expanduser().absolute()
         refuse_network_path(path)
+        refuse_linked_database(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         protect_database(path)  # nothing else in this process may open its files
         parsed = parsed.set(database=str(path))
@@ -151,6 +152,22 @@ def refuse_network_path(path: Path) -> None:
             "(--db postgresql+psycopg://user@server/database)."
         )
         raise WorkspaceError(text.format(path=path))
+
+
+def refuse_linked_database(path: Path) -> None:
+    """A database file with several names (hard links) gets a ``-wal`` per name, so
+    two programs opening it by different names corrupt it: refuse it."""
+    try:
+        links = path.stat().st_nlink
+    except OSError:  # a new database, or one SQLite will explain
+        return
+    if links > 1:
+        text = tr(
+            "{path} has {count} names (hard links to one file); SQLite can lose data when "
+            "a database is opened by two names. Keep one name (delete the other links) "
+            "or make a copy with 'formwright backup'."
+        )
+        raise WorkspaceError(text.format(path=path, count=links))
 
 
 def is_network_path(path: Path, mounts_file: str = "/proc/mounts") -> bool:
