@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 import platformdirs
 from PySide6.QtCore import QObject, QSettings
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from designer.document import DesignerDocument, EditError
 from runtime.package import PackageContents, PackageError, write_package
 from runtime.spec.problems import SpecError
+from widgets.editors import file_dialogs
 
 if TYPE_CHECKING:
     from designer.main_window import DesignerWindow
@@ -152,12 +153,8 @@ class FileController(QObject):
 
     def _ask_open(self, folder: bool) -> Path | None:
         if folder:
-            chosen = QFileDialog.getExistingDirectory(self.window, self.tr("Open app folder"))
-        else:
-            chosen, _ = QFileDialog.getOpenFileName(
-                self.window, self.tr("Open app"), "", PACKAGE_FILTER
-            )
-        return Path(chosen) if chosen else None
+            return file_dialogs.existing_directory(self.window, self.tr("Open app folder"))
+        return file_dialogs.open_file(self.window, self.tr("Open app"), "", PACKAGE_FILTER)
 
     # -- saving ------------------------------------------------------------------------
     def save(self) -> bool:
@@ -166,10 +163,10 @@ class FileController(QObject):
         return self._save_to(self.document.path)
 
     def save_as(self) -> bool:
-        chosen, _ = QFileDialog.getSaveFileName(
+        chosen, _ = file_dialogs.save_file(
             self.window, self.tr("Save app as"), "", self.tr("Package file (*.fwapp);;Folder (*)")
         )
-        return bool(chosen) and self._save_to(Path(chosen))
+        return chosen is not None and self._save_to(chosen)
 
     def _save_to(self, path: Path) -> bool:
         old = self.document.path

@@ -25,6 +25,7 @@ from designer.outline import Outline
 from designer.palette import Palette
 from designer.problems_panel import ProblemsPanel
 from resources.i18n import SETTING, install_language
+from runtime.ui.smoke import watch_first_paint
 from widgets.registry import FieldTypeRegistry, default_registry
 
 Area = Qt.DockWidgetArea
@@ -225,6 +226,7 @@ def run_designer(path: Path | None = None, exec_loop: bool = True) -> DesignerWi
     from resources.i18n import preferred_language
 
     app = QApplication.instance() or QApplication([])
+    watch_first_paint(app)
     settings = QSettings("Formwright", "Designer")
     install_language(preferred_language(settings))
     window = DesignerWindow(path, settings=settings)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from resources.messages import tr
+from widgets.protected_files import refuse_database_file
 
 MIB = 1024 * 1024
 APP_JSON = "app.json"
@@ -100,6 +101,7 @@ class PackageContents:
 def read_package(path: str | Path, limits: PackageLimits = LIMITS) -> PackageContents:
     """Read a ``.fwapp`` file, an app folder or a direct path to its ``app.json``."""
     path = Path(path)
+    refuse_database_file(path, PackageError)
     kind, source = _locate(path)
     try:
         files = _read_zip(source, limits) if kind == "zip" else _read_folder(source, limits)
@@ -492,6 +494,7 @@ def write_package(path: str | Path, contents: PackageContents) -> None:
     A folder then holds exactly the given assets: stale allow-listed asset files are removed.
     """
     path = Path(path)
+    refuse_database_file(path, PackageError, writing=True)
     files = _serialize(contents)
     with _saving(path):
         if path.suffix.lower() == SUFFIX:

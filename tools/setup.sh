@@ -4,9 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Libraries PySide6 needs to run (offscreen and on a desktop), and CJK fonts.
+# Libraries PySide6 needs to run offscreen, the libxcb-* ones Qt's xcb platform plugin
+# loads on a desktop (`ldd PySide6/Qt/plugins/platforms/libqxcb.so`), CJK fonts, and
+# Xvfb for the real-display smoke test (tests/ui/test_xcb_smoke.py).
 DEBIAN_PACKAGES=(libglib2.0-0 libgl1 libegl1 libfontconfig1 libxkbcommon0 libdbus-1-3
-  libxcb-cursor0 libxkbcommon-x11-0 fonts-noto-cjk)
+  libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+  libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1
+  libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 fonts-noto-cjk xvfb xauth)
 
 missing=()
 if command -v dpkg-query >/dev/null; then

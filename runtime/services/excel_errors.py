@@ -19,11 +19,13 @@ from typing import Any
 from resources.messages import tr
 from runtime.services.excel_common import (
     DEFAULT_FORMATS,
+    ExcelError,
     column_letter,
     removing_on_failure,
     sibling_temp,
 )
 from runtime.services.excel_read import SheetData
+from widgets.protected_files import refuse_database_file
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def write_error_workbook(
 
     import xlsxwriter
 
+    refuse_database_file(path, ExcelError, writing=True)
     by_row: dict[int, list[CellError]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(error)

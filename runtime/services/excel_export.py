@@ -55,6 +55,7 @@ from runtime.services.excel_names import NameResolver
 from runtime.services.records import RecordService
 from runtime.store.query import RecordQuery
 from widgets.base import ExcelContext, FieldSpecBase, FieldType
+from widgets.protected_files import refuse_database_file
 
 SubtableMode = Literal["sheet", "flatten", "omit"]
 
@@ -336,6 +337,7 @@ def export_records(
     if suffix not in (".xlsx", ".csv"):
         text = tr("can only export to .xlsx or .csv, not '{suffix}'")
         raise ExcelError(text.format(suffix=path.suffix or path.name))
+    refuse_database_file(path, ExcelError, writing=True)
     query = query or RecordQuery()
     policy = service.policy(actor, form)
     policy.require(form, "export")

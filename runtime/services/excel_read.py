@@ -25,6 +25,7 @@ from runtime.services.excel_safety import (
     check_csv,
     check_workbook,
 )
+from widgets.protected_files import refuse_database_file
 
 
 @dataclass
@@ -42,6 +43,7 @@ class SheetData:
 def read_file(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> list[SheetData]:
     """Every sheet of a .xlsx, or the one "sheet" of a .csv, checked against ``limits``."""
     path = Path(path)
+    refuse_database_file(path, UnsafeWorkbook)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
         check_csv(path, limits)

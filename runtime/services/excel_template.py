@@ -28,6 +28,7 @@ from runtime.services.excel_common import (
 from runtime.services.excel_export import write_cell
 from runtime.spec.models import AppSpec
 from widgets.base import FieldSpecBase, FieldType
+from widgets.protected_files import refuse_database_file
 from widgets.registry import FieldTypeRegistry, default_registry
 
 VALIDATION_ROWS = 10_000
@@ -61,6 +62,7 @@ def write_template(
     import xlsxwriter
 
     path = Path(path)
+    refuse_database_file(path, ExcelError, writing=True)
     fields = importable_fields(spec, form, registry, visible_fields)
     form_spec = next(f for f in spec.forms if f.key == form)
     temp = sibling_temp(path)

@@ -12,6 +12,7 @@ from typing import Any
 
 from resources.messages import tr
 from runtime.services.org_directory import OrgError
+from widgets.protected_files import refuse_database_file
 
 
 class OrgImportError(OrgError):
@@ -146,6 +147,7 @@ def read_workbook(path: Path) -> list[Sheet]:
     from runtime.services.excel_common import ExcelError
     from runtime.services.excel_safety import check_workbook
 
+    refuse_database_file(path, OrgError)
     if not path.is_file():
         raise OrgError(tr("{path} does not exist").format(path=path))
     try:

@@ -14,11 +14,13 @@ from sqlalchemy.engine import Engine
 
 from resources.messages import tr
 from runtime.store.engine import WorkspaceError
+from widgets.protected_files import refuse_database_file
 
 
 def backup(engine: Engine, output: Path) -> Path:
     """Write a backup of the workspace to ``output`` (atomically) and return it."""
     output = Path(output).expanduser().absolute()
+    refuse_database_file(output, WorkspaceError, writing=True)  # never replace a database in use
     output.parent.mkdir(parents=True, exist_ok=True)
     if engine.dialect.name == "sqlite":
         return _backup_sqlite(engine, output)

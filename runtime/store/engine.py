@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from resources.messages import tr
+from widgets.protected_files import protect_database
 
 #: File systems on which SQLite's locking is unreliable (several workstations).
 NETWORK_FILESYSTEMS = frozenset(
@@ -107,7 +108,9 @@ def _sqlite_engine(parsed) -> Engine:
     if database and database != ":memory:" and not database.startswith("file:"):
         path = Path(database).expanduser().absolute()
         refuse_network_path(path)
+        refuse_linked_database(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        protect_database(path)  # nothing else in this process may open its files
         parsed = parsed.set(database=str(path))
     engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
     sa.event.listen(engine, "connect", _configure_sqlite_connection)
@@ -149,6 +152,22 @@ def refuse_network_path(path: Path) -> None:
             "(--db postgresql+psycopg://user@server/database)."
         )
         raise WorkspaceError(text.format(path=path))
+
+
+def refuse_linked_database(path: Path) -> None:
+    """A database file with several names (hard links) gets a ``-wal`` per name, so
+    two programs opening it by different names corrupt it: refuse it."""
+    try:
+        links = path.stat().st_nlink
+    except OSError:  # a new database, or one SQLite will explain
+        return
+    if links > 1:
+        text = tr(
+            "{path} has {count} names (hard links to one file); SQLite can lose data when "
+            "a database is opened by two names. Keep one name (delete the other links) "
+            "or make a copy with 'formwright backup'."
+        )
+        raise WorkspaceError(text.format(path=path, count=links))
 
 
 def is_network_path(path: Path, mounts_file: str = "/proc/mounts") -> bool:

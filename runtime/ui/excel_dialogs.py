@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from runtime.services.excel_template import write_template
 from runtime.store.query import RecordQuery
@@ -21,6 +21,7 @@ from runtime.ui.i18n import tr
 from runtime.ui.long_task import USER_ERRORS, RunDialog, error_text
 from runtime.ui.main_window import MainWindow
 from runtime.ui.record_list import RecordListPage
+from widgets.editors import file_dialogs
 
 __all__ = ["ExcelActions", "ExportDialog", "ImportDialog"]
 STATUS_MS = 8000
@@ -87,11 +88,12 @@ class ExcelActions(QObject):
         services = self.window.services
         title = services.form(form).title
         start = documents_folder() / f"{safe_file_name(title)} {tr('template')}.xlsx"
-        path, _ = QFileDialog.getSaveFileName(
+        chosen, _ = file_dialogs.save_file(
             self.window, tr("Save import template"), str(start), tr("Excel workbook (*.xlsx)")
         )
-        if not path:
+        if chosen is None:
             return None
+        path = str(chosen)
         target = Path(path) if path.lower().endswith(".xlsx") else Path(f"{path}.xlsx")
         writable = sorted(services.writable_fields(form, "import"))
         try:

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -37,6 +36,7 @@ from runtime.ui.i18n import tr
 from runtime.ui.long_task import LongTask, RunDialog, file_row
 from runtime.ui.record_source import SYSTEM_COLUMNS
 from runtime.ui.services import UiServices
+from widgets.editors import file_dialogs
 
 KEY_ROLE = Qt.ItemDataRole.UserRole
 FILE_TYPES = "Excel workbook (*.xlsx);;CSV, UTF-8 (*.csv)"
@@ -194,11 +194,10 @@ class ExportDialog(QDialog):
         start = self.path_edit.text() or str(
             documents_folder() / f"{safe_file_name(self.form.title)}.xlsx"
         )
-        path, chosen_filter = QFileDialog.getSaveFileName(
-            self, tr("Export to"), start, tr(FILE_TYPES)
-        )
-        if not path:
+        chosen, chosen_filter = file_dialogs.save_file(self, tr("Export to"), start, tr(FILE_TYPES))
+        if chosen is None:
             return False
+        path = str(chosen)
         if Path(path).suffix.lower() not in (".xlsx", ".csv"):
             path += ".csv" if "csv" in (chosen_filter or "").lower() else ".xlsx"
         self.path_edit.setText(path)

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHeaderView,
     QLabel,
@@ -39,6 +38,7 @@ from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, show_message
 from runtime.ui.long_task import LongTask, RunDialog, file_row
 from runtime.ui.services import UiServices
+from widgets.editors import file_dialogs
 
 OPEN_TYPES = "Excel or CSV (*.xlsx *.csv);;All files (*)"
 #: Notes the service appends to ignored column names.
@@ -159,10 +159,10 @@ class ImportDialog(QDialog):
     def choose_file(self) -> bool:
         """Ask for a file; a new file is matched and checked at once."""
         start = str(self.path.parent if self.path else documents_folder())
-        path, _ = QFileDialog.getOpenFileName(self, tr("Import from"), start, tr(OPEN_TYPES))
-        if not path:
+        path = file_dialogs.open_file(self, tr("Import from"), start, tr(OPEN_TYPES))
+        if path is None:
             return False
-        self.path_edit.setText(path)
+        self.path_edit.setText(str(path))
         self.mapping_table.setRowCount(0)  # a new file: let the service match again
         self.checked = None
         self.check()
@@ -251,13 +251,13 @@ class ImportDialog(QDialog):
         if self.path is None:
             return None
         start = str(self.path.with_name(f"{self.path.stem}.errors.xlsx"))
-        target, _ = QFileDialog.getSaveFileName(
+        target, _ = file_dialogs.save_file(
             self, tr("Save error workbook"), start, tr("Excel workbook (*.xlsx)")
         )
-        if not target:
+        if target is None:
             return None
         mode = "valid_only" if self.valid_button.isEnabled() else "all"
-        return self._run(self._errors_saved, dry_run=True, mode=mode, error_workbook=Path(target))
+        return self._run(self._errors_saved, dry_run=True, mode=mode, error_workbook=target)
 
     def _checked(self, result: ImportResult) -> None:
         if not self.mapping_table.rowCount():

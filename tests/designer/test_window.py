@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from designer.document import DesignerDocument
 from designer.main_window import DesignerWindow
+from widgets.editors import file_dialogs
 
 Yes = QMessageBox.StandardButton.Yes
 
@@ -29,11 +30,11 @@ def test_canvas_selection_drives_inspector_and_outline(window):
 def test_save_as_then_open_gives_the_same_app(window, monkeypatch, tmp_path):
     window.document.set_field_property("request", "fault", "label", "What happened")
     target = tmp_path / "saved.fwapp"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(file_dialogs, "save_file", lambda *a, **k: (target, ""))
     window.actions.all["save_as"].trigger()
     assert target.exists() and not window.document.is_dirty()
     expected = window.document.spec.to_json_dict()
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(file_dialogs, "open_file", lambda *a, **k: target)
     window.actions.all["open"].trigger()
     assert window.document.path == target
     assert window.document.spec.to_json_dict() == expected
@@ -42,7 +43,7 @@ def test_save_as_then_open_gives_the_same_app(window, monkeypatch, tmp_path):
 
 def test_save_to_a_folder_and_ctrl_s(window, monkeypatch, tmp_path):
     folder = tmp_path / "as_folder"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(folder), ""))
+    monkeypatch.setattr(file_dialogs, "save_file", lambda *a, **k: (folder, ""))
     window.actions.all["save_as"].trigger()
     assert (folder / "app.json").exists()
     window.document.set_app_property("title", "Renamed")
@@ -137,7 +138,7 @@ def test_try_it_action_is_f5(window):
 
 def test_publish_bumps_the_version_and_freezes_keys(window, monkeypatch, tmp_path):
     target = tmp_path / "published.fwapp"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    monkeypatch.setattr(file_dialogs, "save_file", lambda *a, **k: (target, ""))
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: Yes)
     version = window.document.spec.version
     window.actions.all["publish"].trigger()

@@ -106,6 +106,7 @@ TRANSLATED_SOURCES = [
     "widgets/editors",
     "widgets/types",
     "widgets/base.py",
+    "widgets/protected_files.py",
     "runtime/services",
     "runtime/store",
     "runtime/package.py",

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QPushButton
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from runtime.services.excel_common import ExcelError, Progress
 from runtime.store.query import Condition, RecordQuery
@@ -21,6 +21,7 @@ from runtime.ui.long_task import LongTask
 from runtime.ui.main_window import MainWindow
 from tests.ui.conftest import add_user, services_for
 from tests.ui.test_app_support import Answers
+from widgets.editors import file_dialogs
 
 ENGINEER = {"equipment_repair": frozenset({"engineer"})}
 CLERK = {"equipment_repair": frozenset({"ward_clerk"})}
@@ -39,11 +40,11 @@ def main_window(qtbot, services) -> MainWindow:
 
 
 def save_as(monkeypatch, path: Path) -> None:
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(file_dialogs, "save_file", lambda *a, **k: (Path(path), ""))
 
 
 def open_file(monkeypatch, path: Path) -> None:
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(file_dialogs, "open_file", lambda *a, **k: Path(path))
 
 
 def ok(_box) -> int:

@@ -16,7 +16,6 @@ from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDropEvent, QIcon
 from PySide6.QtWidgets import (
     QBoxLayout,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -25,7 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
+from widgets.editors import file_dialogs
 from widgets.editors.base import FieldEditor
+from widgets.protected_files import database_file_message, is_database_file
 from widgets.registry import default_registry
 from widgets.types._files import file_problem, make_file_ref, size_text
 
@@ -136,11 +137,9 @@ class AttachmentEditor(FieldEditor):
 
     # -- adding and removing ------------------------------------------------
     def choose_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(
-            self, self.tr("Add files"), "", self._dialog_filter()
-        )
-        if names:
-            self.add_files([Path(name) for name in names])
+        paths = file_dialogs.open_files(self, self.tr("Add files"), "", self._dialog_filter())
+        if paths:
+            self.add_files(paths)
 
     def add_files(self, paths: list[Path]) -> list[dict[str, Any]]:
         """Read, check and add files; refused ones are explained in :attr:`message`."""
@@ -169,6 +168,8 @@ class AttachmentEditor(FieldEditor):
         return added
 
     def _refusal(self, path: Path) -> str | None:
+        if is_database_file(path):  # before anything opens it (see widgets.protected_files)
+            return database_file_message(path)
         if len(self._refs) >= self.spec.max_files:
             text = self.tr("'{name}' was not added: at most {count} files")
             return text.format(name=path.name, count=self.spec.max_files)
@@ -225,9 +226,13 @@ class AttachmentEditor(FieldEditor):
         found = self._selected_bytes()
         if found:
             ref, data = found
-            name, _ = QFileDialog.getSaveFileName(self, self.tr("Save as"), ref["name"])
-            if name:
-                Path(name).write_bytes(data)
+            target, _ = file_dialogs.save_file(self, self.tr("Save as"), ref["name"])
+            if target is None:
+                return
+            if is_database_file(target):
+                self._show_message([database_file_message(target)])
+                return
+            target.write_bytes(data)
 
     # -- drag and drop ------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
