@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QCoreApplication, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 
 from resources.messages import load_strings, use_language
 
@@ -18,6 +18,8 @@ LANGUAGES: dict[str, str] = {"en": "English", "zh_CN": "简体中文"}
 SETTING = "ui/language"
 
 _installed: JsonTranslator | None = None
+#: Qt's own catalogue (file dialogs, standard buttons) for the language, if it ships one.
+_qt_installed: QTranslator | None = None
 
 
 class JsonTranslator(QTranslator):
@@ -55,16 +57,30 @@ def preferred_language(settings: QSettings | None = None) -> str:
 def install_language(language: str) -> str:
     """Install the translator of ``language`` in the running application, and for
     the messages of the Qt-free core (``resources.messages``)."""
-    global _installed
+    global _installed, _qt_installed
     app = QCoreApplication.instance()
-    if _installed is not None and app is not None:
-        app.removeTranslator(_installed)
+    for previous in (_installed, _qt_installed):
+        if previous is not None and app is not None:
+            app.removeTranslator(previous)
     strings = load_strings(language)
     use_language(language, strings)
     _installed = JsonTranslator(strings, language)
+    _qt_installed = _qt_catalogue(language)
     if app is not None:
-        app.installTranslator(_installed)
+        for translator in (_qt_installed, _installed):
+            if translator is not None:
+                app.installTranslator(translator)
     return language
+
+
+def _qt_catalogue(language: str) -> QTranslator | None:
+    """Qt's translation of its own widgets (``qtbase_<lang>.qm``, shipped with
+    PySide6): the file dialog's "Look in", the standard buttons' "Cancel"."""
+    if language == "en":
+        return None
+    translator = QTranslator()
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    return translator if translator.load(f"qtbase_{language}", folder) else None
 
 
 def current_language() -> str:

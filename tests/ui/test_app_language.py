@@ -170,3 +170,23 @@ def test_the_everyday_windows_speak_chinese(qtbot, chinese, repair, icu, add_dev
     assert record.save_button.text() == "保存"
     assert record.windowTitle().startswith("新建 — ")
     assert [record.tabs.tabText(i) for i in range(2)] == ["表单", "修改记录"]
+
+
+def test_qt_own_dialog_texts_follow_the_language(qtbot, chinese):
+    """Qt's own words (file dialogs, standard buttons) are Chinese in the Chinese UI,
+    and English again after switching back."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from widgets.editors.file_dialogs import FileDialog
+
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    qtbot.addWidget(buttons)
+    assert buttons.button(QDialogButtonBox.StandardButton.Cancel).text() == "取消"
+    dialog = FileDialog(None, "x", "", "")
+    qtbot.addWidget(dialog)
+    labels = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "文件名称(&N)：" in labels  # Qt's catalogue leaves a few words ("Look in") English
+    install_language("en")
+    english_buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+    qtbot.addWidget(english_buttons)
+    assert english_buttons.button(QDialogButtonBox.StandardButton.Cancel).text() == "Cancel"
