@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from resources.messages import tr
 from runtime.services.actor import Actor
@@ -113,13 +113,14 @@ class DuplicateImport(ExcelError):
 def describe(entry: ImportEntry) -> str:
     """One sentence naming an import: file, when, who, where, how far."""
     text = tr(
-        "'{file}' (import {id}), started {when} UTC by {user} on {host}, "
+        "'{file}' (import {id}), started {when} by {user} on {host}, "
         "{done} of {total} rows committed"
     )
+    local = entry.started_at.replace(tzinfo=UTC).astimezone()  # stored as naive UTC
     return text.format(
         file=entry.file_name or "?",
         id=entry.import_id[:8],
-        when=f"{entry.started_at:%Y-%m-%d %H:%M}",
+        when=f"{local:%Y-%m-%d %H:%M}",
         user=entry.started_by_name or tr("the system"),
         host=entry.host or "?",
         done=f"{entry.rows_done:,}",
