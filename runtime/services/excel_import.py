@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -70,6 +69,7 @@ from runtime.services.excel_convert import (
     transpose,
     value_check,
 )
+from runtime.services.excel_duplicates import RowsInForm
 from runtime.services.excel_errors import CellError, write_error_workbook
 from runtime.services.excel_mapping import (
     RECORD_ID,
@@ -205,7 +205,14 @@ def import_records(
     yield Progress(0, None, "reading the file")
     sha = file_sha256(source)
     before = check_before_import(
-        service, form, source.name, sha, resume=resume, dry_run=dry_run, allow=allow_duplicates
+        service,
+        form,
+        source.name,
+        sha,
+        actor=actor,
+        resume=resume,
+        dry_run=dry_run,
+        allow=allow_duplicates,
     )
     resumed = before.resumed
     if resumed is not None:  # the same choices as when it started
@@ -277,7 +284,7 @@ def _check_rows(job: _Import, result: ImportResult, rows_done, batch_size, impor
         with _collector_paused():
             chunk_rows, chunk_errors = job.validate(range(start, min(start + batch_size, total)))
             if import_id is None:
-                result.duplicates += job.duplicates(chunk_rows)
+                result.duplicates += job.duplicates.count(chunk_rows)
         valid.extend(chunk_rows)
         result.errors.extend(chunk_errors)
         checked += job.checked
@@ -354,8 +361,6 @@ class _Import:
         self._memo: dict[str, dict | None] = {}
         self._checks: dict[str, Callable[[Any], str | None]] = {}
         self._fast: dict[str, Callable[[Any], Any] | None] = {}
-        self._existing: set[tuple] | None = None
-        self._compared: list[str] = []
 
     # -- the file -----------------------------------------------------------
     def prepare(self, sheets: list[SheetData], mapping: Mapping[str, str | None]) -> None:
@@ -411,6 +416,7 @@ class _Import:
             data_start=self.data_start,
             file_errors=self.file_errors,
         )
+        self.duplicates = RowsInForm(self.service, self.form, self.policy, self.columns)
         self.writer = ImportWriter(
             self.service,
             self.form,
@@ -557,38 +563,6 @@ class _Import:
             check = self._checks[key] = value_check(spec, field_type, required)
         return check
 
-    # -- rows already in the form -------------------------------------------
-    def duplicates(self, rows: list[CheckedRow]) -> int:
-        """How many of ``rows`` would create a record whose values in the file's
-        columns equal those of a live record the actor may read (the form's
-        records are read once, at the first batch; nothing when the form is empty)."""
-        if self._existing is None:
-            self._existing = self._existing_rows()
-        existing, keys = self._existing, self._compared
-        if not existing:
-            return 0
-        return sum(
-            1
-            for row in rows
-            if row.target is None and _frozen(tuple(row.values.get(k) for k in keys)) in existing
-        )
-
-    def _existing_rows(self) -> set[tuple]:
-        """The form's readable records as tuples of the compared fields. Not compared
-        when a column fills a field the actor may not read: the count would tell."""
-        tables = self.tables
-        self._compared = [
-            c.key for c in self.columns if c.key != RECORD_ID and c.key in tables.columns
-        ]
-        readable = set(self.policy.visible_fields(self.form))
-        if not self._compared or not set(self._compared) <= readable:
-            return set()
-        scope = self.policy.row_scope(self.form, "read")
-        service = self.service
-        with service.workspace.reader() as connection:
-            rows = service.repository.value_rows(connection, self.form, self._compared, scope)
-            return {_frozen(row) for row in rows}
-
     # -- writing (see excel_write) ------------------------------------------
     def start_import(self, sha: str, total: int, options: dict[str, Any]) -> str:
         """A new ``running`` import of this file owned by this process; its id."""
@@ -603,15 +577,3 @@ class _Import:
     def finish(self, import_id: str, sha: str, result: ImportResult) -> None:
         """Mark the import done and add its ``import`` audit event."""
         self.writer.finish(import_id, sha, result)
-
-
-def _frozen(values: tuple) -> tuple:
-    """A row's values as a set member: lists and dicts (JSON values) as their text."""
-    try:
-        hash(values)
-    except TypeError:
-        return tuple(
-            json.dumps(v, sort_keys=True, default=str) if isinstance(v, list | dict) else v
-            for v in values
-        )
-    return values

@@ -294,17 +294,22 @@ def check_before_import(
     file_name: str,
     sha: str,
     *,
+    actor: Actor,
     resume: bool,
     dry_run: bool,
     allow: bool,
 ) -> BeforeImport:
     """Refuse an import that must not run now: another is open in the form, the
     file to resume is not the one that import read, or (unless ``allow``) the same
-    file was imported before. A dry run is refused only a resume it cannot make."""
+    file was imported before — by ``actor``, or by anyone when ``actor`` may see
+    every record (else the answer would tell what others imported). A dry run is
+    refused only a resume it cannot make."""
     app_id = service.spec.id
     with service.workspace.reader() as connection:
         open_imports = imports_of(connection, app_id, form, open_only=True)
         same = None if resume else finished_with_sha(connection, app_id, form, sha)
+    if same is not None and not service.policy(actor, form).full_access:
+        same = same if same.started_by == actor.user_id else None
     entry = open_imports[0] if open_imports else None
     if resume:
         if entry is None:

@@ -120,7 +120,8 @@ def get_import(connection: Connection, import_id: str) -> ImportEntry | None:
 def imports_by_prefix(connection: Connection, app_id: str, prefix: str) -> list[ImportEntry]:
     """The imports of an app whose id starts with ``prefix`` (ids are UUIDs)."""
     query = sa.select(imports_table).where(
-        imports_table.c.app_id == app_id, imports_table.c.import_id.startswith(prefix)
+        imports_table.c.app_id == app_id,
+        imports_table.c.import_id.startswith(prefix, autoescape=True),
     )
     return [_entry(row) for row in connection.execute(query.limit(2))]
 

@@ -5,6 +5,7 @@ Importing a file or rows already imported asks for confirmation."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 
 from runtime.services.actor import SYSTEM
 from runtime.services.excel_common import ExcelError, run_steps
+from runtime.services.excel_import import import_records
 from runtime.services.import_journal import (
     STALE_AFTER,
     DuplicateImport,
@@ -20,17 +22,22 @@ from runtime.services.import_journal import (
     UnfinishedImport,
     status,
 )
+from runtime.services.records import RecordService
+from runtime.spec import parse_app_spec
 from runtime.store.audit import utc_now, verify_chain
 from runtime.store.query import RecordQuery
 from runtime.store.schema import audit_table, imports_table
+from runtime.store.workspace import Workspace
 from tests.services.excel_support import do_import
 from tests.services.import_support import (
     FORM,
     import_and_kill,
     visit_rows,
     visit_service,
+    visit_spec,
     write_visits,
 )
+from tests.store.conftest import add_user
 
 ROWS = 3000
 
@@ -185,3 +192,34 @@ def test_resume_needs_an_unfinished_import(db_url, tmp_path):
     path = write_visits(tmp_path / "visits.xlsx", 5)
     with pytest.raises(ExcelError, match="no unfinished import into 'visit' to resume"):
         do_import(service, FORM, path, resume=True)
+
+
+def test_rows_and_files_of_others_the_user_cannot_read_are_not_counted(tmp_path):
+    """A clerk who sees only her own records learns nothing from the duplicate
+    checks about what another clerk imported."""
+    data = visit_spec().to_json_dict()
+    fields = {"patient": "edit", "ward": "edit", "amount": "edit"}
+    grant = {"actions": ["create", "read", "import"], "scope": "own", "fields": fields}
+    data["roles"] = [{"key": "clerk", "title": "Clerk", "grants": {FORM: grant}}]
+    spec = parse_app_spec(data)
+    workspace = Workspace.open(f"sqlite:///{tmp_path / 'ws.sqlite'}")
+    workspace.install(spec)
+    service = RecordService(workspace, spec)
+    roles = {spec.id: frozenset({"clerk"})}
+    wang = replace(add_user(workspace, "wang", "Wang"), roles=roles, is_admin=False)
+    li = replace(add_user(workspace, "li", "Li"), roles=roles, is_admin=False)
+    path = write_visits(tmp_path / "visits.xlsx", 12)
+
+    def check(actor, **options):
+        steps = import_records(
+            service, FORM, path, actor=actor, visible_fields=list(fields), **options
+        )
+        return run_steps(steps)
+
+    assert check(wang).created == 12
+    seen_by_li = check(li, dry_run=True)
+    assert seen_by_li.same_file is None and seen_by_li.duplicates == 0
+    seen_by_wang = check(wang, dry_run=True)
+    assert seen_by_wang.same_file is not None and seen_by_wang.duplicates == 12
+    assert check(li).created == 12  # not refused: she cannot know
+    workspace.dispose()
