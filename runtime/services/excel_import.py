@@ -14,10 +14,14 @@
    valid rows are written (mode ``"valid_only"``). ``upsert_by`` updates the record
    holding the same value of a unique field instead of creating one.
 5. Rows are written in batches (``batch_size``), one transaction each, and the
-   progress (``rows_done``) is stored in ``fw_imports`` in that same transaction:
-   an import killed mid-way leaves whole batches and a ``running`` import; running
-   the same file (same SHA-256) into the same form again resumes after
-   ``rows_done`` — no row is written twice (:mod:`excel_write`).
+   progress (``rows_done``) and the owner's heartbeat are stored in ``fw_imports``
+   in that same transaction: an import killed mid-way leaves whole batches and a
+   ``running`` import, which blocks new imports into the form until it is resumed
+   (``resume``: the same file, same SHA-256, continues after ``rows_done`` — no row
+   is written twice) or undone (:mod:`import_journal`; :mod:`excel_write`).
+6. A file imported into the form before, or rows identical to records already in
+   it (:mod:`excel_duplicates`), are reported by a dry run and refused by an
+   import unless ``allow_duplicates``.
 
 Audit: one ``import_batch`` row per batch listing the created and updated record
 ids (instead of one ``create`` row per record, for bulk speed), and one ``import``

@@ -456,7 +456,8 @@ class ImportDialog(QDialog):
         self.errors_button.setEnabled(checked is not None and not checked.ok)
         alive = self.open_import is not None and in_progress(self.open_import)
         self.resume_button.setEnabled(not free and not alive)
-        self.undo_button.setEnabled(not free and not alive)
+        may_undo = self.services.allowed(self.form.key, "delete")
+        self.undo_button.setEnabled(not free and not alive and may_undo)
 
     def reject(self) -> None:
         if self.task is not None and self.task.running:

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from resources.messages import use_language
 from runtime.services.actor import SYSTEM
 from runtime.services.excel_common import ExcelError, run_steps
 from runtime.services.excel_import import import_records
@@ -223,3 +224,20 @@ def test_rows_and_files_of_others_the_user_cannot_read_are_not_counted(tmp_path)
     assert seen_by_wang.same_file is not None and seen_by_wang.duplicates == 12
     assert check(li).created == 12  # not refused: she cannot know
     workspace.dispose()
+
+
+def test_the_refusals_are_chinese(db_url, tmp_path):
+    service = visit_service(db_url)
+    path = write_visits(tmp_path / "visits.xlsx", 5)
+    do_import(service, FORM, path)
+    use_language("zh_CN")
+    try:
+        with pytest.raises(DuplicateImport) as refused:
+            do_import(service, FORM, path)
+        with pytest.raises(ExcelError) as nothing:
+            do_import(service, FORM, path, resume=True)
+    finally:
+        use_language("en")
+    assert refused.value.message.startswith("“visits.xlsx”已导入过“visit”：“visits.xlsx”（导入 ")
+    assert "已提交 5 行中的 5 行" in refused.value.message
+    assert nothing.value.message == "“visit”没有可继续的未完成导入"
