@@ -120,7 +120,8 @@ class ImportWriter:
 
     def release(self, import_id: str) -> None:
         """Stop owning an import left unfinished (cancelled or failed)."""
-        self.service.transaction(lambda connection: release(connection, import_id))
+        owner = this_process(self.actor)
+        self.service.transaction(lambda connection: release(connection, import_id, owner))
 
     def write_batch(
         self, import_id: str, batch: list[CheckedRow], start: int, end: int
@@ -169,7 +170,8 @@ class ImportWriter:
                         "updated": updated_ids,
                     },
                 )
-            record_progress(connection, import_id, end, now)
+            if not record_progress(connection, import_id, end, now, this_process(self.actor)):
+                raise ExcelError(tr("another workstation took this import over; it stopped here"))
             return len(created_ids), len(updated_ids)
 
         return self.service.transaction(work)

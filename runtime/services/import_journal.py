@@ -218,7 +218,8 @@ class ImportJournal:
                 yield Progress(number, len(batches), "undoing the import")
             self.service.transaction(lambda connection: self._finish(connection, entry, actor))
         except BaseException:
-            self.service.transaction(lambda connection: release(connection, entry.import_id))
+            owner = this_process(actor)
+            self.service.transaction(lambda connection: release(connection, entry.import_id, owner))
             raise
         with self.service.workspace.reader() as connection:
             result.entry = get_import(connection, entry.import_id) or entry
@@ -242,6 +243,8 @@ class ImportJournal:
         """One batch's created records to the trash, its audit row and the progress,
         in one transaction; how many were moved."""
 
+        owner = this_process(actor)
+
         def work(connection) -> int:
             now = utc_now()
             system = {"updated_at": now, "updated_by": actor.user_id}
@@ -255,7 +258,8 @@ class ImportJournal:
                     "trashed": moved,
                 }
                 self._audit(connection, actor, entry.form, "undo_import_batch", details)
-            record_undo(connection, entry.import_id, batch.last_row, now)
+            if not record_undo(connection, entry.import_id, batch.last_row, now, owner):
+                raise ExcelError(tr("another workstation took this import over; it stopped here"))
             return len(moved)
 
         return self.service.transaction(work)

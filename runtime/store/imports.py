@@ -214,12 +214,18 @@ def _same(column: sa.Column, value: Any):
     return column.is_(None) if value is None else column == value
 
 
-def release(connection: Connection, import_id: str) -> None:
-    """The owner stops without finishing (cancelled, failed): the import is
-    unfinished at once instead of looking alive until its heartbeat is old."""
+def release(connection: Connection, import_id: str, owner: Owner) -> None:
+    """``owner`` stops without finishing (cancelled, failed): the import is
+    unfinished at once instead of looking alive until its heartbeat is old. Nothing
+    changes when another process owns it by now."""
     connection.execute(
         imports_table.update()
-        .where(imports_table.c.import_id == import_id, imports_table.c.state.in_(OPEN_STATES))
+        .where(
+            imports_table.c.import_id == import_id,
+            imports_table.c.state.in_(OPEN_STATES),
+            imports_table.c.host == owner.host[:200],
+            imports_table.c.pid == owner.pid,
+        )
         .values(pid=None, heartbeat_at=None)
     )
 
@@ -233,15 +239,26 @@ def heartbeat(connection: Connection, import_id: str, now: datetime) -> None:
 
 
 def record_progress(
-    connection: Connection, import_id: str, rows_done: int, now: datetime | None = None
-) -> None:
-    """Rows up to ``rows_done`` are written (call in the batch's transaction)."""
+    connection: Connection,
+    import_id: str,
+    rows_done: int,
+    now: datetime | None = None,
+    owner: Owner | None = None,
+) -> bool:
+    """Rows up to ``rows_done`` are written (call in the batch's transaction).
+    With ``owner``: only while that process still owns the running import (another
+    workstation may have taken over an owner silent for too long); whether it did."""
     values: dict[str, Any] = {"rows_done": rows_done}
     if now is not None:
         values["heartbeat_at"] = now
-    connection.execute(
-        imports_table.update().where(imports_table.c.import_id == import_id).values(**values)
-    )
+    statement = imports_table.update().where(imports_table.c.import_id == import_id)
+    if owner is not None:
+        statement = statement.where(
+            imports_table.c.state == "running",
+            imports_table.c.host == owner.host[:200],
+            imports_table.c.pid == owner.pid,
+        )
+    return connection.execute(statement.values(**values)).rowcount == 1
 
 
 def finish_import(
@@ -254,14 +271,22 @@ def finish_import(
     )
 
 
-def record_undo(connection: Connection, import_id: str, rows_undone: int, now: datetime) -> None:
+def record_undo(
+    connection: Connection, import_id: str, rows_undone: int, now: datetime, owner: Owner
+) -> bool:
     """Created records of the file's rows up to ``rows_undone`` are in the trash
-    (call in the transaction that moved them)."""
-    connection.execute(
+    (call in the transaction that moved them); only while ``owner`` owns the undo."""
+    statement = (
         imports_table.update()
-        .where(imports_table.c.import_id == import_id)
+        .where(
+            imports_table.c.import_id == import_id,
+            imports_table.c.state == "undoing",
+            imports_table.c.host == owner.host[:200],
+            imports_table.c.pid == owner.pid,
+        )
         .values(rows_undone=rows_undone, heartbeat_at=now)
     )
+    return connection.execute(statement).rowcount == 1
 
 
 def finish_undo(connection: Connection, import_id: str, now: datetime) -> None:

@@ -241,3 +241,22 @@ def test_the_refusals_are_chinese(db_url, tmp_path):
     assert refused.value.message.startswith("“visits.xlsx”已导入过“visit”：“visits.xlsx”（导入 ")
     assert "已提交 5 行中的 5 行" in refused.value.message
     assert nothing.value.message == "“visit”没有可继续的未完成导入"
+
+
+def test_an_owner_whose_import_was_taken_over_stops_without_writing(db_url, tmp_path):
+    """A workstation silent for too long may be taken over; if it wakes up, its next
+    batch is refused and rolled back instead of writing the rows a second time."""
+    service = visit_service(db_url)
+    path = write_visits(tmp_path / "visits.xlsx", 50)
+    steps = import_records(
+        service, FORM, path, actor=SYSTEM, visible_fields=["patient", "ward"], batch_size=10
+    )
+    while next(steps).message != "importing":
+        pass  # the first batch is written
+    with service.workspace.engine.begin() as connection:
+        connection.execute(imports_table.update().values(host="ward-7-pc", pid=4242))
+    with pytest.raises(ExcelError, match="another workstation took this import over"):
+        next(steps)
+    [entry] = ImportJournal(service).imports(FORM)
+    assert entry.rows_done == 10 and service.count(FORM) == 10
+    assert (entry.host, entry.pid) == ("ward-7-pc", 4242)  # still the new owner's
