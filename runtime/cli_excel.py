@@ -1,4 +1,10 @@
-"""``formwright export | import | template``: Excel and CSV from the command line.
+"""``formwright export | import | template | imports``: Excel and CSV from the
+command line.
+
+``formwright imports list`` shows each import and whether it finished; an import
+left unfinished (its process was killed) blocks new imports into its form until
+``formwright import … --resume`` continues it with the same file or
+``formwright imports undo PACKAGE ID`` moves the records it created to the trash.
 
 Without ``--user`` the command acts as the workspace owner (SYSTEM, every field);
 with ``--user NAME`` it logs in with the password in ``FORMWRIGHT_PASSWORD`` and
@@ -10,8 +16,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
-from runtime.cli import EXIT_INVALID, EXIT_OK, CliError
+from runtime.cli import EXIT_INVALID, EXIT_OK, CliError, _Parser
 
 PASSWORD_ENV = "FORMWRIGHT_PASSWORD"
 
@@ -43,8 +50,36 @@ def register(commands) -> None:
     imp.add_argument("--valid-only", action="store_true", help="import the valid rows only")
     imp.add_argument("--upsert-by", metavar="KEY", help="update records with the same value")
     imp.add_argument("--errors", action="store_true", help="write FILE.errors.xlsx on errors")
+    imp.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the form's unfinished import of this same file (its options)",
+    )
+    imp.add_argument(
+        "--allow-duplicates",
+        action="store_true",
+        help="import even if the file or some rows were imported into the form before",
+    )
     imp.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
     imp.set_defaults(handler=cmd_import)
+
+    imports = commands.add_parser("imports", help="list imports; undo one")
+    imports_commands = imports.add_subparsers(
+        dest="imports_command", required=True, parser_class=_Parser
+    )
+    listing = imports_commands.add_parser("list", help="the imports of an app, newest first")
+    listing.add_argument("package", metavar="PACKAGE")
+    _db(listing)
+    listing.add_argument("--form", metavar="KEY")
+    listing.set_defaults(handler=cmd_imports_list)
+    undo = imports_commands.add_parser(
+        "undo", help="move the records an import created to the trash (run again to finish)"
+    )
+    undo.add_argument("package", metavar="PACKAGE")
+    undo.add_argument("import_id", metavar="ID", help="the import's id or its first characters")
+    _db(undo)
+    undo.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
+    undo.set_defaults(handler=cmd_imports_undo)
 
     template = commands.add_parser("template", help="write the import template of a form")
     template.add_argument("package", metavar="PACKAGE")
@@ -68,7 +103,7 @@ def _service(args, workspace):
             f"formwright: the app '{wanted.id}' is not installed in this workspace; "
             "run 'formwright upgrade' first"
         )
-    if spec.form(args.form) is None:
+    if args.form is not None and spec.form(args.form) is None:
         raise CliError(f"formwright: the app '{spec.id}' has no form '{args.form}'")
     return RecordService(workspace.workspace, spec)
 
@@ -76,6 +111,7 @@ def _service(args, workspace):
 def _actor_and_fields(args, service, writing: bool):
     """SYSTEM and every field, or the logged-in user and the fields the policy allows."""
     from runtime.services.actor import SYSTEM
+    from runtime.services.permissions import Policy
 
     tables = service.repository.form_tables(args.form)
     every = [
@@ -83,21 +119,9 @@ def _actor_and_fields(args, service, writing: bool):
         for spec in tables.form.fields
         if spec.key in tables.columns or spec.key in tables.children
     ]
-    if not args.user:
+    actor = _actor(args, service)
+    if actor is SYSTEM:
         return SYSTEM, every
-    password = os.environ.get(PASSWORD_ENV)
-    if password is None:
-        raise CliError(f"formwright: set {PASSWORD_ENV} to the password of '{args.user}'")
-    try:
-        from runtime.services.accounts import AccountService, LoginFailed
-        from runtime.services.permissions import Policy
-    except ImportError:  # pragma: no cover - the accounts service ships with this module
-        raise CliError("formwright: --user is not available yet (no accounts service)") from None
-    try:
-        session = AccountService(service.workspace).login(args.user, password)
-    except LoginFailed as error:
-        raise CliError(f"formwright: {getattr(error, 'message', error)}") from None
-    actor = session.actor()
     policy = Policy(service.spec, actor, service.registry)
     fields = (
         policy.writable_fields(args.form, "create") if writing else policy.visible_fields(args.form)
@@ -106,6 +130,24 @@ def _actor_and_fields(args, service, writing: bool):
         verb = "import into" if writing else "export"
         raise CliError(f"formwright: '{args.user}' may not {verb} the form '{args.form}'")
     return actor, fields
+
+
+def _actor(args, service):
+    """SYSTEM, or the user ``--user`` names, logged in with ``FORMWRIGHT_PASSWORD``."""
+    from runtime.services.actor import SYSTEM
+
+    if not args.user:
+        return SYSTEM
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        raise CliError(f"formwright: set {PASSWORD_ENV} to the password of '{args.user}'")
+    from runtime.services.accounts import AccountService, LoginFailed
+
+    try:
+        session = AccountService(service.workspace).login(args.user, password)
+    except LoginFailed as error:
+        raise CliError(f"formwright: {getattr(error, 'message', error)}") from None
+    return session.actor()
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -169,10 +211,12 @@ def cmd_import(args: argparse.Namespace) -> int:
                     upsert_by=args.upsert_by,
                     dry_run=args.dry_run,
                     error_workbook=args.errors,
+                    resume=args.resume,
+                    allow_duplicates=args.allow_duplicates,
                 )
             )
         except ExcelError as error:
-            raise CliError(f"formwright: {error.message}") from None
+            raise CliError(f"formwright: {_refusal(args, error)}") from None
     for error in result.errors[:50]:
         print(str(error), file=sys.stderr)
     if len(result.errors) > 50:
@@ -180,6 +224,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if result.error_workbook:
         print(f"errors written to {result.error_workbook}", file=sys.stderr)
     if args.dry_run:
+        _dry_run_warnings(args, result)
         print(
             f"dry run: {result.rows_valid} of {result.rows_total} rows are valid; "
             "nothing was written"
@@ -194,6 +239,105 @@ def cmd_import(args: argparse.Namespace) -> int:
     print(
         f"imported {result.created} new and {result.updated} updated records"
         f"{resumed}; {result.skipped} rows skipped"
+    )
+    return EXIT_OK
+
+
+def _refusal(args, error) -> str:
+    """An import's refusal, with the commands that get past it."""
+    from runtime.services.import_journal import (
+        DuplicateImport,
+        ImportInProgress,
+        UnfinishedImport,
+    )
+
+    if isinstance(error, ImportInProgress):
+        return error.message
+    if isinstance(error, UnfinishedImport):
+        entry = error.entry
+        if entry.state == "undoing":
+            return f"{error.message}: {_undo_command(args, entry)}"
+        original = entry.source_path or entry.file_name or "FILE"
+        resume = f"formwright import {args.package} --form {entry.form} {original} --resume"
+        return f"{error.message}. Resume: {resume}; undo: {_undo_command(args, entry)}"
+    if isinstance(error, DuplicateImport):
+        return f"{error.message}; add --allow-duplicates to import it anyway"
+    return error.message
+
+
+def _undo_command(args, entry) -> str:
+    return f"formwright imports undo {args.package} {entry.import_id[:8]}"
+
+
+def _dry_run_warnings(args, result) -> None:
+    """What would stop the real import: an unfinished import, rows imported before."""
+    from runtime.services.import_journal import (
+        blocked_message,
+        duplicate_rows_message,
+        same_file_message,
+    )
+
+    name = Path(args.file).name
+    if result.open_import is not None and not args.resume:
+        print(f"warning: {blocked_message(result.open_import, args.form)}", file=sys.stderr)
+    if result.same_file is not None:
+        text = same_file_message(result.same_file, name, args.form)
+        print(f"warning: {text}", file=sys.stderr)
+    if result.duplicates:
+        text = duplicate_rows_message(result.duplicates, name, args.form)
+        print(f"warning: {text}", file=sys.stderr)
+
+
+def cmd_imports_list(args: argparse.Namespace) -> int:
+    """One line per import: id, status, form, rows, file, when, who, where."""
+    from runtime.api import open_workspace
+    from runtime.services.import_journal import ImportJournal, status
+
+    with open_workspace(args.db) as workspace:
+        service = _service(args, workspace)
+        entries = ImportJournal(service).imports(args.form)
+    if not entries:
+        print("no imports")
+        return EXIT_OK
+    print("ID        STATUS       FORM  ROWS  FILE  STARTED (UTC)  BY  HOST")
+    for entry in entries:
+        rows = f"{entry.rows_done}/{entry.rows_total}"
+        if entry.state in ("undoing", "undone"):
+            rows += " (undo)" if entry.state == "undoing" else " (undone)"
+        print(
+            f"{entry.import_id[:8]}  {status(entry):<11}  {entry.form}  {rows}  "
+            f"{entry.file_name or '?'}  {entry.started_at:%Y-%m-%d %H:%M}  "
+            f"{entry.started_by_name or 'system'}  {entry.host or '?'}"
+        )
+    return EXIT_OK
+
+
+def cmd_imports_undo(args: argparse.Namespace) -> int:
+    from runtime.api import open_workspace
+    from runtime.services.excel_common import ExcelError, run_steps
+    from runtime.services.import_journal import ImportJournal
+
+    args.form = None
+    with open_workspace(args.db) as workspace:
+        service = _service(args, workspace)
+        journal = ImportJournal(service)
+        try:
+            actor = _actor(args, service)
+            result = run_steps(journal.undo(args.import_id, actor))
+        except ExcelError as error:
+            raise CliError(f"formwright: {error.message}") from None
+    entry = result.entry
+    if result.already_undone:
+        print(f"import {entry.import_id[:8]} ({entry.file_name}) was already undone")
+        return EXIT_OK
+    kept = (
+        f"; {result.updated_kept} records it updated keep their values"
+        if result.updated_kept
+        else ""
+    )
+    print(
+        f"undid import {entry.import_id[:8]} ({entry.file_name}): {result.trashed} records "
+        f"moved to the trash{kept}"
     )
     return EXIT_OK
 

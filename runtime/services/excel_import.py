@@ -14,10 +14,14 @@
    valid rows are written (mode ``"valid_only"``). ``upsert_by`` updates the record
    holding the same value of a unique field instead of creating one.
 5. Rows are written in batches (``batch_size``), one transaction each, and the
-   progress (``rows_done``) is stored in ``fw_imports`` in that same transaction:
-   an import killed mid-way leaves whole batches and a ``running`` import; running
-   the same file (same SHA-256) into the same form again resumes after
-   ``rows_done`` — no row is written twice (:mod:`excel_write`).
+   progress (``rows_done``) and the owner's heartbeat are stored in ``fw_imports``
+   in that same transaction: an import killed mid-way leaves whole batches and a
+   ``running`` import, which blocks new imports into the form until it is resumed
+   (``resume``: the same file, same SHA-256, continues after ``rows_done`` — no row
+   is written twice) or undone (:mod:`import_journal`; :mod:`excel_write`).
+6. A file imported into the form before, or rows identical to records already in
+   it (:mod:`excel_duplicates`), are reported by a dry run and refused by an
+   import unless ``allow_duplicates``.
 
 Audit: one ``import_batch`` row per batch listing the created and updated record
 ids (instead of one ``create`` row per record, for bulk speed), and one ``import``
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -68,6 +73,7 @@ from runtime.services.excel_convert import (
     transpose,
     value_check,
 )
+from runtime.services.excel_duplicates import RowsInForm
 from runtime.services.excel_errors import CellError, write_error_workbook
 from runtime.services.excel_mapping import (
     RECORD_ID,
@@ -80,7 +86,13 @@ from runtime.services.excel_names import NameResolver
 from runtime.services.excel_read import SheetData, read_file
 from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits
 from runtime.services.excel_write import ImportWriter
+from runtime.services.import_journal import (
+    DuplicateImport,
+    check_before_import,
+    duplicate_rows_message,
+)
 from runtime.services.records import RecordService
+from runtime.store.imports import ImportEntry
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
 __all__ = [
@@ -95,6 +107,8 @@ __all__ = [
 
 ImportMode = Literal["all", "valid_only"]
 _NO_KEYS: frozenset[str] = frozenset()  # no bad cells in a row
+#: How often a resumed import's owner says it is alive while checking the file.
+HEARTBEAT_SECONDS = 20.0
 
 
 @dataclass
@@ -117,6 +131,14 @@ class ImportResult:
     columns: dict[str, str] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
     error_workbook: Path | None = None
+    #: Rows that would create a record identical (in the columns the file fills) to
+    #: one already in the form that the actor may read.
+    duplicates: int = 0
+    #: The form's import that did not finish (a dry run reports it; a real import
+    #: is refused while it is open, unless it resumes it).
+    open_import: ImportEntry | None = None
+    #: A finished import of this very file into the form.
+    same_file: ImportEntry | None = None
 
     @property
     def ok(self) -> bool:
@@ -163,6 +185,8 @@ def import_records(
     limits: ImportLimits = DEFAULT_LIMITS,
     batch_size: int = 1000,
     error_workbook: bool | str | Path = False,
+    resume: bool = False,
+    allow_duplicates: bool = False,
 ) -> Steps[ImportResult]:
     """Import ``source`` into ``form`` as ``actor``; a generator of Progress → result.
 
@@ -171,69 +195,122 @@ def import_records(
     column letter to a field key (``"id"``: the record-id column; ``None``: ignore).
     ``error_workbook``: True writes ``<name>.errors.xlsx`` beside the source when
     there are errors (or give a path).
+
+    ``resume`` continues the form's unfinished import of this very file (same
+    SHA-256) after its last committed batch, with the options it was started with.
+    Otherwise an import is refused while another into the form is open
+    (:class:`~runtime.services.import_journal.UnfinishedImport`), and a file or
+    rows imported before are refused (:class:`DuplicateImport`) unless
+    ``allow_duplicates``; a dry run reports both instead (``open_import``,
+    ``same_file``, ``duplicates``).
     """
     source = Path(source)
-    job = _Import(service, form, source, actor, visible_fields, mode, upsert_by, limits)
+    service.policy(actor, form).require(form, "import")
     yield Progress(0, None, "reading the file")
+    sha = file_sha256(source)
+    before = check_before_import(
+        service,
+        form,
+        source.name,
+        sha,
+        actor=actor,
+        resume=resume,
+        dry_run=dry_run,
+        allow=allow_duplicates,
+    )
+    resumed = before.resumed
+    if resumed is not None:  # the same choices as when it started
+        mode = resumed.options.get("mode", mode)
+        upsert_by = resumed.options.get("upsert_by")
+        mapping = resumed.options.get("mapping") or mapping
+    job = _Import(service, form, source, actor, visible_fields, mode, upsert_by, limits)
     with _collector_paused():
         sheets = read_file(source, limits)
         job.prepare(sheets, mapping or {})
-    sha = file_sha256(source)
-    resume_id, rows_done = (None, 0) if dry_run else job.running_import(sha)
+    import_id = None
+    if resumed is not None and not dry_run:
+        resumed = job.writer.take_over(resumed)
+        import_id = resumed.import_id
+    rows_done = resumed.rows_done if resumed is not None else 0
     total = len(job.data)
     result = ImportResult(
-        source, form, resume_id, total, 0, resumed_from=rows_done, dry_run=dry_run
+        source, form, import_id, total, 0, resumed_from=rows_done, dry_run=dry_run
     )
+    result.open_import, result.same_file = before.open_import, before.same_file
     result.columns = {c.header: c.key for c in job.columns}
     result.ignored_columns = job.ignored
     result.errors.extend(job.file_errors)
     result.errors.extend(job.subtables.errors)
+    finished = False
+    try:
+        valid = yield from _check_rows(job, result, rows_done, batch_size, import_id)
+        result.rows_valid = len(valid)
+        if result.errors and error_workbook:
+            result.error_workbook = _error_workbook(job, result, error_workbook)
+        blocked = bool(job.file_errors) or (mode == "all" and bool(result.errors))
+        if dry_run or blocked:
+            return result
+        if result.duplicates and not allow_duplicates:
+            message = duplicate_rows_message(result.duplicates, source.name, form)
+            raise DuplicateImport(message, None, result.duplicates)
+        if import_id is None:
+            options = {"mode": mode, "upsert_by": upsert_by, "mapping": dict(mapping or {})}
+            import_id = job.start_import(sha, total, options)
+        result.import_id = import_id
+        position = 0
+        for start in range(rows_done, total, batch_size):
+            end = min(start + batch_size, total)
+            batch = []
+            while position < len(valid) and valid[position].source < end:
+                batch.append(valid[position])
+                position += 1
+            with _collector_paused():
+                created, updated = job.write_batch(import_id, batch, start, end)
+            result.created += created
+            result.updated += updated
+            yield Progress(end - rows_done, total - rows_done, "importing")
+        job.finish(import_id, sha, result)
+        finished = True
+    finally:
+        if import_id is not None and not finished:
+            job.writer.release(import_id)  # cancelled or failed: unfinished at once
+    return result
 
+
+def _check_rows(job: _Import, result: ImportResult, rows_done, batch_size, import_id):
+    """Convert and check the rows after ``rows_done`` batch by batch (Progress
+    steps); the valid rows. Counts the rows that would create a record identical
+    to one already in the form (not when resuming: they were counted at the start)."""
     valid: list[CheckedRow] = []
-    checked = 0
+    checked, total = 0, len(job.data)
+    beat = time.monotonic()
     for start in range(rows_done, total, batch_size):
         with _collector_paused():
             chunk_rows, chunk_errors = job.validate(range(start, min(start + batch_size, total)))
+            if import_id is None:
+                result.duplicates += job.duplicates.count(chunk_rows)
         valid.extend(chunk_rows)
         result.errors.extend(chunk_errors)
         checked += job.checked
+        if import_id is not None and time.monotonic() - beat > HEARTBEAT_SECONDS:
+            job.writer.heartbeat(import_id)  # a long check of a resumed import
+            beat = time.monotonic()
         yield Progress(min(start + batch_size, total) - rows_done, total - rows_done, "checking")
-    result.rows_valid = len(valid)
     result.skipped = checked - len(valid)
-    if result.errors and error_workbook:
-        target = (
-            source.with_name(f"{source.stem}.errors.xlsx")
-            if error_workbook is True
-            else Path(error_workbook)
-        )
-        result.error_workbook = write_error_workbook(
-            job.main,
-            job.header_rows,
-            job.data_start,
-            result.errors,
-            target,
-            only_invalid=mode == "valid_only",
-        )
-    blocked = bool(job.file_errors) or (mode == "all" and bool(result.errors))
-    if dry_run or blocked:
-        return result
+    return valid
 
-    import_id = resume_id or job.start_import(sha, total)
-    result.import_id = import_id
-    position = 0
-    for start in range(rows_done, total, batch_size):
-        end = min(start + batch_size, total)
-        batch = []
-        while position < len(valid) and valid[position].source < end:
-            batch.append(valid[position])
-            position += 1
-        with _collector_paused():
-            created, updated = job.write_batch(import_id, batch, start, end)
-        result.created += created
-        result.updated += updated
-        yield Progress(end - rows_done, total - rows_done, "importing")
-    job.finish(import_id, sha, result)
-    return result
+
+def _error_workbook(job: _Import, result: ImportResult, target: bool | str | Path) -> Path:
+    source = job.source
+    path = source.with_name(f"{source.stem}.errors.xlsx") if target is True else Path(target)
+    return write_error_workbook(
+        job.main,
+        job.header_rows,
+        job.data_start,
+        result.errors,
+        path,
+        only_invalid=job.mode == "valid_only",
+    )
 
 
 class _Import:
@@ -343,6 +420,7 @@ class _Import:
             data_start=self.data_start,
             file_errors=self.file_errors,
         )
+        self.duplicates = RowsInForm(self.service, self.form, self.policy, self.columns)
         self.writer = ImportWriter(
             self.service,
             self.form,
@@ -490,13 +568,9 @@ class _Import:
         return check
 
     # -- writing (see excel_write) ------------------------------------------
-    def running_import(self, sha: str) -> tuple[str | None, int]:
-        """An unfinished import of this very file into this form, to resume."""
-        return self.writer.running_import(sha)
-
-    def start_import(self, sha: str, total: int) -> str:
-        """A new ``running`` import of this file; its id."""
-        return self.writer.start_import(sha, total)
+    def start_import(self, sha: str, total: int, options: dict[str, Any]) -> str:
+        """A new ``running`` import of this file owned by this process; its id."""
+        return self.writer.start_import(sha, total, options)
 
     def write_batch(
         self, import_id: str, batch: list[CheckedRow], start: int, end: int

@@ -3,9 +3,10 @@
 Each batch is one transaction: the records are created (one bulk insert, after the
 values their types assign on create, like serial numbers) or updated (``upsert_by``,
 each at the version it was read at), one ``import_batch`` audit row lists their ids,
-and the import's ``rows_done`` in ``fw_imports`` (:mod:`runtime.store.imports`)
-advances in that same transaction. An import killed mid-way so leaves whole batches
-and a ``running`` import, which the same file resumes after ``rows_done``.
+and the import's ``rows_done`` and its owner's heartbeat in ``fw_imports``
+(:mod:`runtime.store.imports`) advance in that same transaction. An import killed
+mid-way so leaves whole batches and a ``running`` import, which the same file
+resumes after ``rows_done`` (:mod:`runtime.services.import_journal`).
 
 Kept apart from :mod:`excel_import` because it is the only part that writes.
 """
@@ -20,9 +21,27 @@ from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.excel_checks import CheckedRow
 from runtime.services.excel_common import ExcelError
+from runtime.services.import_journal import (
+    ImportInProgress,
+    UnfinishedImport,
+    blocked_message,
+    check_owner,
+    this_process,
+)
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.imports import finish_import, record_progress, running_import, start_import
+from runtime.store.imports import (
+    ImportEntry,
+    finish_import,
+    get_import,
+    heartbeat,
+    imports_of,
+    lock_imports,
+    record_progress,
+    release,
+    start_import,
+    take_over,
+)
 from runtime.store.schema import FormTables
 
 if TYPE_CHECKING:
@@ -53,15 +72,56 @@ class ImportWriter:
         #: Index of the first data row of the main sheet, for row numbers.
         self.data_start = data_start
 
-    def running_import(self, sha: str) -> tuple[str | None, int]:
-        """An unfinished import of this very file into this form, to resume."""
-        with self.service.workspace.reader() as connection:
-            return running_import(connection, self.service.spec.id, self.form, sha)
+    def start_import(self, sha: str, total: int, options: dict[str, Any]) -> str:
+        """A new ``running`` import of this file (``sha``) of ``total`` rows, owned by
+        this process; its id. Refused while another import into the form is open
+        (checked again under the imports lock: two workstations cannot both start)."""
 
-    def start_import(self, sha: str, total: int) -> str:
-        """A new ``running`` import of this file (``sha``) of ``total`` rows; its id."""
-        with self.service.workspace.engine.begin() as connection:
-            return start_import(connection, self.service.spec.id, self.form, sha, total, utc_now())
+        def work(connection) -> str:
+            lock_imports(connection)
+            app_id = self.service.spec.id
+            open_imports = imports_of(connection, app_id, self.form, open_only=True)
+            if open_imports:
+                entry = open_imports[0]
+                raise UnfinishedImport(blocked_message(entry, self.form), entry)
+            return start_import(
+                connection,
+                app_id,
+                self.form,
+                sha,
+                total,
+                utc_now(),
+                owner=this_process(self.actor),
+                file_name=self.source.name,
+                source_path=str(self.source.resolve()),
+                options=options,
+            )
+
+        return self.service.transaction(work)
+
+    def take_over(self, entry: ImportEntry) -> ImportEntry:
+        """Continue ``entry`` in this process (resume), unless its process is alive."""
+
+        def work(connection) -> ImportEntry:
+            lock_imports(connection)
+            current = get_import(connection, entry.import_id) or entry
+            check_owner(current, self.form)
+            if current.state != "running" or not take_over(
+                connection, current, this_process(self.actor), utc_now(), "running"
+            ):
+                raise ImportInProgress(blocked_message(current, self.form), current)
+            return get_import(connection, entry.import_id) or current
+
+        return self.service.transaction(work)
+
+    def heartbeat(self, import_id: str) -> None:
+        """This process still works on the import (while checking a resumed file)."""
+        self.service.transaction(lambda connection: heartbeat(connection, import_id, utc_now()))
+
+    def release(self, import_id: str) -> None:
+        """Stop owning an import left unfinished (cancelled or failed)."""
+        owner = this_process(self.actor)
+        self.service.transaction(lambda connection: release(connection, import_id, owner))
 
     def write_batch(
         self, import_id: str, batch: list[CheckedRow], start: int, end: int
@@ -110,7 +170,8 @@ class ImportWriter:
                         "updated": updated_ids,
                     },
                 )
-            record_progress(connection, import_id, end)
+            if not record_progress(connection, import_id, end, now, this_process(self.actor)):
+                raise ExcelError(tr("another workstation took this import over; it stopped here"))
             return len(created_ids), len(updated_ids)
 
         return self.service.transaction(work)
@@ -148,7 +209,7 @@ class ImportWriter:
         """Mark the import done and add its ``import`` audit event."""
 
         def work(connection) -> None:
-            finish_import(connection, import_id, result.rows_total)
+            finish_import(connection, import_id, result.rows_total, utc_now())
             self._audit(
                 connection,
                 "import",

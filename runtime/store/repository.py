@@ -179,6 +179,28 @@ class RecordRepository:
         )
         return connection.execute(statement).rowcount == 1
 
+    def trash_many(
+        self,
+        connection: Connection,
+        form: str,
+        record_ids: Sequence[int],
+        deleted_at: datetime,
+        system: dict[str, Any],
+    ) -> list[int]:
+        """Move the live records among ``record_ids`` to the trash; the ids moved
+        (a record already in the trash or purged is left as it is)."""
+        table = self.form_tables(form).table
+        moved: list[int] = []
+        for chunk in _chunks(list(record_ids), IN_IDS):
+            statement = (
+                table.update()
+                .where(table.c.id.in_(chunk), table.c.deleted_at.is_(None))
+                .values(deleted_at=deleted_at, version=table.c.version + 1, **system)
+                .returning(table.c.id)
+            )
+            moved.extend(row[0] for row in connection.execute(statement))
+        return sorted(moved)
+
     def purge(self, connection: Connection, form: str, record_id: int) -> bool:
         """Delete a trashed record for good (child rows go with it)."""
         tables = self.form_tables(form)
@@ -402,6 +424,21 @@ class RecordRepository:
                 statement = statement.where(live)
             found.update(row[0] for row in connection.execute(statement))
         return found
+
+    def value_rows(
+        self, connection: Connection, form: str, keys: Sequence[str], scope: RowScope | None
+    ) -> Iterable[tuple]:
+        """The values of fields ``keys`` of every live record within ``scope``, one
+        tuple per record, streamed (an import's check for rows already in the form)."""
+        tables = self.form_tables(form)
+        table = tables.table
+        columns = [table.c[key] for key in keys]
+        where = where_clause(tables, RecordQuery(), scope, self.registry)
+        result = connection.execution_options(yield_per=2000).execute(
+            sa.select(*columns).where(where)
+        )
+        for row in result:
+            yield tuple(row)
 
     def _child_rows(self, connection, tables: FormTables, key: str, parent_id: int) -> list | None:
         child = tables.children[key]

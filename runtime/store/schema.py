@@ -19,7 +19,7 @@ from widgets.registry import FieldTypeRegistry, default_registry
 
 #: Version of the system tables' layout. A database with a higher number was
 #: written by a newer Formwright and is refused.
-STORE_SCHEMA_VERSION = 2
+STORE_SCHEMA_VERSION = 3
 MAX_IDENTIFIER = 63
 
 # Integer primary keys: 64-bit on PostgreSQL, SQLite's rowid alias on SQLite.
@@ -165,6 +165,23 @@ imports_table = sa.Table(
     sa.Column("rows_total", sa.Integer, nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("started_at", sa.DateTime, nullable=False),
+    # Schema 3: who runs an import and whether that process still lives, so an
+    # import killed mid-way is told apart from one running on another workstation,
+    # and what resume and undo need. Nullable: older rows have none of them.
+    sa.Column("file_name", sa.String(255)),
+    sa.Column("source_path", sa.Text),
+    #: mode, upsert_by and the column mapping it was started with (JSON).
+    sa.Column("options_json", sa.Text),
+    sa.Column("started_by", IdType),
+    sa.Column("started_by_name", sa.String(64)),
+    sa.Column("host", sa.String(200)),
+    sa.Column("pid", sa.Integer),
+    #: Updated with every batch; an owner silent for long is gone.
+    sa.Column("heartbeat_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+    #: Rows of the file whose created records an undo has moved to the trash.
+    sa.Column("rows_undone", sa.Integer),
+    sa.Index("ix_fw_imports_form", "app_id", "form", "state"),
 )
 
 

@@ -27,6 +27,26 @@ from widgets.registry import FieldTypeRegistry, default_registry
 _SCHEMA_VERSION_QUERY = sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
 
 
+def _add_missing_columns(connection: Connection) -> None:
+    """Columns a later schema version added to an existing system table (schema 3:
+    the owner and heartbeat of an import). ``create_all`` leaves a table that exists
+    alone, so each missing column is added with ``ALTER TABLE … ADD COLUMN``; such
+    columns are nullable, so old rows simply have none."""
+    inspector = sa.inspect(connection)
+    existing_tables = set(inspector.get_table_names())
+    for table in system_metadata.sorted_tables:
+        if table.name not in existing_tables:
+            continue
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            assert column.nullable and column.server_default is None, column
+            spec = sa.schema.CreateColumn(column).compile(dialect=connection.dialect)
+            name = connection.dialect.identifier_preparer.quote(table.name)
+            connection.exec_driver_sql(f"ALTER TABLE {name} ADD COLUMN {spec}")
+
+
 def _create_missing_indexes(connection: Connection) -> None:
     """Indexes a later schema version added to an existing system table
     (``create_all`` makes a missing table with its indexes, but leaves the indexes
@@ -95,6 +115,7 @@ class Workspace:
             return
         with self.engine.begin() as connection:
             system_metadata.create_all(connection)
+            _add_missing_columns(connection)
             _create_missing_indexes(connection)
             stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
             if stored is not None and int(stored) > STORE_SCHEMA_VERSION:

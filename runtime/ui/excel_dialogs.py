@@ -79,6 +79,7 @@ class ExcelActions(QObject):
             return None
         dialog = ImportDialog(self.window.services, page.form, self.run_dialog, self.window)
         dialog.imported.connect(lambda _result: page.refresh())
+        dialog.undone.connect(lambda _result: page.refresh())
         self.run_dialog(dialog)
         dialog.deleteLater()
         return dialog

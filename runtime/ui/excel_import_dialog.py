@@ -6,6 +6,12 @@ fields and validates every row; the dialog shows that mapping (the user may chan
 it and check again), the errors and the counts. "Import" writes all or nothing,
 "Import the valid rows only" leaves the bad rows out. Matching, converting and
 validating are the service's: the dialog only shows what it reports.
+
+An import into the form that did not finish (its process was killed) is shown
+above everything, with "Resume" (the same file, checked by the service) and "Undo
+this import" (its records to the trash); new imports wait until one of them is
+done. A file or rows imported before are named in the check's summary, and
+importing them asks first.
 """
 
 from __future__ import annotations
@@ -19,9 +25,12 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -32,6 +41,14 @@ from PySide6.QtWidgets import (
 from resources import icons
 from runtime.services.excel_import import RECORD_ID, CellError, ImportResult, import_records
 from runtime.services.excel_template import importable_fields
+from runtime.services.import_journal import (
+    ImportJournal,
+    UndoResult,
+    describe,
+    duplicate_rows_message,
+    in_progress,
+    same_file_message,
+)
 from runtime.spec.models import FormSpec
 from runtime.ui.excel_export_dialog import documents_folder
 from runtime.ui.i18n import tr
@@ -51,6 +68,7 @@ class ImportDialog(QDialog):
     """Choose a file, see the mapping and the problems, import."""
 
     imported = Signal(object)  # ImportResult of a real (not dry) run
+    undone = Signal(object)  # UndoResult: records were moved to the trash
 
     def __init__(
         self,
@@ -66,6 +84,8 @@ class ImportDialog(QDialog):
         self.task: LongTask | None = None
         self.checked: ImportResult | None = None
         self.result_: ImportResult | None = None
+        self.journal = ImportJournal(services.records)
+        self.open_import = None
         self.setWindowTitle(tr("Import into {form}").format(form=form.title))
         self.targets = self._targets()
         self.path_edit = QLineEdit(self, readOnly=True, placeholderText=tr("No file chosen"))
@@ -85,8 +105,13 @@ class ImportDialog(QDialog):
         )
         self.buttons.addButton(QDialogButtonBox.StandardButton.Close).setText(tr("Close"))
         self.buttons.rejected.connect(self.reject)
+        self.banner, self.banner_text = QFrame(self), QLabel(self)
+        self.resume_button = QPushButton(icons.icon("mdi6.play-outline"), tr("Resume"), self)
+        self.undo_button = QPushButton(icons.icon("mdi6.undo"), tr("Undo this import"), self)
+        self.resume_button.clicked.connect(self.resume)
+        self.undo_button.clicked.connect(self.undo)
         self._build()
-        self._enable_buttons()
+        self.show_open_import()
 
     # -- building -------------------------------------------------------------
     def _targets(self) -> list[tuple[str, str]]:
@@ -140,6 +165,7 @@ class ImportDialog(QDialog):
         )
         form.addRow(tr("Update existing records:"), self.upsert)
         layout = QVBoxLayout(self)
+        layout.addWidget(self._banner())
         layout.addLayout(form)
         layout.addWidget(QLabel(tr("Columns and the fields they fill:"), self))
         layout.addWidget(self.mapping_table, 3)
@@ -149,6 +175,51 @@ class ImportDialog(QDialog):
         layout.addWidget(self.buttons)
         self.errors_table.hide()
         self.resize(760, 680)
+
+    def _banner(self) -> QFrame:
+        """The unfinished import: what it is, and the two ways out."""
+        banner = self.banner
+        banner.setObjectName("unfinishedImport")
+        banner.setFrameShape(QFrame.Shape.StyledPanel)
+        banner.setStyleSheet(
+            "#unfinishedImport { background: #fff4e0; border: 1px solid #e0a040; "
+            "border-radius: 4px; }"
+        )
+        icon = QLabel(banner)
+        icon.setPixmap(icons.icon("mdi6.alert-outline", color="#b06000").pixmap(28, 28))
+        self.banner_text.setWordWrap(True)
+        self.banner_text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for button in (self.resume_button, self.undo_button):
+            button.setAutoDefault(False)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.resume_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addStretch(1)
+        row = QHBoxLayout(banner)
+        row.addWidget(icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(self.banner_text, 1)
+        row.addLayout(buttons)
+        return banner
+
+    def show_open_import(self) -> None:
+        """Read the form's open import again and show it (or hide the banner)."""
+        entry = self.open_import = self.journal.open_import(self.form.key)
+        self.banner.setVisible(entry is not None)
+        if entry is not None:
+            if in_progress(entry):
+                text = tr(
+                    "An import into this form is in progress: {import_}. Wait for it to finish."
+                )
+            elif entry.state == "undoing":
+                text = tr("Undoing an import stopped half-way: {import_}. Undo it again to finish.")
+            else:
+                text = tr(
+                    "An import into this form did not finish: {import_}. New imports wait "
+                    "until it is resumed with the same file or undone."
+                )
+            self.banner_text.setText(text.format(import_=describe(entry)))
+            self.resume_button.setVisible(entry.state == "running")
+        self._enable_buttons()
 
     # -- the file and its mapping ----------------------------------------------------
     @property
@@ -218,20 +289,24 @@ class ImportDialog(QDialog):
         if self.path is None:
             return None
         show_message(self.message, "")
+        resuming = options.get("resume", False)
         steps = import_records(
             self.services.records,
             self.form.key,
             self.path,
             actor=self.services.actor,
             visible_fields=sorted(self.services.writable_fields(self.form.key, "import")),
-            mapping=self.mapping() or None,
-            upsert_by=self.upsert.currentData(),
+            mapping=None if resuming else (self.mapping() or None),
+            upsert_by=None if resuming else self.upsert.currentData(),
             **options,
         )
-        self.task = LongTask(steps, self.windowTitle(), self, run_dialog=self.run_dialog)
+        return self._start(steps, on_done)
+
+    def _start(self, steps, on_done, title: str | None = None) -> LongTask:
+        self.task = LongTask(steps, title or self.windowTitle(), self, run_dialog=self.run_dialog)
         self.task.succeeded.connect(on_done)
         self.task.failed.connect(lambda text: show_message(self.message, text))
-        self.task.finished.connect(self._enable_buttons)
+        self.task.finished.connect(self.show_open_import)
         self._set_busy()
         return self.task.start()
 
@@ -241,10 +316,69 @@ class ImportDialog(QDialog):
 
     def import_all(self) -> LongTask | None:
         """Write every row, or none when any row has a problem."""
-        return self._run(self._imported, mode="all")
+        allow = self._confirm_duplicates()
+        return None if allow is None else self._run(self._imported, mode="all", **allow)
 
     def import_valid(self) -> LongTask | None:
-        return self._run(self._imported, mode="valid_only")
+        allow = self._confirm_duplicates()
+        return None if allow is None else self._run(self._imported, mode="valid_only", **allow)
+
+    def _confirm_duplicates(self) -> dict[str, bool] | None:
+        """Ask before importing a file or rows imported before; None: the user said no."""
+        checked = self.checked
+        if checked is None or not (checked.same_file or checked.duplicates):
+            return {}
+        text = "\n".join([*duplicate_lines(checked), tr("Import them anyway?")])
+        box = QMessageBox(QMessageBox.Icon.Warning, self.windowTitle(), text, parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        if self.run_dialog(box) != QMessageBox.StandardButton.Yes.value:
+            return None
+        return {"allow_duplicates": True}
+
+    def resume(self) -> LongTask | None:
+        """Continue the unfinished import with its file (asked for when it moved)."""
+        entry = self.open_import
+        if entry is None:
+            return None
+        path = Path(entry.source_path) if entry.source_path else None
+        if path is None or not path.is_file():
+            start = str(documents_folder() / (entry.file_name or ""))
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, tr("Resume the import with"), start, tr(OPEN_TYPES)
+            )
+            if not chosen:
+                return None
+            path = Path(chosen)
+        self.path_edit.setText(str(path))
+        self.mapping_table.setRowCount(0)
+        self.checked = None
+        return self._run(self._imported, resume=True)
+
+    def undo(self) -> LongTask | None:
+        """Move the records the unfinished import created to the trash, after asking."""
+        entry = self.open_import
+        if entry is None:
+            return None
+        question = tr(
+            "Move the records created by {import_} to the trash? Records it updated keep "
+            "their values. Records in the trash can be restored."
+        ).format(import_=describe(entry))
+        box = QMessageBox(QMessageBox.Icon.Question, tr("Undo this import"), question, parent=self)
+        box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        if self.run_dialog(box) != QMessageBox.StandardButton.Yes.value:
+            return None
+        show_message(self.message, "")
+        steps = self.journal.undo(entry.import_id, self.services.actor)
+        return self._start(steps, self._undone, tr("Undo this import"))
+
+    def _undone(self, result: UndoResult) -> None:
+        self.summary.setText(
+            tr("{count} records moved to the trash.").format(count=f"{result.trashed:,}")
+        )
+        self.errors_table.hide()
+        self.undone.emit(result)
 
     def save_error_workbook(self) -> LongTask | None:
         """The file again with the bad cells marked and explained, where the user says."""
@@ -302,16 +436,28 @@ class ImportDialog(QDialog):
             button.setEnabled(False)
 
     def _action_buttons(self) -> list[QPushButton]:
-        return [self.check_button, self.import_button, self.valid_button, self.errors_button]
+        return [
+            self.check_button,
+            self.import_button,
+            self.valid_button,
+            self.errors_button,
+            self.resume_button,
+            self.undo_button,
+        ]
 
     def _enable_buttons(self) -> None:
         checked = self.checked
         file_ok = checked is not None and not any(error.row == 0 for error in checked.errors)
         valid = file_ok and checked is not None and checked.rows_valid > 0
+        free = self.open_import is None  # new imports wait for an unfinished one
         self.check_button.setEnabled(self.path is not None)
-        self.import_button.setEnabled(valid and checked is not None and checked.ok)
-        self.valid_button.setEnabled(valid and checked is not None and not checked.ok)
+        self.import_button.setEnabled(free and valid and checked is not None and checked.ok)
+        self.valid_button.setEnabled(free and valid and checked is not None and not checked.ok)
         self.errors_button.setEnabled(checked is not None and not checked.ok)
+        alive = self.open_import is not None and in_progress(self.open_import)
+        self.resume_button.setEnabled(not free and not alive)
+        may_undo = self.services.allowed(self.form.key, "delete")
+        self.undo_button.setEnabled(not free and not alive and may_undo)
 
     def reject(self) -> None:
         if self.task is not None and self.task.running:
@@ -336,7 +482,23 @@ def check_summary(result: ImportResult) -> str:
         text += " " + tr("The first {shown} of {count} problems are listed.").format(
             shown=f"{SHOWN_ERRORS:,}", count=f"{len(result.errors):,}"
         )
-    return text
+    return "\n".join([text, *duplicate_lines(result)])
+
+
+def duplicate_lines(result: ImportResult) -> list[str]:
+    """The file or rows of a check that were imported into the form before."""
+    lines = []
+    name, form = result.file.name, result.form
+    if result.same_file is not None:
+        lines.append(_sentence(same_file_message(result.same_file, name, form)))
+    if result.duplicates:
+        lines.append(_sentence(duplicate_rows_message(result.duplicates, name, form)))
+    return lines
+
+
+def _sentence(text: str) -> str:
+    """A service's clause as a sentence of its own."""
+    return f"{text[:1].upper()}{text[1:]}." if text else text
 
 
 def import_summary(result: ImportResult) -> str:

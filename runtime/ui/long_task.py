@@ -52,6 +52,7 @@ def step_text(message: str) -> str:
         "reading the file": tr("Reading the file…"),
         "checking": tr("Checking the rows…"),
         "importing": tr("Importing…"),
+        "undoing the import": tr("Moving the import's records to the trash…"),
         "finding the selected records": tr("Finding the selected records…"),
         "moving to the trash": tr("Moving records to the trash…"),
         "restoring": tr("Restoring records…"),

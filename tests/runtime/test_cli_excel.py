@@ -88,9 +88,10 @@ def test_export_where_columns_and_import_into_a_new_workspace(installed, capsys,
         capsys, "import", REPAIR, "--db", target, "--form", "device", str(csv_out)
     )
     assert code == 0 and stdout.startswith("imported 3 new and 0 updated records")
-    code, _stdout, err = run(
-        capsys, "import", REPAIR, "--db", target, "--form", "device", str(csv_out), "--errors"
-    )
+    argv = ["import", REPAIR, "--db", target, "--form", "device", str(csv_out)]
+    code, _stdout, err = run(capsys, *argv, "--errors")
+    assert code == 1 and "already imported" in err and "--allow-duplicates" in err
+    code, _stdout, err = run(capsys, *argv, "--errors", "--allow-duplicates")
     assert code == 1
     lines = err.strip().splitlines()
     assert (

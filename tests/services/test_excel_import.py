@@ -11,6 +11,7 @@ import xlsxwriter
 
 from runtime.services.excel_common import ExcelError
 from runtime.services.excel_import import _Import
+from runtime.services.import_journal import DuplicateImport
 from runtime.store.schema import audit_table, imports_table
 from tests.services.excel_support import do_import, simple_service
 
@@ -180,7 +181,8 @@ def test_explicit_mapping(tmp_path):
     )
     assert result.errors == [] and result.columns == {"编号": "code", "姓名": "name"}
     with pytest.raises(ExcelError, match="both fill"):
-        do_import(service, "patient", path, mapping={"编号": "code", "姓名": "code"})
+        mapping = {"编号": "code", "姓名": "code"}
+        do_import(service, "patient", path, mapping=mapping, allow_duplicates=True)
 
 
 def test_killed_import_resumes_without_duplicates(db_url, tmp_path, monkeypatch):
@@ -206,7 +208,7 @@ def test_killed_import_resumes_without_duplicates(db_url, tmp_path, monkeypatch)
         ).one()
     assert tuple(state) == ("running", 20)
     monkeypatch.setattr(_Import, "write_batch", original)
-    result = do_import(service, "patient", path, batch_size=10)
+    result = do_import(service, "patient", path, batch_size=10, resume=True)
     assert result.resumed_from == 20 and result.created == 15
     codes = [v[0] for v in _values(service)]
     assert sorted(codes) == [f"K{n:03d}" for n in range(35)]
@@ -223,8 +225,10 @@ def test_killed_import_resumes_without_duplicates(db_url, tmp_path, monkeypatch)
         )
     assert states == ["done"]
     assert actions == ["import_batch"] * 4 + ["import"]
-    # importing the same finished file again is a new import: its codes are taken now
-    again = do_import(service, "patient", path, batch_size=10)
+    # the same finished file again is refused unless confirmed; its codes are taken now
+    with pytest.raises(DuplicateImport, match="already imported"):
+        do_import(service, "patient", path, batch_size=10)
+    again = do_import(service, "patient", path, batch_size=10, allow_duplicates=True)
     assert again.created == 0 and len(again.errors) == 35
 
 

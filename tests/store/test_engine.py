@@ -206,6 +206,7 @@ def test_an_older_workspace_gets_the_missing_system_tables(db_url):
 SYSTEM_SCHEMA_FINGERPRINTS = {
     1: "cd98a4fb4fdc5339b4916000c852614b8f14c66b52d1104e5996207ccf054d58",
     2: "9633550ae02fad253b6f64a4df1554eb5eb22b08ffef2953e557311298fa617d",  # audit indexes
+    3: "b7b6dfafc73b1a150dee207dfde8270050ae5a12173d3d52fddd7d236cdc1324",  # import owners
 }
 
 
@@ -390,7 +391,45 @@ def test_an_older_workspace_gets_the_indexes_of_the_new_schema(tmp_path):
             ).scalar()
             count = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar()
         assert {"ix_fw_audit_at", "ix_fw_audit_username", "ix_fw_audit_action"} <= indexes
-        assert version == str(STORE_SCHEMA_VERSION) == "2"
+        assert version == str(STORE_SCHEMA_VERSION)
         assert count == audit_rows
+    finally:
+        reopened.dispose()
+
+
+def test_a_schema_2_workspace_gets_the_new_columns_of_its_imports(db_url):
+    """Schema 3 added the owner, heartbeat and undo progress of an import to
+    ``fw_imports``: opening an older workspace adds the columns and keeps its rows
+    (an old running import, without an owner, is then unfinished)."""
+    from runtime.services.import_journal import status
+    from runtime.store.imports import imports_of
+
+    workspace = Workspace.open(db_url)
+    with workspace.engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE fw_imports")
+        connection.exec_driver_sql(
+            "CREATE TABLE fw_imports (import_id VARCHAR(36) PRIMARY KEY, app_id VARCHAR(40) "
+            "NOT NULL, form VARCHAR(40) NOT NULL, source_sha256 VARCHAR(64) NOT NULL, "
+            "rows_done INTEGER NOT NULL, rows_total INTEGER NOT NULL, state VARCHAR(16) "
+            "NOT NULL, started_at TIMESTAMP NOT NULL)"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO fw_imports VALUES ('0123456789', 'ward', 'patient', 'ab', 20, 35, "
+            "'running', '2026-01-02 03:04:05')"
+        )
+        connection.execute(
+            meta_table.update().where(meta_table.c.key == "schema_version").values(value="2")
+        )
+    workspace.dispose()
+    reopened = Workspace.open(db_url)
+    try:
+        with reopened.reader() as connection:
+            columns = {c["name"] for c in sa.inspect(connection).get_columns("fw_imports")}
+            indexes = {i["name"] for i in sa.inspect(connection).get_indexes("fw_imports")}
+            [entry] = imports_of(connection, "ward", "patient")
+        assert {"host", "pid", "heartbeat_at", "file_name", "rows_undone"} <= columns
+        assert "ix_fw_imports_form" in indexes
+        assert (entry.rows_done, entry.rows_total, entry.state) == (20, 35, "running")
+        assert status(entry) == "unfinished"
     finally:
         reopened.dispose()
