@@ -344,12 +344,9 @@ class ImportDialog(QDialog):
         path = Path(entry.source_path) if entry.source_path else None
         if path is None or not path.is_file():
             start = str(documents_folder() / (entry.file_name or ""))
-            chosen, _ = QFileDialog.getOpenFileName(
-                self, tr("Resume the import with"), start, tr(OPEN_TYPES)
-            )
-            if not chosen:
+            path = file_dialogs.open_file(self, tr("Resume the import with"), start, tr(OPEN_TYPES))
+            if path is None:
                 return None
-            path = Path(chosen)
         self.path_edit.setText(str(path))
         self.mapping_table.setRowCount(0)
         self.checked = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from runtime.services.actor import SYSTEM
 from runtime.ui.excel_import_dialog import ImportDialog
@@ -15,6 +15,7 @@ from runtime.ui.services import UiServices
 from runtime.ui.view_settings import InMemoryViewSettings
 from tests.services.import_support import FORM, import_and_kill, visit_service, write_visits
 from tests.ui.test_app_support import Answers
+from widgets.editors import file_dialogs
 
 ROWS = 3000
 YES, NO = QMessageBox.StandardButton.Yes.value, QMessageBox.StandardButton.No.value
@@ -61,7 +62,7 @@ def test_unfinished_import_is_shown_blocks_new_ones_and_resumes(
     dialog.grab().save(str(tmp_path / "unfinished.png"))
     # a corrected copy is checked, but cannot be imported while the import is open
     edited = write_visits(tmp_path / "visits v2.xlsx", ROWS, edited=True)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(edited), ""))
+    monkeypatch.setattr(file_dialogs, "open_file", lambda *a, **k: edited)
     dialog.choose_file()
     assert dialog.checked is not None and dialog.checked.ok
     assert not dialog.import_button.isEnabled()
@@ -93,7 +94,7 @@ def test_importing_the_same_file_again_asks_first(qtbot, tmp_path, monkeypatch, 
     service = visit_service(f"sqlite:///{tmp_path / 'ws.sqlite'}")
     services = UiServices(service, SYSTEM, view_settings=InMemoryViewSettings())
     path = write_visits(tmp_path / "visits.xlsx", 20)
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    monkeypatch.setattr(file_dialogs, "open_file", lambda *a, **k: path)
     asked: list[str] = []
 
     def answer(box: QMessageBox) -> int:
