@@ -136,6 +136,7 @@ class RecordFormView(QScrollArea):
         if field_type.computed or spec.readonly:
             editor.set_read_only(True)
         editor.value_changed.connect(lambda key=spec.key: self._on_edit(key))
+        editor.finished.connect(lambda key=spec.key: self.show_problem(key))
         collapse = getattr(editor, "collapsed_changed", None)
         if collapse is not None:
             collapse.connect(lambda _c, key=spec.key: self.refresh_rules())
@@ -187,6 +188,31 @@ class RecordFormView(QScrollArea):
             cell.error.hide()
         self._refresh_timer.start()
         self.edited.emit()
+
+    def show_problem(self, key: str) -> None:
+        """The user left a field: say under it what is wrong with what was typed."""
+        cell = self.cells[key]
+        if cell.error is None:
+            return
+        problem = cell.editor.problem()
+        if problem:
+            cell.error.setText(problem)
+            cell.error.show()
+        else:
+            cell.error.hide()
+
+    def typing_problems(self) -> dict[str, str]:
+        """Fields whose typed text is not a value (or is outside the field's limits):
+        a form with any of them is not saved, since the editor's value is not what
+        the user typed. Hidden and read-only fields are not asked."""
+        problems = {}
+        for key, cell in self.cells.items():
+            if cell.container.isHidden() or cell.editor.is_read_only():
+                continue
+            problem = cell.editor.problem()
+            if problem:
+                problems[key] = problem
+        return problems
 
     # -- rules --------------------------------------------------------------
     def refresh_rules(self) -> None:

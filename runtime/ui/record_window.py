@@ -207,7 +207,14 @@ class RecordWindow(QDialog):
 
     # -- saving ---------------------------------------------------------------
     def save(self) -> bool:
-        """Save; True when the record is stored (errors are shown on the form)."""
+        """Save; True when the record is stored (errors are shown on the form).
+
+        Text typed that is not a value of its field is never saved as another value
+        or as empty: the form shows why under the field and nothing is written."""
+        problems = self.view.typing_problems()
+        if problems:
+            self._show_errors(problems)
+            return False
         try:
             self.services.save_files(self.pending_files())
             record = self._write(self.changes())

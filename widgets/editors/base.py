@@ -22,6 +22,9 @@ class FieldEditor(QWidget):
     """
 
     value_changed = Signal()
+    #: The user is done with the editor (left it, pressed Enter): the form then shows
+    #: :meth:`problem` under the field.
+    finished = Signal()
 
     def __init__(
         self,
@@ -41,6 +44,17 @@ class FieldEditor(QWidget):
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
+
+    def problem(self) -> str | None:
+        """What is wrong with what the user typed, or ``None``.
+
+        Text that is not a value of the field (``2024-13-01`` in a date, ``-`` in a
+        number) or is outside its limits gives a message. While an editor has one,
+        :meth:`value` is not what the user typed, so a form shows the message under
+        the field and refuses to save. Values put in by :meth:`set_value` are not
+        judged here (a stored record older than tightened limits stays as it is).
+        """
+        return None
 
     def set_read_only(self, read_only: bool) -> None:
         """Show the value but refuse edits (readonly fields, locked records)."""

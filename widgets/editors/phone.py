@@ -85,6 +85,7 @@ class ValidatedLineEditor(FieldEditor):
         if value is not None and value != self.line.text():
             self.line.setText(value)
         self._update_mark(finished=True)
+        self.finished.emit()
 
     def value(self) -> Any:
         """The canonical value; invalid text is returned as typed so the form's
