@@ -73,13 +73,25 @@ class FormLogic:
     ) -> dict[str, Any]:
         """Values with every formula (row formulas first) computed and stored."""
         result = dict(values)
-        for key, formulas in self.row_formulas.items():
+        for key in self.row_formulas:
             rows = result.get(key)
             if rows:
-                result[key] = [
-                    self._apply(formulas, {**result, **row}, today, now, keep=row) for row in rows
-                ]
+                result[key] = self.compute_rows(key, rows, result, today, now)
         return self._apply(self.formulas, result, today, now, keep=result)
+
+    def compute_rows(
+        self,
+        key: str,
+        rows: list[dict[str, Any]],
+        values: dict[str, Any],
+        today: date | None = None,
+        now: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of subtable ``key`` with its formula columns computed; a row's
+        formulas see the row's cells over the record's ``values``. The form screen
+        calls this live as cells change; :meth:`compute` on every save."""
+        formulas = self.row_formulas.get(key, [])
+        return [self._apply(formulas, {**values, **row}, today, now, keep=row) for row in rows]
 
     def _apply(self, formulas, scope, today, now, keep) -> dict[str, Any]:
         out = dict(keep)

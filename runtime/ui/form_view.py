@@ -219,6 +219,12 @@ class RecordFormView(QScrollArea):
         """Recompute formulas and show/hide fields by ``visible_when`` and sections."""
         values = self.values()
         computed = self.logic.compute(values)
+        for key in self.logic.row_formulas:
+            cell = self.cells.get(key)
+            if cell is not None:
+                cell.editor.apply_formulas(
+                    lambda rows, key=key: self.logic.compute_rows(key, rows, values)
+                )
         for key, cell in self.cells.items():
             if self.registry.of(cell.spec).computed and computed.get(key) != values.get(key):
                 cell.editor.set_value(computed.get(key))

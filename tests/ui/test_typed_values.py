@@ -14,6 +14,13 @@ from PySide6.QtCore import Qt
 from runtime.spec.models import FormSpec
 from runtime.ui.form_view import RecordFormView
 from runtime.ui.record_window import RecordWindow
+from widgets.editors.base import FieldEditor
+
+
+def open_cell(table) -> FieldEditor:
+    """The cell editor open in a table (closed ones are hidden until deleted)."""
+    (editor,) = [e for e in table.viewport().findChildren(FieldEditor) if e.isVisible()]
+    return editor
 
 
 def type_into(qtbot, editor, text: str) -> None:
@@ -85,3 +92,35 @@ def test_a_time_below_the_minimum_gets_a_message_never_another_time(qtbot):
     view.cells["at"].editor.set_value(None)
     type_into(qtbot, view.cells["at"].editor, "0830")
     assert view.values()["at"] == dt.time(8, 30) and view.typing_problems() == {}
+
+
+def test_subtable_rows_get_defaults_and_live_subtotals(qtbot, repair):
+    window = RecordWindow(repair, repair.form("request"))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        check_live_subtotals(qtbot, window)
+    finally:
+        window.view.mark_clean()
+
+
+def check_live_subtotals(qtbot, window) -> None:
+    parts = window.view.cells["parts"].editor
+    parts.add_row()
+    assert parts.model.rows[0]["qty"] == 1  # the column's default
+    for column, text in ((0, "Valve"), (2, "120.50")):
+        parts.table.setFocus()
+        parts.table.setCurrentIndex(parts.model.index(0, column))
+        qtbot.keyClicks(parts.table, text[0])
+        line = open_cell(parts.table).focusProxy()  # opened by the first key
+        qtbot.keyClicks(line, text[1:])
+        qtbot.keyClick(line, Qt.Key.Key_Return)
+    subtotal = parts.model.index(0, 3)
+    qtbot.waitUntil(lambda: parts.model.data(subtotal) == "120.50")  # before any save
+    assert parts.model.rows[0]["unit_price"] == Decimal("120.50")
+    qtbot.waitUntil(lambda: window.view.values()["total_cost"] == Decimal("120.50"))
+    assert not parts.model.flags(subtotal) & Qt.ItemFlag.ItemIsEditable
+    parts.table.setCurrentIndex(parts.model.index(0, 1))
+    qtbot.keyClicks(parts.table, "3")
+    qtbot.keyClick(open_cell(parts.table).focusProxy(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: parts.model.data(subtotal) == "361.50")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -55,6 +56,10 @@ class FieldEditor(QWidget):
         judged here (a stored record older than tightened limits stays as it is).
         """
         return None
+
+    def apply_formulas(self, compute: Callable[[Any], Any]) -> None:
+        """Show formulas computed inside the value (a subtable's formula columns):
+        ``compute`` is the form's formula logic for this field. Most editors have none."""
 
     def set_read_only(self, read_only: bool) -> None:
         """Show the value but refuse edits (readonly fields, locked records)."""
