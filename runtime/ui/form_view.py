@@ -204,12 +204,14 @@ class RecordFormView(QScrollArea):
     def typing_problems(self) -> dict[str, str]:
         """Fields whose typed text is not a value (or is outside the field's limits):
         a form with any of them is not saved, since the editor's value is not what
-        the user typed. Hidden and read-only fields are not asked."""
+        the user typed. Hidden and read-only fields are not asked, nor editors that
+        give the text as typed (the service names their problems)."""
         problems = {}
         for key, cell in self.cells.items():
-            if cell.container.isHidden() or cell.editor.is_read_only():
+            editor = cell.editor
+            if cell.container.isHidden() or editor.is_read_only() or editor.keeps_typed_text:
                 continue
-            problem = cell.editor.problem()
+            problem = editor.problem()
             if problem:
                 problems[key] = problem
         return problems

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractItemView
 
+from widgets.base import FieldValueError
 from widgets.editors.base import FieldEditor, create_editor
 from widgets.registry import default_registry
 
@@ -34,14 +36,16 @@ def make_editor(qtbot, **attributes):
     return editor
 
 
-def type_in_cell(qtbot, editor, row: int, column: int, text: str) -> None:
+def type_in_cell(qtbot, editor, row: int, column: int, text: str, finish=Qt.Key.Key_Return):
     """Select the cell and type: the first key opens the cell's editor, as for a user."""
     editor.table.setFocus()
     editor.table.setCurrentIndex(editor.model.index(row, column))
     qtbot.keyClicks(editor.table, text[0])
     line = open_cell(editor.table).focusProxy()  # opened by the first key
     qtbot.keyClicks(line, text[1:])
-    qtbot.keyClick(line, Qt.Key.Key_Return)
+    if finish is None:
+        return  # every key commits: the cell holds what is typed while it is edited
+    qtbot.keyClick(line, finish)
     qtbot.waitUntil(lambda: editor.table.state() != QAbstractItemView.State.EditingState)
 
 
@@ -84,3 +88,19 @@ def test_a_new_row_gets_the_columns_defaults(qtbot):
     assert editor.model.rows[0]["qty"] == 1
     editor2 = make_editor(qtbot, min_rows=2)
     assert [row["qty"] for row in editor2.model.rows] == [1, 1]
+
+
+def test_over_long_text_in_a_cell_is_kept_for_the_service_to_name(qtbot):
+    spec = SUBTABLE.new_spec(
+        "items",
+        "Items",
+        fields=[{"key": "note", "type": "textarea", "label": "Note", "max_length": 3}],
+    )
+    editor = create_editor(spec)
+    qtbot.addWidget(editor)
+    editor.show()
+    editor.add_row()
+    type_in_cell(qtbot, editor, 0, 0, "abcdef", None)  # Enter is a new line
+    assert editor.value() == [{"note": "abcdef"}] and editor.problem() is None
+    with pytest.raises(FieldValueError, match="at most 3 characters"):
+        SUBTABLE.validate(spec, editor.value())

@@ -23,6 +23,12 @@ class FieldEditor(QWidget):
     """
 
     value_changed = Signal()
+    #: True when :meth:`value` is the text typed even when it is not valid (text,
+    #: phone...): nothing is lost, so the save goes ahead and the record service
+    #: names the problem together with those of the other fields. False when an
+    #: unreadable text has no value to give (dates, numbers): the form must refuse
+    #: to save while :meth:`problem` has a message.
+    keeps_typed_text = False
     #: The user is done with the editor (left it, pressed Enter): the form then shows
     #: :meth:`problem` under the field.
     finished = Signal()

@@ -26,6 +26,8 @@ class ValidatedLineEditor(FieldEditor):
     placeholder = ""
     max_length = 40
 
+    keeps_typed_text = True
+
     def __init__(self, spec, references=None, parent=None) -> None:
         super().__init__(spec, references, parent)
         self.field_type = default_registry.get(self.type_name)

@@ -190,12 +190,12 @@ class CellDelegate(QStyledItemDelegate):
                 editor.set_text(typed[0])
             return
         value = self.model.cell(index)
-        if editor.problem() is not None or editor.value() != value:
+        if editor.value() != value:
             editor.set_value(value)
 
     def setModelData(self, editor: FieldEditor, model: Any, index: Index) -> None:
-        problem = editor.problem()
-        typed = (editor.text(), problem) if problem and hasattr(editor, "text") else None
+        problem = None if editor.keeps_typed_text else editor.problem()
+        typed = (editor.text(), problem) if problem and hasattr(editor, "set_text") else None
         self.model.set_cell(index, editor.value(), typed)
 
     def updateEditorGeometry(
