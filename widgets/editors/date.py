@@ -66,7 +66,7 @@ class TemporalEditor(FieldEditor):
         self.calendar_button: QToolButton | None = None
         if self.calendar_popup:
             self.calendar_button = self._button(
-                "mdi6.calendar-month",
+                "mdi6.menu-down",
                 self.tr("Pick from the calendar (Alt+Down)"),
                 self.show_calendar,
             )
