@@ -144,6 +144,7 @@ def test_editor_stores_what_is_typed(qtbot, type_name, text, expected):
         ("time", "7.3O"),
         ("datetime", "2024-05-10 25:00"),
         ("datetime", "5/10/2024 07:30"),
+        ("datetime", "2024-05-10"),  # a day without a time is not a moment
     ],
 )
 def test_editor_refuses_other_text_with_a_message(qtbot, type_name, text):

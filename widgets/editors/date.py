@@ -98,6 +98,10 @@ class TemporalEditor(FieldEditor):
         """``value`` moved to the day picked in the calendar."""
         return day
 
+    def read(self, text: str) -> Any:
+        """The value of a non-empty text (the type's own parser); FieldValueError."""
+        return self.field_type.from_text(text)
+
     # -- text ---------------------------------------------------------------
     def _parse(self) -> tuple[Any, str | None]:
         """(value or None, problem or None) of the text as it stands."""
@@ -105,7 +109,7 @@ class TemporalEditor(FieldEditor):
         if not text.strip():
             return None, None
         try:
-            value = self.field_type.from_text(text)
+            value = self.read(text)
         except FieldValueError as error:
             return None, error.message
         if self._typed:

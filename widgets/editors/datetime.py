@@ -7,7 +7,9 @@ from typing import Any
 
 from PySide6.QtCore import QT_TR_NOOP
 
+from widgets.base import FieldValueError
 from widgets.editors.date import TemporalEditor
+from widgets.types.date import datetime_hint, parse_date_text
 
 
 class DateTimeEditor(TemporalEditor):
@@ -18,6 +20,15 @@ class DateTimeEditor(TemporalEditor):
     step = dt.timedelta(minutes=1)
     start_icon = "mdi6.clock-check-outline"
     start_tip = QT_TR_NOOP("Now")
+
+    def read(self, text: str) -> dt.datetime:
+        """A date and a time. A date alone is refused here (the import reads it as
+        midnight): someone who typed only the day has not said when."""
+        try:
+            parse_date_text(text)
+        except FieldValueError:
+            return super().read(text)
+        raise FieldValueError(datetime_hint())
 
     def start_value(self) -> dt.datetime:
         return dt.datetime.now().replace(second=0, microsecond=0)
