@@ -124,3 +124,22 @@ def check_live_subtotals(qtbot, window) -> None:
     qtbot.keyClicks(parts.table, "3")
     qtbot.keyClick(open_cell(parts.table).focusProxy(), Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: parts.model.data(subtotal) == "361.50")
+
+
+def test_an_unreadable_subtable_cell_blocks_the_save_with_its_row_and_column(qtbot, repair):
+    window = RecordWindow(repair, repair.form("request"))
+    qtbot.addWidget(window)
+    window.show()
+    try:
+        parts = window.view.cells["parts"].editor
+        parts.add_row()
+        parts.table.setFocus()
+        parts.table.setCurrentIndex(parts.model.index(0, 2))
+        qtbot.keyClicks(parts.table, "-")  # not (yet) a number
+        qtbot.keyClick(open_cell(parts.table).focusProxy(), Qt.Key.Key_Return)
+        assert parts.model.data(parts.model.index(0, 2)) == "-"
+        assert not window.save()
+        assert window.view.error_text("parts") == "row 1, 单价: please enter a number"
+        assert repair.records.count("request") == 0
+    finally:
+        window.view.mark_clean()
