@@ -194,7 +194,13 @@ class PreviewWindow(QDialog):
         QVBoxLayout(self).addWidget(splitter)
 
     def save(self) -> bool:
-        """Store the form's values as a new record; errors show under the fields."""
+        """Store the form's values as a new record; errors show under the fields
+        (text that is not a value of its field is refused here, before the service)."""
+        problems = self.view.typing_problems()
+        if problems:
+            self.view.set_errors(problems)
+            self.status.setText(self.tr("Please correct the marked fields."))
+            return False
         try:
             record = self.session.service.create(
                 self.form.key, self.view.values(), self.session.actor

@@ -467,3 +467,25 @@ class ReferenceSource:
 
 
 NO_REFERENCES = ReferenceSource()
+
+
+def default_value(field_type: FieldType, spec: FieldSpecBase, references: ReferenceSource) -> Any:
+    """The value a new record (or a new subtable row) starts with in a field: the
+    current user or department for ``default_current`` people fields, else the
+    spec's ``default`` through its type. A default the type refuses gives ``None``
+    (the designer reports it)."""
+    if not field_type.has_value:
+        return None
+    if getattr(spec, "default_current", False):
+        kind = field_type.reference_kind(spec)
+        who = {"user": references.current_user, "department": references.current_department}
+        current = who[kind]() if kind in who else None
+        if current is None:
+            return None
+        return [current[0]] if getattr(spec, "multiple", False) else current[0]
+    if spec.default is None:
+        return None
+    try:
+        return field_type.coerce(spec, spec.default)
+    except FieldValueError:
+        return None

@@ -19,6 +19,7 @@ from runtime.expressions.nodes import Node
 from runtime.expressions.parser import MAX_TREE_DEPTH
 from runtime.expressions.parser import parse as _parse
 from runtime.expressions.schema import TableType
+from runtime.expressions.values import known
 
 __all__ = ["ExpressionError", "Node", "TableType", "check", "evaluate", "names_used", "parse"]
 
@@ -46,15 +47,19 @@ def evaluate(
     *,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
+    types: Mapping[str, Any] | None = None,
 ) -> Any:
     """Compute ``node`` over one record's ``values``.
 
     A name missing from ``values`` counts as blank. A subtable is given as a
-    list of row dicts. ``today``/``now`` replace the clock (for tests).
+    list of row dicts. ``today``/``now`` replace the clock (for tests). ``types``
+    (as for :func:`check`) tells which names are dates, datetimes or times: their
+    blank is unknown, not zero, so ``TODAY() - birth`` is blank without a birth date.
+    Whatever is computed from an unknown (``YEAR`` of a blank date...) is blank.
     """
     _guard_depth(node)
     try:
-        return Evaluator(values, today=today, now=now).run(node)
+        return known(Evaluator(values, today=today, now=now, types=types).run(node))
     except RecursionError:  # pragma: no cover - depth is guarded above
         raise ExpressionError("formula is nested too deeply") from None
 

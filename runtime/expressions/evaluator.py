@@ -47,8 +47,11 @@ class Evaluator:
         values: Mapping[str, Any],
         today: dt.date | None = None,
         now: dt.datetime | None = None,
+        types: Mapping[str, Any] | None = None,
     ) -> None:
         self.values = values
+        #: Names whose blank is unknown rather than zero (date, datetime, time fields).
+        self.temporal = {name for name, kind in (types or {}).items() if kind in v.TEMPORAL_TYPES}
         self.now = now
         self.today = today if today is not None else (now.date() if now else None)
         self.steps = 0
@@ -87,6 +90,8 @@ class Evaluator:
     def lookup(self, node: Name) -> Any:
         """A field's value; a field missing from ``values`` is blank."""
         value = self.values.get(node.name)
+        if value is None and node.name in self.temporal:
+            return v.UNKNOWN
         if _is_table(value):
             raise ExpressionError(
                 "'{name}' is a table; use a column inside SUM, COUNT, ... like SUM({name}.column)",
@@ -98,7 +103,10 @@ class Evaluator:
         return value
 
     def unary(self, node: Unary) -> Any:
-        operand = v.as_number(self.run(node.operand), f"'{node.op}'", node.pos)
+        operand = self.run(node.operand)
+        if operand is v.UNKNOWN:
+            return v.UNKNOWN
+        operand = v.as_number(operand, f"'{node.op}'", node.pos)
         return -operand if node.op == "-" else operand
 
     def binary(self, node: Binary) -> Any:
@@ -108,7 +116,7 @@ class Evaluator:
             text = v.to_text(left, node.pos) + v.to_text(right, node.pos)
             return v.check_text(text, node.pos)
         if node.op in COMPARISON_OPS:
-            return v.compare(node.op, left, right, node.pos)
+            return v.compare(node.op, v.known(left), v.known(right), node.pos)
         return v.arithmetic(node.op, left, right, node.pos)
 
     def call(self, node: Call) -> Any:

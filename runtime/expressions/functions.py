@@ -151,8 +151,10 @@ def fn_not(args: Sequence[Any], pos: int) -> bool:
     return not v.as_boolean(args[0], "NOT", pos)
 
 
-def fn_round(args: Sequence[Any], pos: int) -> int | Decimal:
+def fn_round(args: Sequence[Any], pos: int) -> Any:
     """Half away from zero, like Excel: ROUND(2.5, 0) = 3, ROUND(-2.5, 0) = -3."""
+    if args[0] is v.UNKNOWN:
+        return v.UNKNOWN
     number = Decimal(v.as_number(args[0], "ROUND", pos))
     digits = int(v.as_number(args[1], "ROUND", pos))
     if abs(digits) > MAX_ROUND_DIGITS:
@@ -176,12 +178,12 @@ def fn_concat(args: Sequence[Any], pos: int) -> str:
     return v.check_text("".join(v.to_text(a, pos) for a in args), pos)
 
 
-def fn_days(args: Sequence[Any], pos: int) -> int | None:
-    """Whole days from start to end, like Excel DAYS; blank if either is blank."""
+def fn_days(args: Sequence[Any], pos: int) -> Any:
+    """Whole days from start to end, like Excel DAYS; unknown if either is blank."""
     end = v.as_date(args[0], "DAYS", pos)
     start = v.as_date(args[1], "DAYS", pos)
     if end is None or start is None:
-        return None
+        return v.UNKNOWN
     return (_day(end) - _day(start)).days
 
 
@@ -189,14 +191,15 @@ def _day(value: dt.date) -> dt.date:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
-def fn_year(args: Sequence[Any], pos: int) -> int | None:
+def fn_year(args: Sequence[Any], pos: int) -> Any:
+    """The year of a date; unknown (not 0) for a blank date."""
     value = v.as_date(args[0], "YEAR", pos)
-    return None if value is None else value.year
+    return v.UNKNOWN if value is None else value.year
 
 
-def fn_month(args: Sequence[Any], pos: int) -> int | None:
+def fn_month(args: Sequence[Any], pos: int) -> Any:
     value = v.as_date(args[0], "MONTH", pos)
-    return None if value is None else value.month
+    return v.UNKNOWN if value is None else value.month
 
 
 def fn_isblank(args: Sequence[Any], pos: int) -> bool:

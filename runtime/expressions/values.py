@@ -26,9 +26,32 @@ A_DATE_AND_TIME, A_DATE, A_TIME = Word("a date and time"), Word("a date"), Word(
 A_LIST, UNSUPPORTED = Word("a list"), Word("an unsupported value")
 
 
+class Unknown:
+    """A blank that is not zero: the year of a blank date, the days since it, a blank
+    date itself. Arithmetic with it gives it again (where a blank number counts as 0),
+    so an age computed from no birth date is blank, not 2026. Elsewhere (comparisons,
+    text, ISBLANK, aggregates) it reads as blank; :func:`evaluate` returns ``None``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN = Unknown()
+
+#: Field types whose blank is :data:`UNKNOWN` (what the field holds has no zero).
+TEMPORAL_TYPES = frozenset({"date", "datetime", "time"})
+
+
+def known(value: Any) -> Any:
+    """``None`` for :data:`UNKNOWN`, else the value (where unknown reads as blank)."""
+    return None if value is UNKNOWN else value
+
+
 def describe(value: Any) -> str:
     """Name a runtime value's kind in plain words for error messages."""
-    if value is None:
+    if value is None or value is UNKNOWN:
         return A_BLANK
     if isinstance(value, bool):
         return "TRUE/FALSE"
@@ -53,7 +76,12 @@ def is_number(value: Any) -> bool:
 
 def is_blank(value: Any) -> bool:
     """Blank as ISBLANK sees it: nothing, empty text or an empty list."""
-    return value is None or value == "" or (isinstance(value, list | tuple) and not value)
+    return (
+        value is None
+        or value is UNKNOWN
+        or value == ""
+        or (isinstance(value, list | tuple) and not value)
+    )
 
 
 def check_number(value: Number | float, pos: int | None) -> Number:
@@ -75,7 +103,7 @@ def check_text(value: str, pos: int | None) -> str:
 
 def as_number(value: Any, where: str, pos: int | None) -> Number:
     """A number operand; blank counts as 0 like Excel."""
-    if value is None:
+    if value is None or value is UNKNOWN:
         return 0
     if not is_number(value):
         raise ExpressionError(
@@ -86,7 +114,7 @@ def as_number(value: Any, where: str, pos: int | None) -> Number:
 
 def as_boolean(value: Any, where: str, pos: int | None) -> bool:
     """A TRUE/FALSE operand; blank counts as FALSE like Excel."""
-    if value is None:
+    if value is None or value is UNKNOWN:
         return False
     if not isinstance(value, bool):
         raise ExpressionError(
@@ -97,7 +125,7 @@ def as_boolean(value: Any, where: str, pos: int | None) -> bool:
 
 def as_date(value: Any, where: str, pos: int | None) -> dt.date | None:
     """A date or date-time operand, or None for blank."""
-    if value is None:
+    if value is None or value is UNKNOWN:
         return None
     if not isinstance(value, dt.date):
         raise ExpressionError(
@@ -108,7 +136,7 @@ def as_date(value: Any, where: str, pos: int | None) -> dt.date | None:
 
 def to_text(value: Any, pos: int | None) -> str:
     """How a value reads when joined into text (``&`` and CONCAT)."""
-    if value is None:
+    if value is None or value is UNKNOWN:
         return ""
     if isinstance(value, str):
         return value
@@ -177,7 +205,10 @@ DATE_ARITHMETIC = Word("date arithmetic")
 
 
 def arithmetic(op: str, a: Any, b: Any, pos: int | None) -> Any:
-    """``+ - * /`` with Excel's blank-is-zero and day-based date maths."""
+    """``+ - * /`` with Excel's blank-is-zero and day-based date maths; anything
+    with an :data:`UNKNOWN` operand is unknown."""
+    if a is UNKNOWN or b is UNKNOWN:
+        return UNKNOWN
     if op in "+-" and (_is_temporal(a) or _is_temporal(b)):
         return _date_arithmetic(op, a, b, pos)
     word = OPERATIONS[op]

@@ -36,10 +36,15 @@ class FormLogic:
     row_formulas: dict[str, list[CompiledFormula]] = field(default_factory=dict)
     #: Which section (by key) each field belongs to, for section visibility.
     section_of: dict[str, str] = field(default_factory=dict)
+    #: How formulas see each field (its type's ``expression_type``): a blank date is
+    #: unknown to them, not day zero. ``row_types`` adds a subtable's columns.
+    types: dict[str, str] = field(default_factory=dict)
+    row_types: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def compile(cls, form: FormSpec, registry: FieldTypeRegistry) -> FormLogic:
         logic = cls(form, registry)
+        logic.types = _types(form.fields, registry)
         section: str | None = None
         for spec in form.fields:
             field_type = registry.of(spec)
@@ -52,6 +57,7 @@ class FormLogic:
             children = field_type.children(spec)
             if children:
                 logic.row_formulas[spec.key] = _ordered(_compile_formulas(children, registry))
+                logic.row_types[spec.key] = {**logic.types, **_types(children, registry)}
         logic.formulas = _ordered(_compile_formulas(form.fields, registry))
         return logic
 
@@ -63,7 +69,7 @@ class FormLogic:
 
     def _true(self, node: Any, values: dict[str, Any]) -> bool:
         try:
-            return evaluate(node, values) is True
+            return evaluate(node, values, types=self.types) is True
         except ExpressionError:
             return True  # a rule that cannot be evaluated never hides a field
 
@@ -73,31 +79,55 @@ class FormLogic:
     ) -> dict[str, Any]:
         """Values with every formula (row formulas first) computed and stored."""
         result = dict(values)
-        for key, formulas in self.row_formulas.items():
+        for key in self.row_formulas:
             rows = result.get(key)
             if rows:
-                result[key] = [
-                    self._apply(formulas, {**result, **row}, today, now, keep=row) for row in rows
-                ]
-        return self._apply(self.formulas, result, today, now, keep=result)
+                result[key] = self.compute_rows(key, rows, result, today, now)
+        return self._apply(self.formulas, result, today, now, keep=result, types=self.types)
 
-    def _apply(self, formulas, scope, today, now, keep) -> dict[str, Any]:
+    def compute_rows(
+        self,
+        key: str,
+        rows: list[dict[str, Any]],
+        values: dict[str, Any],
+        today: date | None = None,
+        now: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of subtable ``key`` with its formula columns computed; a row's
+        formulas see the row's cells over the record's ``values``. The form screen
+        calls this live as cells change; :meth:`compute` on every save."""
+        formulas = self.row_formulas.get(key, [])
+        types = self.row_types.get(key, self.types)
+        return [
+            self._apply(formulas, {**values, **row}, today, now, keep=row, types=types)
+            for row in rows
+        ]
+
+    def _apply(self, formulas, scope, today, now, keep, types) -> dict[str, Any]:
         out = dict(keep)
         scope = dict(scope)
         for formula in formulas:
-            value = self._evaluate(formula, scope, today, now)
+            value = self._evaluate(formula, scope, today, now, types)
             out[formula.spec.key] = scope[formula.spec.key] = value
         return out
 
-    def _evaluate(self, formula: CompiledFormula, scope, today, now) -> Any:
+    def _evaluate(self, formula: CompiledFormula, scope, today, now, types) -> Any:
         field_type = self.registry.of(formula.spec)
         try:
-            raw = evaluate(formula.node, scope, today=today, now=now)
+            raw = evaluate(formula.node, scope, today=today, now=now, types=types)
             value = field_type.coerce(formula.spec, raw)
             field_type.validate(formula.spec, value)
             return value
         except (ExpressionError, FieldValueError):
             return None  # e.g. division by zero: the result is blank, not an error
+
+
+def _types(fields: list[FieldSpecBase], registry: FieldTypeRegistry) -> dict[str, str]:
+    return {
+        spec.key: registry.of(spec).expression_type(spec)
+        for spec in fields
+        if registry.of(spec).has_value
+    }
 
 
 def _compile_formulas(fields: list[FieldSpecBase], registry) -> list[CompiledFormula]:

@@ -136,6 +136,7 @@ class RecordFormView(QScrollArea):
         if field_type.computed or spec.readonly:
             editor.set_read_only(True)
         editor.value_changed.connect(lambda key=spec.key: self._on_edit(key))
+        editor.finished.connect(lambda key=spec.key: self.show_problem(key))
         collapse = getattr(editor, "collapsed_changed", None)
         if collapse is not None:
             collapse.connect(lambda _c, key=spec.key: self.refresh_rules())
@@ -188,11 +189,44 @@ class RecordFormView(QScrollArea):
         self._refresh_timer.start()
         self.edited.emit()
 
+    def show_problem(self, key: str) -> None:
+        """The user left a field: say under it what is wrong with what was typed."""
+        cell = self.cells[key]
+        if cell.error is None:
+            return
+        problem = cell.editor.problem()
+        if problem:
+            cell.error.setText(problem)
+            cell.error.show()
+        else:
+            cell.error.hide()
+
+    def typing_problems(self) -> dict[str, str]:
+        """Fields whose typed text is not a value (or is outside the field's limits):
+        a form with any of them is not saved, since the editor's value is not what
+        the user typed. Hidden and read-only fields are not asked, nor editors that
+        give the text as typed (the service names their problems)."""
+        problems = {}
+        for key, cell in self.cells.items():
+            editor = cell.editor
+            if cell.container.isHidden() or editor.is_read_only() or editor.keeps_typed_text:
+                continue
+            problem = editor.problem()
+            if problem:
+                problems[key] = problem
+        return problems
+
     # -- rules --------------------------------------------------------------
     def refresh_rules(self) -> None:
         """Recompute formulas and show/hide fields by ``visible_when`` and sections."""
         values = self.values()
         computed = self.logic.compute(values)
+        for key in self.logic.row_formulas:
+            cell = self.cells.get(key)
+            if cell is not None:
+                cell.editor.apply_formulas(
+                    lambda rows, key=key: self.logic.compute_rows(key, rows, values)
+                )
         for key, cell in self.cells.items():
             if self.registry.of(cell.spec).computed and computed.get(key) != values.get(key):
                 cell.editor.set_value(computed.get(key))

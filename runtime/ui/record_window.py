@@ -7,7 +7,6 @@ unsaved edits → a question before closing. New records start with defaults.
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -38,7 +37,7 @@ from runtime.ui.form_view import RecordFormView
 from runtime.ui.history import history_lines
 from runtime.ui.i18n import tr
 from runtime.ui.services import UiServices
-from widgets.base import ExcelContext, FieldSpecBase, FieldValueError
+from widgets.base import ExcelContext, FieldSpecBase, FieldValueError, default_value
 
 BANNER_STYLE = "background:#fdecea; color:#b71c1c; padding:6px 10px; border-radius:4px;"
 
@@ -164,20 +163,12 @@ class RecordWindow(QDialog):
 
     def defaults(self) -> dict[str, Any]:
         """Each field's default through its type; ``default_current`` people fields."""
-        references = self.services.references
-        current = {"user": references.current_user(), "department": references.current_department()}
-        values: dict[str, Any] = {}
-        for spec in self.form.fields:
-            field_type = self.services.registry.of(spec)
-            if getattr(spec, "default_current", False):
-                who = current.get(field_type.reference_kind(spec))
-                if who is not None:
-                    values[spec.key] = [who[0]] if getattr(spec, "multiple", False) else who[0]
-            elif spec.default is not None and field_type.has_value:
-                # A bad default is the designer's to report; the field starts empty.
-                with contextlib.suppress(FieldValueError):
-                    values[spec.key] = field_type.coerce(spec, spec.default)
-        return values
+        references, registry = self.services.references, self.services.registry
+        values = {
+            spec.key: default_value(registry.of(spec), spec, references)
+            for spec in self.form.fields
+        }
+        return {key: value for key, value in values.items() if value is not None}
 
     def changes(self) -> dict[str, Any]:
         """What to send: the fields the user may set — all of them for a new record,
@@ -207,7 +198,14 @@ class RecordWindow(QDialog):
 
     # -- saving ---------------------------------------------------------------
     def save(self) -> bool:
-        """Save; True when the record is stored (errors are shown on the form)."""
+        """Save; True when the record is stored (errors are shown on the form).
+
+        Text typed that is not a value of its field is never saved as another value
+        or as empty: the form shows why under the field and nothing is written."""
+        problems = self.view.typing_problems()
+        if problems:
+            self._show_errors(problems)
+            return False
         try:
             self.services.save_files(self.pending_files())
             record = self._write(self.changes())

@@ -92,7 +92,8 @@ def test_editor_types_a_moment_and_clears(qtbot, spec):
     assert editor.value() == MOMENT
     with qtbot.waitSignal(editor.value_changed):
         editor.clear_button.click()
-    assert editor.value() is None and editor.edit.text() == "yyyy-mm-dd hh:mm"
+    assert editor.value() is None and editor.edit.text() == ""
+    assert editor.edit.placeholderText() == "yyyy-mm-dd hh:mm"
 
 
 def test_editor_now_button(qtbot, spec):

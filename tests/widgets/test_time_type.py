@@ -96,7 +96,7 @@ def test_editor_midnight_is_a_value_not_empty(editor, qtbot):
 def test_editor_typing_and_backspace_on_all_text(editor, qtbot):
     qtbot.keyClicks(editor.edit, "1745")
     assert editor.value() == dt.time(17, 45)
-    editor.edit.lineEdit().selectAll()
+    editor.edit.selectAll()
     with qtbot.waitSignal(editor.value_changed):
         qtbot.keyClick(editor.edit, Qt.Key.Key_Backspace)
     assert editor.value() is None

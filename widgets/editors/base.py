@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -22,6 +23,15 @@ class FieldEditor(QWidget):
     """
 
     value_changed = Signal()
+    #: True when :meth:`value` is the text typed even when it is not valid (text,
+    #: phone...): nothing is lost, so the save goes ahead and the record service
+    #: names the problem together with those of the other fields. False when an
+    #: unreadable text has no value to give (dates, numbers): the form must refuse
+    #: to save while :meth:`problem` has a message.
+    keeps_typed_text = False
+    #: The user is done with the editor (left it, pressed Enter): the form then shows
+    #: :meth:`problem` under the field.
+    finished = Signal()
 
     def __init__(
         self,
@@ -41,6 +51,21 @@ class FieldEditor(QWidget):
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
+
+    def problem(self) -> str | None:
+        """What is wrong with what the user typed, or ``None``.
+
+        Text that is not a value of the field (``2024-13-01`` in a date, ``-`` in a
+        number) or is outside its limits gives a message. While an editor has one,
+        :meth:`value` is not what the user typed, so a form shows the message under
+        the field and refuses to save. Values put in by :meth:`set_value` are not
+        judged here (a stored record older than tightened limits stays as it is).
+        """
+        return None
+
+    def apply_formulas(self, compute: Callable[[Any], Any]) -> None:
+        """Show formulas computed inside the value (a subtable's formula columns):
+        ``compute`` is the form's formula logic for this field. Most editors have none."""
 
     def set_read_only(self, read_only: bool) -> None:
         """Show the value but refuse edits (readonly fields, locked records)."""

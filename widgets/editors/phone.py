@@ -26,6 +26,8 @@ class ValidatedLineEditor(FieldEditor):
     placeholder = ""
     max_length = 40
 
+    keeps_typed_text = True
+
     def __init__(self, spec, references=None, parent=None) -> None:
         super().__init__(spec, references, parent)
         self.field_type = default_registry.get(self.type_name)
@@ -85,6 +87,7 @@ class ValidatedLineEditor(FieldEditor):
         if value is not None and value != self.line.text():
             self.line.setText(value)
         self._update_mark(finished=True)
+        self.finished.emit()
 
     def value(self) -> Any:
         """The canonical value; invalid text is returned as typed so the form's

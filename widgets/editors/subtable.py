@@ -12,6 +12,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     Qt,
 )
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QBoxLayout,
@@ -26,9 +27,10 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from widgets.base import FieldSpecBase
+from widgets.base import NO_REFERENCES, FieldSpecBase, ReferenceSource, default_value
 from widgets.editors.base import FieldEditor, create_editor
 from widgets.registry import default_registry
+from widgets.types.subtable import cell_message
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -36,11 +38,20 @@ Index = QModelIndex | QPersistentModelIndex
 class RowsModel(QAbstractTableModel):
     """The rows being edited: one dict per row with every column key."""
 
-    def __init__(self, columns: list[FieldSpecBase], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        columns: list[FieldSpecBase],
+        parent: QObject | None = None,
+        references: ReferenceSource = NO_REFERENCES,
+    ) -> None:
         super().__init__(parent)
         self.columns = columns
         self.types = [default_registry.of(column) for column in columns]
+        self.references = references
         self.rows: list[dict[str, Any]] = []
+        #: Per row, text typed into a cell that is not a value of its column:
+        #: column key -> (text, problem). Shown in the cell, never stored.
+        self.typed: list[dict[str, tuple[str, str]]] = []
         self.read_only = False
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -52,14 +63,43 @@ class RowsModel(QAbstractTableModel):
     def cell(self, index: Index) -> Any:
         return self.rows[index.row()].get(self.columns[index.column()].key)
 
-    def set_cell(self, index: Index, value: Any) -> None:
-        self.rows[index.row()][self.columns[index.column()].key] = value
+    def set_cell(self, index: Index, value: Any, typed: tuple[str, str] | None = None) -> None:
+        """Store a cell's value; ``typed`` is (text, problem) when the text typed is
+        not a value of the column (the value is then ``None`` or out of range)."""
+        key = self.columns[index.column()].key
+        row = index.row()
+        if self.rows[row].get(key) == value and self.typed[row].get(key) == typed:
+            return
+        self.rows[row][key] = value
+        if typed is None:
+            self.typed[row].pop(key, None)
+        else:
+            self.typed[row][key] = typed
         self.dataChanged.emit(index, index)
+
+    def typed_text(self, index: Index) -> tuple[str, str] | None:
+        return self.typed[index.row()].get(self.columns[index.column()].key)
+
+    def problems(self) -> list[tuple[int, FieldSpecBase, str]]:
+        """(row number from 1, column, problem) of every cell with unreadable text."""
+        return [
+            (number, column, entries[column.key][1])
+            for number, entries in enumerate(self.typed, 1)
+            for column in self.columns
+            if column.key in entries
+        ]
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         column, field_type = self.columns[index.column()], self.types[index.column()]
+        typed = self.typed_text(index)
+        if typed is not None and role == Qt.ItemDataRole.DisplayRole:
+            return typed[0]
+        if typed is not None and role == Qt.ItemDataRole.ToolTipRole:
+            return typed[1]
+        if typed is not None and role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(QColor("#c62828"))
         if role == Qt.ItemDataRole.DisplayRole:
             try:
                 return field_type.display(column, self.cell(index))
@@ -89,22 +129,37 @@ class RowsModel(QAbstractTableModel):
         return flags
 
     def blank_row(self) -> dict[str, Any]:
-        return {column.key: None for column in self.columns}
+        """A new row: each column's default (like a new record's fields)."""
+        return {
+            column.key: default_value(field_type, column, self.references)
+            for column, field_type in zip(self.columns, self.types, strict=True)
+        }
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.beginResetModel()
         self.rows = [{column.key: row.get(column.key) for column in self.columns} for row in rows]
+        self.typed = [{} for _row in self.rows]
         self.endResetModel()
 
     def insert_row(self, at: int) -> None:
         self.beginInsertRows(QModelIndex(), at, at)
         self.rows.insert(at, self.blank_row())
+        self.typed.insert(at, {})
         self.endInsertRows()
 
     def remove_row(self, at: int) -> None:
         self.beginRemoveRows(QModelIndex(), at, at)
         del self.rows[at]
+        del self.typed[at]
         self.endRemoveRows()
+
+    def set_computed(self, row: int, values: dict[str, Any]) -> None:
+        """Show formula results in a row (no edit: ``computed_changed`` only)."""
+        for number, (column, field_type) in enumerate(zip(self.columns, self.types, strict=True)):
+            if field_type.computed and self.rows[row].get(column.key) != values.get(column.key):
+                self.rows[row][column.key] = values.get(column.key)
+                index = self.index(row, number)
+                self.dataChanged.emit(index, index)
 
 
 class CellDelegate(QStyledItemDelegate):
@@ -123,10 +178,25 @@ class CellDelegate(QStyledItemDelegate):
         return editor
 
     def setEditorData(self, editor: FieldEditor, index: Index) -> None:
-        editor.set_value(self.model.cell(index))
+        """Load the cell into its editor — but never over what the user is typing.
+
+        Every keystroke commits (see :meth:`createEditor`) and the view answers each
+        commit with this call: rewriting the editor then would turn ``120.5`` into
+        ``120.50`` under the cursor and swallow the next key.
+        """
+        typed = self.model.typed_text(index)
+        if typed is not None and hasattr(editor, "set_text"):
+            if editor.text() != typed[0]:
+                editor.set_text(typed[0])
+            return
+        value = self.model.cell(index)
+        if editor.value() != value:
+            editor.set_value(value)
 
     def setModelData(self, editor: FieldEditor, model: Any, index: Index) -> None:
-        self.model.set_cell(index, editor.value())
+        problem = None if editor.keeps_typed_text else editor.problem()
+        typed = (editor.text(), problem) if problem and hasattr(editor, "set_text") else None
+        self.model.set_cell(index, editor.value(), typed)
 
     def updateEditorGeometry(
         self, editor: QWidget, option: QStyleOptionViewItem, index: Index
@@ -142,11 +212,12 @@ class SubtableEditor(FieldEditor):
         self.field_type = default_registry.get("subtable")
         self.layout_.setDirection(QBoxLayout.Direction.TopToBottom)
         self.layout_.setSpacing(4)
-        self.model = RowsModel(self.field_type.children(spec), self)
+        self.model = RowsModel(self.field_type.children(spec), self, self.references)
         self.table = self._make_table()
         self.layout_.addWidget(self.table, 1)
         self.layout_.addLayout(self._make_buttons())
-        self.model.dataChanged.connect(lambda *_: self.value_changed.emit())
+        self._computing = False  # formula results shown are not edits
+        self.model.dataChanged.connect(self._on_data_changed)
         self.table.selectionModel().currentChanged.connect(lambda *_: self._update_buttons())
         self.setFocusProxy(self.table)
         self.set_value(None)
@@ -200,6 +271,10 @@ class SubtableEditor(FieldEditor):
         row.addStretch(1)
         row.addWidget(self.count_label)
         return row
+
+    def _on_data_changed(self, *_args) -> None:
+        if not self._computing:
+            self.value_changed.emit()
 
     # -- rows ---------------------------------------------------------------
     def row_count(self) -> int:
@@ -263,7 +338,31 @@ class SubtableEditor(FieldEditor):
                 return True
         return super().eventFilter(watched, event)
 
+    # -- formulas -----------------------------------------------------------
+    def apply_formulas(self, compute) -> None:
+        """Show the row formulas' results live: ``compute(rows)`` (the form's own
+        formula logic) returns the rows with their formula columns filled in. Rows
+        with nothing typed in stay blank."""
+        empty = self.field_type.row_is_empty
+        filled = [at for at, row in enumerate(self.model.rows) if not empty(self.spec, row)]
+        results = compute([dict(self.model.rows[at]) for at in filled])
+        by_row = dict(zip(filled, results, strict=True))
+        self._computing = True
+        try:
+            for at in range(self.row_count()):
+                self.model.set_computed(at, by_row.get(at, {}))
+        finally:
+            self._computing = False
+
     # -- value --------------------------------------------------------------
+    def problem(self) -> str | None:
+        """The first cell whose text is not a value of its column ("row 2, Qty: …")."""
+        problems = self.model.problems()
+        if not problems:
+            return None
+        number, column, message = problems[0]
+        return cell_message(number, column, message)
+
     def value(self) -> Any:
         """The rows with anything filled in (blank rows are not kept)."""
         empty = self.field_type.row_is_empty

@@ -7,7 +7,9 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout
 
+from widgets.base import FieldValueError
 from widgets.editors.base import FieldEditor
+from widgets.registry import default_registry
 
 _VISIBLE_LINES = 4
 
@@ -24,6 +26,8 @@ class TextAreaEditor(FieldEditor):
     """Tab moves on to the next field (a nurse fills forms by keyboard); Enter is a
     new line. Over-long text is not cut off: the counter turns red and the form's
     validation names the limit."""
+
+    keeps_typed_text = True
 
     def __init__(self, spec, references=None, parent=None) -> None:
         super().__init__(spec, references, parent)
@@ -62,6 +66,14 @@ class TextAreaEditor(FieldEditor):
     def value(self) -> Any:
         text = self.text.toPlainText()
         return text if text.strip() else None
+
+    def problem(self) -> str | None:
+        """Text over the limit names it (it is never cut off)."""
+        try:
+            default_registry.of(self.spec).validate(self.spec, self.value())
+        except FieldValueError as error:
+            return error.message
+        return None
 
     def set_value(self, value: Any) -> None:
         self._setting = True

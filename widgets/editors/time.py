@@ -9,35 +9,24 @@ from PySide6.QtCore import QT_TR_NOOP
 
 from widgets.editors.date import TemporalEditor
 
-#: Times are shown on one fixed day; the empty sentinel is the minute before it.
 _DAY = dt.date(2000, 1, 1)
 
 
 class TimeEditor(TemporalEditor):
-    """A QDateTimeEdit showing only hours and minutes.
-
-    Not a QTimeEdit: its range is one day, which leaves no room for the "empty"
-    sentinel without giving up 00:00 — here the sentinel sits on the previous day.
-    """
+    """Typed as ``07:30``, ``7:30`` or ``0730``; Up/Down step by a minute within the day."""
 
     type_name = "time"
-    display_format = "HH:mm"
     calendar_popup = False
     empty_text = "hh:mm"
-    sentinel_step = dt.timedelta(minutes=1)
-    range_default = (
-        dt.datetime.combine(_DAY, dt.time()),
-        dt.datetime.combine(_DAY, dt.time(23, 59)),
-    )
+    step = dt.timedelta(minutes=1)
     start_icon = "mdi6.clock-check-outline"
     start_tip = QT_TR_NOOP("Now")
 
-    def to_datetime(self, value: Any) -> dt.datetime:
-        return dt.datetime.combine(_DAY, value)
+    def start_value(self) -> dt.time:
+        return dt.datetime.now().time().replace(second=0, microsecond=0)
 
-    def from_datetime(self, value: dt.datetime) -> Any:
-        return value.time()
-
-    def start_value(self) -> dt.datetime:
-        now = dt.datetime.now().time().replace(second=0, microsecond=0)
-        return self.to_datetime(now)
+    def shifted(self, value: Any, steps: int) -> dt.time:
+        moved = dt.datetime.combine(_DAY, value) + steps * self.step
+        if moved.date() != _DAY:
+            return value  # no wrapping past midnight
+        return moved.time()

@@ -21,15 +21,20 @@ from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 _DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
 _COMPACT_DATE = r"(?P<cy>\d{4})(?P<cm>\d{2})(?P<cd>\d{2})"
+#: Excel's and spreadsheets' day/month/year or month/day/year: read only when one
+#: of the first two parts is over 12 (else it is ambiguous and refused).
+_PARTS_DATE = r"(?P<pa>\d{1,2})\s*(?P<sep>[-/.])\s*(?P<pb>\d{1,2})\s*(?P=sep)\s*(?P<py>\d{4})"
 _TIME = (
+    r"(?:(?P<hc>\d{2})(?P<mc>\d{2})|"  # 0730: four digits, as on a ward's charts
     r"(?P<ampm>上午|下午|晚上|凌晨|中午|早上|AM|PM)?\s*"
     r"(?P<h>\d{1,2})\s*(?:[:：]\s*(?P<mi>\d{1,2})|[时点]\s*(?:(?P<mi2>\d{1,2})\s*分?|(?P<half>半))?)"
     r"(?:\s*[:：]\s*(?P<s>\d{1,2}(?:\.\d+)?)|\s*(?P<s2>\d{1,2})\s*秒)?"
-    r"\s*(?P<ampm2>AM|PM)?"
+    r"\s*(?P<ampm2>AM|PM)?)"
 )
-DATE_RE = re.compile(rf"(?:{_DATE}|{_COMPACT_DATE})", re.IGNORECASE)
+_ANY_DATE = rf"(?:{_DATE}|{_COMPACT_DATE}|{_PARTS_DATE})"
+DATE_RE = re.compile(_ANY_DATE, re.IGNORECASE)
 TIME_RE = re.compile(_TIME, re.IGNORECASE)
-DATETIME_RE = re.compile(rf"(?:{_DATE}|{_COMPACT_DATE})\s*[T ]?\s*(?:{_TIME})", re.IGNORECASE)
+DATETIME_RE = re.compile(rf"{_ANY_DATE}\s*[T ]?\s*{_TIME}", re.IGNORECASE)
 
 
 def date_hint() -> str:
@@ -45,6 +50,17 @@ def time_hint() -> str:
     return tr("please enter a time like 08:30")
 
 
+class AmbiguousDate(FieldValueError):
+    """A date like 5/10/2024 that reads as two different days: never guessed."""
+
+    def __init__(self, first: dt.date, second: dt.date) -> None:
+        super().__init__(
+            tr("ambiguous date: {first} or {second}? Please write it like {first}").format(
+                first=first.isoformat(), second=second.isoformat()
+            )
+        )
+
+
 #: Day 0 of Excel's 1900 date system (serial 1 is 1900-01-01; Excel counts a
 #: 1900-02-29 that never was, so serials from 61 on are offset by this base).
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
@@ -56,16 +72,34 @@ def normalize_text(text: str) -> str:
 
 
 def _date_from_match(match: re.Match[str]) -> dt.date:
-    groups = ("y", "m", "d") if match.group("y") else ("cy", "cm", "cd")
-    year, month, day = (int(match.group(g)) for g in groups)
-    return dt.date(year, month, day)
+    """The date of a match; ValueError if there is no such day, AmbiguousDate if
+    day and month could be swapped."""
+    if match.group("y"):
+        return dt.date(*(int(match.group(g)) for g in ("y", "m", "d")))
+    if match.group("cy"):
+        return dt.date(*(int(match.group(g)) for g in ("cy", "cm", "cd")))
+    year, first, second = (int(match.group(g)) for g in ("py", "pa", "pb"))
+    if first > 12 >= second:
+        return dt.date(year, second, first)  # day/month/year
+    if second > 12 >= first or first == second:
+        return dt.date(year, first, second)  # month/day/year (or the same either way)
+    if first > 12:
+        raise ValueError  # both over 12: no month
+    raise AmbiguousDate(dt.date(year, first, second), dt.date(year, second, first))
 
 
 def _time_from_match(match: re.Match[str]) -> dt.time:
     groups = match.groupdict()
+    if groups["hc"] is not None:
+        return dt.time(int(groups["hc"]), int(groups["mc"]))
     hour = int(groups["h"])
     minute = 30 if groups["half"] else int(groups["mi"] or groups["mi2"] or 0)
+    seconds = groups["s"] or groups["s2"]
+    if seconds is not None and float(seconds) >= 60:
+        raise ValueError
     ampm = (groups["ampm"] or groups["ampm2"] or "").upper()
+    if ampm and hour > 12:
+        raise ValueError  # "13:00 PM" is not a time
     if ampm in ("下午", "晚上", "PM") and hour < 12:
         hour += 12
     elif ampm in ("凌晨", "AM") and hour == 12:
@@ -74,18 +108,23 @@ def _time_from_match(match: re.Match[str]) -> dt.time:
 
 
 def parse_date_text(text: str) -> dt.date:
-    """A date from text in ISO or a common Chinese form; FieldValueError otherwise."""
+    """A date from text: ISO (``2024-03-15``), ``2024/3/15``, ``2024.3.15``,
+    ``20240315``, ``2024年3月15日``, or ``15/3/2024`` and ``3/15/2024`` when only one
+    reading is possible. Anything else raises FieldValueError (AmbiguousDate for
+    ``5/10/2024``): a text is never read as another day."""
     match = DATE_RE.fullmatch(normalize_text(text))
     try:
         if match is None:
             raise ValueError
         return _date_from_match(match)
-    except ValueError:
+    except ValueError as error:
+        if isinstance(error, AmbiguousDate):
+            raise
         raise FieldValueError(date_hint()) from None
 
 
 def parse_time_text(text: str) -> dt.time:
-    """A time of day ("08:30", "8:30", "8时30分", "下午3点"), to the minute."""
+    """A time of day ("08:30", "8:30", "0830", "8时30分", "下午3点"), to the minute."""
     match = TIME_RE.fullmatch(normalize_text(text))
     try:
         if match is None:
@@ -96,7 +135,8 @@ def parse_time_text(text: str) -> dt.time:
 
 
 def parse_datetime_text(text: str) -> dt.datetime:
-    """A date and time; ISO with an offset is converted to naive local time.
+    """A date and time: any date :func:`parse_date_text` reads, then any time
+    :func:`parse_time_text` reads; ISO with an offset is converted to naive local time.
 
     A date alone means midnight of that day.
     """
@@ -110,7 +150,9 @@ def parse_datetime_text(text: str) -> dt.datetime:
         if match is not None:
             return dt.datetime.combine(_date_from_match(match), _time_from_match(match))
         return dt.datetime.combine(parse_date_text(text), dt.time())
-    except (ValueError, FieldValueError):
+    except ValueError as error:
+        if isinstance(error, AmbiguousDate):
+            raise
         raise FieldValueError(datetime_hint()) from None
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.types import TypeEngine
 from resources.messages import tr
 from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 from widgets.types._shared import ScaledDecimal
-from widgets.types.number import MAX_ABS, number_value
+from widgets.types.number import MAX_ABS, number_text, number_value
 
 ResultKind = Literal["number", "text", "date", "boolean"]
 
@@ -46,7 +46,7 @@ class NumberResult:
         return value if isinstance(value, int) else str(value)
 
     def display(self, spec: FormulaSpec, value: Any) -> str:
-        return f"{value:,}" if isinstance(value, int) else f"{value:,.{spec.decimals}f}"
+        return number_text(value, spec.decimals)
 
     def to_excel(self, value: Any) -> Any:
         return value

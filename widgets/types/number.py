@@ -33,6 +33,15 @@ def number_value(decimals: int, value: Any) -> int | Decimal | None:
     return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
 
 
+def number_text(value: int | Decimal, decimals: int) -> str:
+    """A number as shown. Whole-number fields (years, counts, ages, codes) carry no
+    thousands separator — "2021", not "2,021"; numbers with decimals (amounts,
+    doses) are grouped: "1,234.50". Both forms are read back by :func:`to_decimal`."""
+    if decimals == 0:
+        return str(value) if isinstance(value, int) else f"{value:.0f}"
+    return f"{value:,.{decimals}f}"
+
+
 MAX_ABS = Decimal(10) ** 15  # fits NUMERIC(18, 6) with room for the decimals
 
 
@@ -116,7 +125,7 @@ class NumberType(FieldType):
     def display(self, spec: NumberSpec, value: Any, context: Any = None) -> str:
         if value is None:
             return ""
-        text = f"{value:,}" if isinstance(value, int) else f"{value:,.{spec.decimals}f}"
+        text = number_text(value, spec.decimals)
         return f"{text} {spec.unit}" if spec.unit else text
 
     def parse(self, spec: NumberSpec, text: str, context: Any = None) -> Any:

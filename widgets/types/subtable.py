@@ -35,10 +35,13 @@ def _type_of(child: FieldSpecBase) -> FieldType:
     return _registry().of(child)
 
 
+def cell_message(row: int, child: FieldSpecBase, message: str) -> str:
+    """A problem of one cell, saying where: "row 2, Qty: must be at least 1"."""
+    return tr("row {row}, {field}: {problem}").format(row=row, field=child.label, problem=message)
+
+
 def _cell_error(row: int, child: FieldSpecBase, message: str) -> FieldValueError:
-    return FieldValueError(
-        tr("row {row}, {field}: {problem}").format(row=row, field=child.label, problem=message)
-    )
+    return FieldValueError(cell_message(row, child, message))
 
 
 class SubtableType(FieldType):
@@ -133,7 +136,11 @@ class SubtableType(FieldType):
         return cells
 
     def row_is_empty(self, spec: SubtableSpec, row: Mapping[str, Any]) -> bool:
-        return all(_type_of(child).is_empty(row.get(child.key)) for child in spec.fields)
+        """Nothing typed in: formula columns (computed, e.g. ``0`` from blanks) don't count."""
+        return all(
+            _type_of(child).computed or _type_of(child).is_empty(row.get(child.key))
+            for child in spec.fields
+        )
 
     def validate(self, spec: SubtableSpec, value: Any) -> None:
         """Row limits and every cell. ``None`` (no rows) is left to ``required``."""
