@@ -22,6 +22,7 @@ from runtime.services.excel_checks import CheckedRow
 from runtime.services.excel_common import ExcelError
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit_seals import record_seals
 from runtime.store.imports import finish_import, record_progress, running_import, start_import
 from runtime.store.schema import FormTables
 
@@ -109,6 +110,7 @@ class ImportWriter:
                         "created": created_ids,
                         "updated": updated_ids,
                     },
+                    record_seals(connection, self.tables, created_ids + updated_ids),
                 )
             record_progress(connection, import_id, end)
             return len(created_ids), len(updated_ids)
@@ -167,8 +169,9 @@ class ImportWriter:
 
         self.service.transaction(work)
 
-    def _audit(self, connection, action: str, details: dict[str, Any]) -> None:
-        """An audit event of this import (not tied to one record)."""
+    def _audit(self, connection, action: str, details: dict[str, Any], seals=None) -> None:
+        """An audit event of this import (not tied to one record), with the seals of
+        the records it wrote."""
         entry = AuditEntry(
             action,
             self.actor.user_id,
@@ -177,5 +180,6 @@ class ImportWriter:
             self.form,
             None,
             details,
+            seals,
         )
         append(connection, entry)

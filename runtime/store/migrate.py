@@ -31,10 +31,11 @@ from sqlalchemy.engine import Connection
 from resources.messages import tr
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit_seals import seal_forms
 from runtime.store.engine import WorkspaceError
 from runtime.store.migrate_apply import _Applier, retired_columns_in
 from runtime.store.migrate_plan import MigrationPlan, Step, Unconverted, plan_upgrade
-from runtime.store.schema import app_history_table, apps_table
+from runtime.store.schema import app_history_table, apps_table, build_app_tables
 
 if TYPE_CHECKING:
     from runtime.store.workspace import Workspace
@@ -78,6 +79,9 @@ def apply_upgrade(
             if dry_run:
                 transaction.rollback()
             else:
+                # The upgrade rewrote the rows: their last audited state is now this.
+                tables = build_app_tables(new, workspace.registry, dialect=connection.dialect.name)
+                seal_forms(connection, new.id, tables.forms, "upgrade", user_id)
                 transaction.commit()
     except BaseException:
         transaction.rollback()

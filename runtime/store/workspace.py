@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from resources.messages import tr
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec
-from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit import AuditEntry, append, ensure_workspace_id, utc_now
 from runtime.store.engine import WorkspaceError, create_engine, describe_url
 from runtime.store.schema import (
     STORE_SCHEMA_VERSION,
@@ -25,6 +25,20 @@ from runtime.store.schema import (
 from widgets.registry import FieldTypeRegistry, default_registry
 
 _SCHEMA_VERSION_QUERY = sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+
+
+def _add_missing_columns(connection: Connection) -> None:
+    """Columns a later schema version added to an existing system table (all
+    nullable, so adding them leaves every row as it was): schema 3's audit signing."""
+    inspector = sa.inspect(connection)
+    for table in system_metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=connection.dialect)
+                connection.exec_driver_sql(
+                    f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'
+                )
 
 
 def _create_missing_indexes(connection: Connection) -> None:
@@ -95,7 +109,9 @@ class Workspace:
             return
         with self.engine.begin() as connection:
             system_metadata.create_all(connection)
+            _add_missing_columns(connection)
             _create_missing_indexes(connection)
+            ensure_workspace_id(connection)
             stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
             if stored is not None and int(stored) > STORE_SCHEMA_VERSION:
                 text = tr(
@@ -115,6 +131,19 @@ class Workspace:
                     .where(meta_table.c.key == "schema_version")
                     .values(value=str(STORE_SCHEMA_VERSION))
                 )
+                if int(stored) < 3:
+                    self._seal_existing_records(connection)
+
+    def _seal_existing_records(self, connection: Connection) -> None:
+        """Schema 3 (signed audit log): the records of an older workspace get their
+        first seals, so a later change behind Formwright's back is noticed."""
+        from runtime.store.audit_seals import seal_forms
+
+        app_ids = connection.execute(sa.select(apps_table.c.app_id)).scalars().all()
+        for app_id in app_ids:
+            spec = self.installed_spec(app_id, connection)
+            tables = build_app_tables(spec, self.registry, dialect=self.dialect)
+            seal_forms(connection, app_id, tables.forms, "signing began")
 
     def _stored_schema_version(self) -> int | None:
         """The schema version written in the workspace; None for a new database.
