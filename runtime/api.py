@@ -91,6 +91,7 @@ class WorkspaceHandle:
     ) -> ChainReport:
         """Check the audit chain, every record against its last audited state, and
         (``against``) that the log still holds what a checkpoint file recorded."""
+        self.workspace.check_integrity()
         with self.workspace.snapshot_reader() as connection:
             keys = keys_with(workspace_id(connection), [Path(path) for path in key_files])
             point = None if against is None else read_checkpoint(Path(against), keys)

@@ -24,6 +24,7 @@ from runtime.services.errors import PermissionDenied
 from runtime.services.excel_common import Progress, Steps, run_steps
 from runtime.store.audit import ChainReport
 from runtime.store.audit_verify import verify_workspace_steps
+from runtime.store.integrity import damaged_error
 from runtime.store.schema import audit_table
 from runtime.store.workspace import Workspace
 
@@ -127,6 +128,11 @@ class AuditLog:
         return self._verify_steps(batch)
 
     def _verify_steps(self, batch: int) -> Steps[ChainReport]:
+        problem = self.workspace.damage()
+        if problem:
+            return ChainReport(
+                False, 0, None, damaged_error(self.workspace.engine, problem).message
+            )
         with self._snapshot_reader() as connection:
             steps = verify_workspace_steps(connection, self.workspace.registry, batch)
             while True:

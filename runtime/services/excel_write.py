@@ -55,7 +55,9 @@ class ImportWriter:
         self.data_start = data_start
 
     def running_import(self, sha: str) -> tuple[str | None, int]:
-        """An unfinished import of this very file into this form, to resume."""
+        """An unfinished import of this very file into this form, to resume.
+        Asked before every import: refused (one line) when the file is damaged."""
+        self.service.workspace.check_integrity()
         with self.service.workspace.reader() as connection:
             return running_import(connection, self.service.spec.id, self.form, sha)
 

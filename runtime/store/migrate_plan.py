@@ -420,7 +420,9 @@ class _Planner:
 
 
 def plan_upgrade(workspace: Workspace, new: AppSpec) -> MigrationPlan:
-    """What installing or upgrading to ``new`` would do (nothing is changed)."""
+    """What installing or upgrading to ``new`` would do (nothing is changed).
+    A damaged SQLite file is neither planned nor upgraded (DamagedDatabase)."""
+    workspace.check_integrity()
     old = workspace.installed_spec(new.id)
     if old is None:
         plan = MigrationPlan(new.id, None, new.version)
