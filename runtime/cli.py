@@ -180,6 +180,19 @@ def _restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_db_grant_runtime(args: argparse.Namespace) -> int:
+    """PostgreSQL: let ``--role`` work as the runtime, the audit log insert-only for it."""
+    from runtime.store.roles import grant_runtime
+
+    with _open(args) as handle, handle.workspace.engine.begin() as connection:
+        grant_runtime(connection, args.role)
+    print(
+        f"granted {args.role}: records read/write, audit log SELECT and INSERT only; "
+        "workstations connect as this role, upgrades run as the tables' owner"
+    )
+    return EXIT_OK
+
+
 def _add_db(parser: argparse.ArgumentParser, required: bool = False) -> None:
     parser.add_argument(
         "--db",
@@ -245,6 +258,15 @@ def build_parser() -> argparse.ArgumentParser:
     backup.add_argument("file", nargs="?", metavar="FILE", help="the backup to restore")
     backup.add_argument("-o", "--output", metavar="FILE")
     backup.set_defaults(handler=cmd_backup)
+    database = commands.add_parser("db", help="database set-up (PostgreSQL roles)")
+    db_commands = database.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    grant = db_commands.add_parser(
+        "grant-runtime",
+        help="grant a role what workstations need; the audit log stays insert-only for it",
+    )
+    _add_db(grant, required=True)
+    grant.add_argument("--role", metavar="NAME", required=True)
+    grant.set_defaults(handler=cmd_db_grant_runtime)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(commands)
     return parser
