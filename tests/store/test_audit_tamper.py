@@ -310,3 +310,45 @@ def make_unsigned_schema_2(workspace) -> None:
         )
         connection.exec_driver_sql('ALTER TABLE fw_audit DROP COLUMN "seals"')
         connection.exec_driver_sql('ALTER TABLE fw_audit DROP COLUMN "key_id"')
+
+
+def test_the_command_line_checkpoint_then_verify_against_it(workspace, devices, logins, tmp_path):
+    from runtime.cli import main
+
+    url = workspace.engine.url.render_as_string(hide_password=False)
+    point = tmp_path / "kept" / "audit.json"
+    assert main(["audit", "checkpoint", "--db", url, "-o", str(point)]) == 0
+    assert main(["audit", "verify", "--db", url, "--against", str(point)]) == 0
+    with workspace.engine.begin() as connection:
+        connection.execute(audit_table.delete().where(audit_table.c.id == logins[-1]))
+    assert main(["audit", "verify", "--db", url, "--against", str(point)]) == 1
+
+
+def test_a_checkpoint_is_refused_for_a_broken_log_and_a_forged_one_is_noticed(
+    workspace, devices, logins, tmp_path, capsys
+):
+    from runtime.cli import main
+
+    url = workspace.engine.url.render_as_string(hide_password=False)
+    point = tmp_path / "audit.json"
+    assert main(["audit", "checkpoint", "--db", url, "-o", str(point)]) == 0
+    data = json.loads(point.read_text())
+    data["rows"] -= 1  # "fewer rows": what someone who deleted rows would want
+    point.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["audit", "verify", "--db", url, "--against", str(point)]) == 1
+    assert "was changed after it was written" in capsys.readouterr().err
+    table = record_table_of(workspace)
+    with workspace.engine.begin() as connection:
+        connection.execute(table.update().values(name="改"))
+    assert main(["audit", "checkpoint", "--db", url, "-o", str(tmp_path / "b.json")]) == 1
+    assert not (tmp_path / "b.json").exists()
+    err = capsys.readouterr().err
+    assert "no checkpoint was written" in err and err.count("\n") == 1
+
+
+def record_table_of(workspace):
+    from runtime.services.records import RecordService
+
+    service = RecordService(workspace, workspace.installed_spec("equipment_repair"))
+    return service.repository.form_tables("device").table
