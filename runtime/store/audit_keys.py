@@ -84,17 +84,29 @@ def read_key(path: Path) -> AuditKey | None:
     try:
         data = json.loads(path.read_text("utf-8"))
         stored_id, secret = str(data["workspace_id"]), bytes.fromhex(data["key"])
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
         text = tr("the audit key file {path} cannot be read: {error}")
-        raise WorkspaceError(text.format(path=path, error=error)) from None
+        reason = error.strerror if isinstance(error, OSError) else error
+        raise WorkspaceError(text.format(path=path, error=reason)) from None
     return AuditKey(stored_id, secret, path)
 
 
 def _create(path: Path, workspace_id: str) -> AuditKey:
     """A new random key written atomically with owner-only permissions; when another
     process created the file first, its key is used."""
+    try:
+        return _write_new(path, workspace_id)
+    except OSError as error:
+        text = tr(
+            "cannot create the audit key file {path}: {error}; name a writable file "
+            "with FORMWRIGHT_AUDIT_KEY_FILE"
+        )
+        raise WorkspaceError(text.format(path=path, error=error.strerror or error)) from None
+
+
+def _write_new(path: Path, workspace_id: str) -> AuditKey:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     secret = secrets.token_bytes(32)
     text = json.dumps({"workspace_id": workspace_id, "key": secret.hex()})

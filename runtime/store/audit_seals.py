@@ -68,7 +68,8 @@ def record_seals(
     while start < len(wanted):
         # Consecutive ids (a bulk insert) in one range query, else a few at a time.
         end = start
-        while end + 1 < len(wanted) and wanted[end + 1] == wanted[end] + 1:
+        limit = min(start + SEAL_BATCH, len(wanted)) - 1  # a bounded read per query
+        while end < limit and wanted[end + 1] == wanted[end] + 1:
             end += 1
         if end == start:
             end = min(start + 50, len(wanted)) - 1

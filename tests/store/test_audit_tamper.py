@@ -352,3 +352,24 @@ def record_table_of(workspace):
 
     service = RecordService(workspace, workspace.installed_spec("equipment_repair"))
     return service.repository.form_tables("device").table
+
+
+def test_a_key_that_cannot_be_created_refuses_the_write_in_one_line(
+    workspace, repair, icu, tmp_path, monkeypatch
+):
+    from runtime.store import audit_keys
+    from runtime.store.engine import WorkspaceError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("FORMWRIGHT_AUDIT_KEY_FILE", str(blocker / "audit.key"))
+    monkeypatch.setattr(audit_keys, "_cache", {})
+    before = len(rows(workspace))
+    with pytest.raises(WorkspaceError) as refused:
+        repair.create("device", {"asset_no": "EQ-0001", "name": "泵", "owner_dept": icu})
+    assert "cannot create the audit key file" in refused.value.message
+    assert "\n" not in refused.value.message
+    assert len(rows(workspace)) == before
+    with workspace.reader() as connection:
+        table = record_table(repair)
+        assert connection.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
