@@ -27,34 +27,51 @@ from runtime.store.schema import FormTables
 SEAL_BATCH = 2000
 
 
-def _seal(row: tuple, children: list[tuple]) -> str:
+def _seal(row: tuple, children: list[tuple] | None) -> str:
     digest = hashlib.blake2b(repr(row).encode("utf-8"), digest_size=8)
-    for child in children:
+    for child in children or ():
         digest.update(repr(child).encode("utf-8"))
     return digest.hexdigest()
 
 
-def _select_all(connection: Connection, table: sa.Table) -> str:
-    quote = connection.dialect.identifier_preparer.quote
-    return f"SELECT * FROM {quote(table.name)}"
+def _seals_of(rows: list[tuple], children: dict[int, list[tuple]]) -> Iterator[tuple[int, str]]:
+    """(id, seal) of raw rows whose first value is the id."""
+    if children:
+        for row in rows:
+            yield row[0], _seal(row, children.get(row[0]))
+        return
+    blake2b = hashlib.blake2b
+    for row in rows:  # the common case, kept tight: it runs for every bulk-created record
+        yield row[0], blake2b(repr(row).encode("utf-8"), digest_size=8).hexdigest()
 
 
 def _rows(connection: Connection, tables: FormTables, low: int, high: int):
-    """The raw rows with ids in [low, high] and their subtable rows, by parent id."""
+    """The raw driver rows (``id`` first, then every column) with ids in [low, high],
+    and their subtable rows by parent id. Raw tuples, not SQLAlchemy rows: this reads
+    every record a bulk insert wrote."""
     quote = connection.dialect.identifier_preparer.quote
-    main = sa.text(
-        f"{_select_all(connection, tables.table)} WHERE id BETWEEN :low AND :high ORDER BY id"
-    )
-    rows = connection.execute(main, {"low": low, "high": high}).all()
-    children: dict[int, list[tuple]] = {}
-    for key in sorted(tables.children):
-        child = tables.children[key]
-        query = sa.text(
-            f"{_select_all(connection, child)} WHERE {quote('parent_id')} BETWEEN :low AND :high "
-            f"ORDER BY {quote('parent_id')}, {quote('row_index')}, id"
+    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT id, * FROM {quote(tables.table.name)} "
+            f"WHERE id BETWEEN {mark} AND {mark} ORDER BY id",
+            (low, high),
         )
-        for row in connection.execute(query, {"low": low, "high": high}):
-            children.setdefault(row.parent_id, []).append((key, *row))
+        rows = cursor.fetchall()
+        children: dict[int, list[tuple]] = {}
+        for key in sorted(tables.children):
+            parent = quote("parent_id")
+            cursor.execute(
+                f"SELECT {parent}, * FROM {quote(tables.children[key].name)} "
+                f"WHERE {parent} BETWEEN {mark} AND {mark} "
+                f"ORDER BY {parent}, {quote('row_index')}, id",
+                (low, high),
+            )
+            for row in cursor.fetchall():
+                children.setdefault(row[0], []).append((key, *row))
+    finally:
+        cursor.close()
     return rows, children
 
 
@@ -75,9 +92,9 @@ def record_seals(
             end = min(start + 50, len(wanted)) - 1
         low, high = wanted[start], wanted[end]
         rows, children = _rows(connection, tables, low, high)
-        for row in rows:
-            if row.id in seals:
-                seals[row.id] = _seal(tuple(row), children.get(row.id, []))
+        for ident, seal in _seals_of(rows, children):
+            if ident in seals:
+                seals[ident] = seal
         start = end + 1
     return seals
 
@@ -93,9 +110,10 @@ def ids_inserted_after(connection: Connection, tables: FormTables, before: int) 
     PostgreSQL: other transactions may take ids meanwhile; ours carry our xid.
     """
     table = tables.table
+    if connection.dialect.name == "sqlite":
+        return list(range(before + 1, highest_id(connection, tables) + 1))
     query = sa.select(table.c.id).where(table.c.id > before).order_by(table.c.id)
-    if connection.dialect.name == "postgresql":
-        query = query.where(sa.text("xmin::text = (txid_current() % 4294967296)::text"))
+    query = query.where(sa.text("xmin::text = (txid_current() % 4294967296)::text"))
     return list(connection.execute(query).scalars())
 
 
@@ -115,8 +133,7 @@ def iter_seals(connection: Connection, tables: FormTables) -> Iterator[tuple[int
         if not ids:
             return
         rows, children = _rows(connection, tables, ids[0], ids[-1])
-        for row in rows:
-            yield row.id, _seal(tuple(row), children.get(row.id, []))
+        yield from _seals_of(rows, children)
         last = ids[-1]
 
 
