@@ -373,3 +373,25 @@ def test_a_key_that_cannot_be_created_refuses_the_write_in_one_line(
     with workspace.reader() as connection:
         table = record_table(repair)
         assert connection.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0
+
+
+def test_rows_of_another_workstations_key_need_its_key_file(
+    workspace, devices, tmp_path, monkeypatch
+):
+    """Each workstation signs with its own key; a row whose key is not at hand is
+    "not provable", and passing that key file (--key-file) proves it."""
+    from runtime.api import WorkspaceHandle
+    from runtime.store import audit_keys
+    from runtime.store.audit import UNKNOWN_KEY
+
+    other = tmp_path / "ward-pc.key"
+    monkeypatch.setenv("FORMWRIGHT_AUDIT_KEY_FILE", str(other))
+    with workspace.engine.begin() as connection:
+        foreign = append(connection, AuditEntry("login", 9, "from-the-ward-pc"))
+    monkeypatch.delenv("FORMWRIGHT_AUDIT_KEY_FILE")
+    monkeypatch.setattr(audit_keys, "_cache", {})
+    with workspace.engine.begin() as connection:
+        append(connection, AuditEntry("login", 1, "here"))
+    report = verify(workspace)
+    assert (report.ok, report.broken_id, report.reason) == (False, foreign, UNKNOWN_KEY)
+    assert WorkspaceHandle(workspace).verify_audit(key_files=[other]).ok
