@@ -103,11 +103,22 @@ class IntegrityWatch:
             self._thread = None
         return self._problem
 
+    def known_problem(self) -> str:
+        """The problem found so far, without waiting for a background check."""
+        if self._thread is not None and self._thread.is_alive():
+            return ""
+        return self.problem()
+
     def recheck(self) -> str:
         """Check again now (before a backup, upgrade or import)."""
         self.problem()
         self._run()
         return self._problem
+
+    def refuse_if_known_damaged(self) -> None:
+        problem = self.known_problem()
+        if problem:
+            raise damaged_error(self.engine, problem)
 
     def refuse_if_damaged(self) -> None:
         problem = self.problem()

@@ -63,6 +63,8 @@ def apply_upgrade(
     if not plan.changes_anything:
         return plan
     old = workspace.installed_spec(new.id)
+    if not dry_run:
+        workspace.check_integrity()  # the file again, right before it is rewritten
     connection = workspace.engine.connect()
     transaction = connection.begin()
     try:

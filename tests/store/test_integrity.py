@@ -194,3 +194,21 @@ def test_restore_refuses_a_file_that_is_not_a_sound_workspace(sound, capsys, tmp
     assert code == 1 and "cannot be restored" in err
     with open_workspace(url) as handle:
         assert handle.app("equipment_repair").count("device") == 300
+
+
+def test_an_upgrade_checks_the_file_again_before_rewriting_it(sound, monkeypatch):
+    """Damage found after the workspace was opened still stops an upgrade."""
+    from runtime.spec import parse_app_spec
+
+    path, url, _ = sound
+    data = load_sample("equipment_repair").to_json_dict()
+    data["version"] += 1
+    device = next(form for form in data["forms"] if form["key"] == "device")
+    device["fields"].append({"key": "room", "type": "text", "label": "Room"})
+    with open_workspace(url) as handle:
+        assert handle.workspace.damage() == ""
+        overwrite_a_table_page(path)
+        with pytest.raises(DamagedDatabase):
+            handle.upgrade(parse_app_spec(data), take_backup=False)
+    with open_workspace(url) as handle:
+        assert handle.workspace.installed_spec("equipment_repair").version == 1
