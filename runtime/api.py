@@ -15,15 +15,23 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.records import RecordService
 from runtime.spec.load import load_app
 from runtime.spec.models import AppSpec
-from runtime.store.audit import ChainReport, verify_chain
+from runtime.store.audit import ChainReport, workspace_id
+from runtime.store.audit_verify import (
+    keys_with,
+    make_checkpoint,
+    read_checkpoint,
+    verify_workspace,
+    write_checkpoint,
+)
 from runtime.store.backup import backup, backup_before_upgrade
 from runtime.store.engine import WorkspaceError
 from runtime.store.migrate import MigrationPlan, apply_upgrade, plan_upgrade
@@ -78,9 +86,28 @@ class WorkspaceHandle:
             raise WorkspaceError(f"the app '{app_id}' is not installed in this workspace")
         return AppHandle(RecordService(self.workspace, spec), actor)
 
-    def verify_audit(self) -> ChainReport:
-        with self.workspace.reader() as connection:
-            return verify_chain(connection)
+    def verify_audit(
+        self, against: str | Path | None = None, key_files: Sequence[str | Path] = ()
+    ) -> ChainReport:
+        """Check the audit chain, every record against its last audited state, and
+        (``against``) that the log still holds what a checkpoint file recorded."""
+        self.workspace.check_integrity()
+        with self.workspace.snapshot_reader() as connection:
+            keys = keys_with(workspace_id(connection), [Path(path) for path in key_files])
+            point = None if against is None else read_checkpoint(Path(against), keys)
+            return verify_workspace(connection, self.workspace.registry, keys=keys, against=point)
+
+    def checkpoint(self, output: str | Path) -> Path:
+        """Write a checkpoint of the (intact) audit log to ``output``."""
+        report = self.verify_audit()
+        if not report.ok:
+            raise WorkspaceError(
+                tr("the audit log is not intact ({reason}); no checkpoint was written").format(
+                    reason=report.reason
+                )
+            )
+        with self.workspace.snapshot_reader() as connection:
+            return write_checkpoint(make_checkpoint(connection), Path(output))
 
     def backup(self, output: str | Path) -> Path:
         return backup(self.workspace.engine, Path(output))

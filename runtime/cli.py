@@ -103,20 +103,93 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     with _open(args) as workspace:
-        report = workspace.verify_audit()
+        report = workspace.verify_audit(args.against, args.key_file or ())
     if report.ok:
-        print(f"audit log intact: {report.rows} rows")
+        if report.signed_from is None and report.rows:
+            print(f"audit log intact: {report.rows} rows, none signed (not provable)")
+        elif report.unsigned:
+            print(
+                f"audit log intact: {report.rows} rows, signed from row {report.signed_from} "
+                f"({report.unsigned} older rows unsigned); records match their audit"
+            )
+        else:
+            print(f"audit log intact: {report.rows} rows, all signed; records match their audit")
         return EXIT_OK
+    if report.drifted:
+        for record in report.drifted:
+            print(
+                f"record {record.record_id} of {record.app_id}.{record.form}: "
+                f"{record.how} outside Formwright",
+                file=sys.stderr,
+            )
+        raise CliError(f"audit log not intact: {len(report.drifted)} {report.reason}")
+    if report.broken_id is None:
+        raise CliError(f"audit log not intact: {report.reason}")
     raise CliError(
         f"audit log broken at row {report.broken_id}: {report.reason} "
         f"({report.rows} rows before it are intact)"
     )
 
 
+def cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    with _open(args) as workspace:
+        output = args.output or _default_checkpoint_name()
+        path = workspace.checkpoint(output)
+    print(f"checkpoint written to {path}; keep it away from the database")
+    return EXIT_OK
+
+
+def _default_checkpoint_name() -> str:
+    from datetime import datetime
+
+    return f"audit-checkpoint-{datetime.now():%Y%m%d-%H%M%S}.json"
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
+    if args.action == "restore":
+        return _restore(args)
+    if args.file or not args.output:
+        raise CliError(
+            "formwright backup: give -o FILE, or `restore FILE` (see --help)", EXIT_USAGE
+        )
     with _open(args) as workspace:
         path = workspace.backup(args.output)
     print(f"backup written to {path}")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    """Put a backup in place of a SQLite workspace file, never opening the workspace
+    (see runtime.store.integrity.restore_sqlite)."""
+    from sqlalchemy.engine import make_url
+
+    from runtime.store.engine import default_workspace_path
+    from runtime.store.integrity import restore_sqlite
+
+    if not args.file:
+        raise CliError("formwright backup restore: name the backup FILE (see --help)", EXIT_USAGE)
+    url = make_url(args.db) if args.db else None
+    if url is not None and url.get_backend_name() != "sqlite":
+        raise CliError(
+            "formwright: restore a PostgreSQL backup (.dump) with "
+            "`pg_restore --clean --if-exists --dbname DATABASE FILE` as the tables' owner"
+        )
+    target = Path(url.database) if url is not None and url.database else default_workspace_path()
+    aside = restore_sqlite(Path(args.file), target)
+    print(f"restored {target} from {args.file}; the previous file was kept as {aside}")
+    return EXIT_OK
+
+
+def cmd_db_grant_runtime(args: argparse.Namespace) -> int:
+    """PostgreSQL: let ``--role`` work as the runtime, the audit log insert-only for it."""
+    from runtime.store.roles import grant_runtime
+
+    with _open(args) as handle, handle.workspace.engine.begin() as connection:
+        grant_runtime(connection, args.role)
+    print(
+        f"granted {args.role}: records read/write, audit log SELECT and INSERT only; "
+        "workstations connect as this role, upgrades run as the tables' owner"
+    )
     return EXIT_OK
 
 
@@ -155,14 +228,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="audit log tools")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, parser_class=_Parser)
-    verify = audit_commands.add_parser("verify", help="check the audit log's hash chain")
+    verify = audit_commands.add_parser(
+        "verify", help="check the audit log's signed chain and every record against it"
+    )
     _add_db(verify)
+    verify.add_argument(
+        "--against", metavar="FILE", help="also check the log still holds this checkpoint's rows"
+    )
+    verify.add_argument(
+        "--key-file",
+        metavar="FILE",
+        action="append",
+        help="another workstation's audit key file (repeatable)",
+    )
     verify.set_defaults(handler=cmd_audit_verify)
+    checkpoint = audit_commands.add_parser(
+        "checkpoint", help="write the audit log's head (rows, hash) to a file kept elsewhere"
+    )
+    _add_db(checkpoint)
+    checkpoint.add_argument("-o", "--output", metavar="FILE")
+    checkpoint.set_defaults(handler=cmd_audit_checkpoint)
 
-    backup = commands.add_parser("backup", help="write a consistent copy of the database")
+    backup = commands.add_parser(
+        "backup",
+        help="write a consistent copy of the database (-o FILE), or restore one (restore FILE)",
+    )
     _add_db(backup)
-    backup.add_argument("-o", "--output", metavar="FILE", required=True)
+    backup.add_argument("action", nargs="?", choices=["restore"], help="restore FILE")
+    backup.add_argument("file", nargs="?", metavar="FILE", help="the backup to restore")
+    backup.add_argument("-o", "--output", metavar="FILE")
     backup.set_defaults(handler=cmd_backup)
+    database = commands.add_parser("db", help="database set-up (PostgreSQL roles)")
+    db_commands = database.add_subparsers(dest="db_command", required=True, parser_class=_Parser)
+    grant = db_commands.add_parser(
+        "grant-runtime",
+        help="grant a role what workstations need; the audit log stays insert-only for it",
+    )
+    _add_db(grant, required=True)
+    grant.add_argument("--role", metavar="NAME", required=True)
+    grant.set_defaults(handler=cmd_db_grant_runtime)
     for module_name in COMMAND_MODULES:
         importlib.import_module(module_name).register(commands)
     return parser

@@ -22,7 +22,9 @@ from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.excel_common import Progress, Steps, run_steps
-from runtime.store.audit import ChainReport, verify_chain_steps
+from runtime.store.audit import ChainReport
+from runtime.store.audit_verify import verify_workspace_steps
+from runtime.store.integrity import damaged_error
 from runtime.store.schema import audit_table
 from runtime.store.workspace import Workspace
 
@@ -126,8 +128,13 @@ class AuditLog:
         return self._verify_steps(batch)
 
     def _verify_steps(self, batch: int) -> Steps[ChainReport]:
+        problem = self.workspace.damage()
+        if problem:
+            return ChainReport(
+                False, 0, None, damaged_error(self.workspace.engine, problem).message
+            )
         with self._snapshot_reader() as connection:
-            steps = verify_chain_steps(connection, batch)
+            steps = verify_workspace_steps(connection, self.workspace.registry, batch)
             while True:
                 try:
                     step = next(steps)
@@ -151,13 +158,33 @@ class AuditLog:
 
 
 def _translated(report: ChainReport) -> ChainReport:
-    """The report with its reason (English, from :mod:`runtime.store.audit`) in the
-    user's language; a reason it does not know stays as it is."""
-    if report.reason == "a row before it is missing or moved":
-        return replace(report, reason=tr("a row before it is missing or moved"))
-    if report.reason == "its content was changed":
-        return replace(report, reason=tr("its content was changed"))
-    return report
+    """The report with its reason (English, from the store) in the user's language;
+    a reason it does not know stays as it is."""
+    translated = _reasons().get(report.reason)
+    return report if translated is None else replace(report, reason=translated)
+
+
+def _reasons() -> dict[str, str]:
+    """The store's reasons (English) → the user's language."""
+    return {
+        "a row before it is missing or moved": tr("a row before it is missing or moved"),
+        "its content was changed": tr("its content was changed"),
+        "an unsigned row follows signed ones": tr("an unsigned row follows signed ones"),
+        "it is signed with a key this computer does not have: not provable": tr(
+            "it is signed with a key this computer does not have: not provable"
+        ),
+        "the signed rows of the log are missing": tr("the signed rows of the log are missing"),
+        "records differ from their last audited state": tr(
+            "records differ from their last audited state"
+        ),
+        "rows the checkpoint holds are missing: the newest rows were deleted": tr(
+            "rows the checkpoint holds are missing: the newest rows were deleted"
+        ),
+        "a row the checkpoint holds was changed: the log was rewritten": tr(
+            "a row the checkpoint holds was changed: the log was rewritten"
+        ),
+        "the checkpoint is of another workspace": tr("the checkpoint is of another workspace"),
+    }
 
 
 def _utc(day: date) -> datetime:

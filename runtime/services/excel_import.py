@@ -84,7 +84,7 @@ from runtime.services.excel_mapping import (
 )
 from runtime.services.excel_names import NameResolver
 from runtime.services.excel_read import SheetData, read_file
-from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits
+from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits, UnsafeWorkbook
 from runtime.services.excel_write import ImportWriter
 from runtime.services.import_journal import (
     DuplicateImport,
@@ -94,6 +94,7 @@ from runtime.services.import_journal import (
 from runtime.services.records import RecordService
 from runtime.store.imports import ImportEntry
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
+from widgets.protected_files import refuse_database_file
 
 __all__ = [
     "RECORD_ID",
@@ -206,6 +207,8 @@ def import_records(
     """
     source = Path(source)
     service.policy(actor, form).require(form, "import")
+    refuse_database_file(source, UnsafeWorkbook)  # before anything opens it (SQLite locks)
+    service.workspace.check_integrity()  # a damaged workspace takes no import (one line)
     yield Progress(0, None, "reading the file")
     sha = file_sha256(source)
     before = check_before_import(

@@ -30,6 +30,7 @@ from runtime.services.import_journal import (
 )
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit_seals import record_seals
 from runtime.store.imports import (
     ImportEntry,
     finish_import,
@@ -75,7 +76,9 @@ class ImportWriter:
     def start_import(self, sha: str, total: int, options: dict[str, Any]) -> str:
         """A new ``running`` import of this file (``sha``) of ``total`` rows, owned by
         this process; its id. Refused while another import into the form is open
-        (checked again under the imports lock: two workstations cannot both start)."""
+        (checked again under the imports lock: two workstations cannot both start).
+        Refused (one line) when the workspace file is damaged."""
+        self.service.workspace.check_integrity()
 
         def work(connection) -> str:
             lock_imports(connection)
@@ -100,7 +103,9 @@ class ImportWriter:
         return self.service.transaction(work)
 
     def take_over(self, entry: ImportEntry) -> ImportEntry:
-        """Continue ``entry`` in this process (resume), unless its process is alive."""
+        """Continue ``entry`` in this process (resume), unless its process is alive.
+        Refused (one line) when the workspace file is damaged."""
+        self.service.workspace.check_integrity()
 
         def work(connection) -> ImportEntry:
             lock_imports(connection)
@@ -169,6 +174,7 @@ class ImportWriter:
                         "created": created_ids,
                         "updated": updated_ids,
                     },
+                    record_seals(connection, self.tables, created_ids + updated_ids),
                 )
             if not record_progress(connection, import_id, end, now, this_process(self.actor)):
                 raise ExcelError(tr("another workstation took this import over; it stopped here"))
@@ -228,8 +234,9 @@ class ImportWriter:
 
         self.service.transaction(work)
 
-    def _audit(self, connection, action: str, details: dict[str, Any]) -> None:
-        """An audit event of this import (not tied to one record)."""
+    def _audit(self, connection, action: str, details: dict[str, Any], seals=None) -> None:
+        """An audit event of this import (not tied to one record), with the seals of
+        the records it wrote."""
         entry = AuditEntry(
             action,
             self.actor.user_id,
@@ -238,5 +245,6 @@ class ImportWriter:
             self.form,
             None,
             details,
+            seals,
         )
         append(connection, entry)

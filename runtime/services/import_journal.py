@@ -32,6 +32,7 @@ from runtime.services.actor import Actor
 from runtime.services.excel_common import ExcelError, Progress, Steps
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit_seals import record_seals
 from runtime.store.imports import (
     OPEN_STATES,
     ImportEntry,
@@ -257,7 +258,9 @@ class ImportJournal:
                     "rows": [batch.first_row, batch.last_row],
                     "trashed": moved,
                 }
-                self._audit(connection, actor, entry.form, "undo_import_batch", details)
+                tables = self.service.repository.form_tables(entry.form)
+                seals = record_seals(connection, tables, moved)  # their state in the trash
+                self._audit(connection, actor, entry.form, "undo_import_batch", details, seals)
             if not record_undo(connection, entry.import_id, batch.last_row, now, owner):
                 raise ExcelError(tr("another workstation took this import over; it stopped here"))
             return len(moved)
@@ -275,8 +278,10 @@ class ImportJournal:
         }
         self._audit(connection, actor, entry.form, "undo_import", details)
 
-    def _audit(self, connection, actor: Actor, form: str, action: str, details) -> None:
-        entry = AuditEntry(action, actor.user_id, actor.username, self.app_id, form, None, details)
+    def _audit(self, connection, actor: Actor, form: str, action: str, details, seals=None) -> None:
+        entry = AuditEntry(
+            action, actor.user_id, actor.username, self.app_id, form, None, details, seals
+        )
         append(connection, entry)
 
 

@@ -28,6 +28,7 @@ from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, valu
 from runtime.services.record_errors import ConflictError, NotFound, RecordError, ValidationFailed
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
+from runtime.store.audit_seals import record_seals
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.user_names import user_display_name
@@ -480,9 +481,16 @@ class RecordService:
             raise ValidationFailed({"": message.format(detail=error.orig)}) from None
 
     # -- audit --------------------------------------------------------------
-    def _audit(self, connection, actor: Actor, action, form, record_id, details) -> None:
+    def _audit(
+        self, connection, actor: Actor, action, form, record_id, details, seals=None
+    ) -> None:
+        """One audit row; it holds the seal of the record it wrote (``record_id``),
+        or the ``seals`` given (see runtime.store.audit_seals)."""
+        if seals is None and record_id is not None:
+            tables = self.repository.form_tables(form)
+            seals = record_seals(connection, tables, [record_id])
         entry = AuditEntry(
-            action, actor.user_id, actor.username, self.spec.id, form, record_id, details
+            action, actor.user_id, actor.username, self.spec.id, form, record_id, details, seals
         )
         append(connection, entry)
 

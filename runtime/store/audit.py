@@ -1,25 +1,36 @@
 """The audit log: one hash-chained row per change, login, export and import.
 
-Each row's ``hash`` is SHA-256 over the previous row's hash and this row's
-content, so editing, deleting or reordering any row breaks the chain from there
-on and :func:`verify_chain` names the first broken row; :func:`verify_chain_steps`
-does the same walk step by step, so a screen can show progress and cancel it.
+Each row's ``hash`` covers the previous row's hash and this row's content, so
+editing, deleting or reordering any row breaks the chain from there on and
+:func:`verify_chain` names the first broken row; :func:`verify_chain_steps` does
+the same walk step by step, so a screen can show progress and cancel it.
+
+Since schema 3 every new row is *signed*: its hash is an HMAC under a key kept
+outside the database (:mod:`runtime.store.audit_keys`), and ``key_id`` names the
+key. Rows written before are plain SHA-256 and stay checkable; the signed part
+begins with an ``audit_signing`` row, and an unsigned row after a signed one
+breaks the chain (so the signed tail cannot be rewritten as unsigned rows). A row
+that writes records also holds their *seals* (``seals``, see
+:mod:`runtime.store.audit_seals`), which the check compares with the records.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import socket
-from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from runtime.store.schema import audit_table, users_table
+from runtime.store.audit_keys import AuditKey, available_keys, signing_key
+from runtime.store.schema import audit_table, meta_table, users_table
 
 GENESIS_HASH = "0" * 64
 #: Advisory lock key that serializes appends on PostgreSQL (SQLite's BEGIN
@@ -43,6 +54,33 @@ class AuditEntry:
     form: str | None = None
     record_id: int | None = None
     details: dict[str, Any] | None = None
+    #: Record id → its seal after this change (None: the record is gone).
+    seals: Mapping[int, str | None] | None = None
+
+
+#: The action of the row that begins the signed part of a log.
+SIGNING_ACTION = "audit_signing"
+#: The action of a row that only holds seals: the rest of a long write's, or new
+#: seals of every record of a form (after an upgrade, when signing began).
+SEALS_ACTION = "records_sealed"
+#: Seals per audit row; a bulk write of more records continues in further rows.
+SEALS_PER_ROW = 20000
+
+
+def ensure_workspace_id(connection: Connection) -> str:
+    """The workspace's id (``fw_meta``), created when missing; names its audit keys."""
+    query = sa.select(meta_table.c.value).where(meta_table.c.key == "workspace_id")
+    found = connection.execute(query).scalar()
+    if found:
+        return found
+    new = uuid.uuid4().hex
+    connection.execute(meta_table.insert().values(key="workspace_id", value=new))
+    return new
+
+
+def workspace_id(connection: Connection) -> str | None:
+    query = sa.select(meta_table.c.value).where(meta_table.c.key == "workspace_id")
+    return connection.execute(query).scalar()
 
 
 def _content(row: dict[str, Any]) -> str:
@@ -63,16 +101,53 @@ def _content(row: dict[str, Any]) -> str:
 
 
 def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
+    """The unsigned (pre-schema-3) hash of a row: what anyone can recompute."""
     return hashlib.sha256((prev_hash + _content(row)).encode("utf-8")).hexdigest()
 
 
+def signed_hash(key: AuditKey, prev_hash: str, row: Mapping[str, Any]) -> str:
+    """The signed hash of a row: an HMAC over the link, the content, the key id
+    and the seals, which only the holder of the key can compute."""
+    text = "\x1f".join((prev_hash, _content(dict(row)), row["key_id"], row["seals"] or ""))
+    return key.sign(text)
+
+
 def append(connection: Connection, entry: AuditEntry, at: datetime | None = None) -> int:
-    """Add one row in the caller's transaction; returns its id."""
+    """Add one signed row in the caller's transaction; returns its id.
+
+    In a log of unsigned rows (written before schema 3), the first signed row is
+    preceded by an ``audit_signing`` row that marks where signing began.
+    """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
     last = connection.execute(
-        sa.select(audit_table.c.hash).order_by(audit_table.c.id.desc()).limit(1)
-    ).scalar()
+        sa.select(audit_table.c.hash, audit_table.c.key_id)
+        .order_by(audit_table.c.id.desc())
+        .limit(1)
+    ).first()
+    key = signing_key(ensure_workspace_id(connection))
+    prev_hash = last.hash if last is not None else GENESIS_HASH
+    if last is not None and last.key_id is None:  # an older log: signing begins here
+        marker = AuditEntry(SIGNING_ACTION, details={"key": key.key_id})
+        prev_hash, _ = _insert(connection, key, prev_hash, marker, at)
+    seals = list((entry.seals or {}).items())
+    first = replace(entry, seals=dict(seals[:SEALS_PER_ROW]))
+    prev_hash, ident = _insert(connection, key, prev_hash, first, at)
+    for start in range(SEALS_PER_ROW, len(seals), SEALS_PER_ROW):
+        more = AuditEntry(
+            SEALS_ACTION,
+            entry.user_id,
+            entry.username,
+            entry.app_id,
+            entry.form,
+            details={"of": ident},
+            seals=dict(seals[start : start + SEALS_PER_ROW]),
+        )
+        prev_hash, _ = _insert(connection, key, prev_hash, more, at)
+    return ident
+
+
+def _insert(connection, key: AuditKey, prev_hash: str, entry: AuditEntry, at) -> tuple[str, int]:
     row = {
         "at": at or utc_now(),
         "user_id": entry.user_id,
@@ -85,11 +160,18 @@ def append(connection: Connection, entry: AuditEntry, at: datetime | None = None
         "details": json.dumps(entry.details, ensure_ascii=False, default=str)
         if entry.details is not None
         else None,
+        "key_id": key.key_id,
+        "seals": _seals_text(entry.seals),
     }
-    prev_hash = last or GENESIS_HASH
     row["prev_hash"] = prev_hash
-    row["hash"] = row_hash(prev_hash, row)
-    return connection.execute(audit_table.insert(), row).inserted_primary_key[0]
+    row["hash"] = signed_hash(key, prev_hash, row)
+    return row["hash"], connection.execute(audit_table.insert(), row).inserted_primary_key[0]
+
+
+def _seals_text(seals: Mapping[int, str | None] | None) -> str | None:
+    if not seals:
+        return None
+    return json.dumps({str(ident): seal for ident, seal in seals.items()}, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -142,10 +224,24 @@ def _details(text: str | None) -> dict[str, Any] | None:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The result of a chain check: intact, or the first broken row and why.
+
+    ``signed_from`` is the id of the row where signing began (None: no signed
+    row); the ``unsigned`` rows before it are only as good as a plain hash chain.
+    ``head``/``last_id`` are the hash and id of the last row checked (for a
+    checkpoint). ``drifted`` lists records that differ from their last audited
+    state (filled by :func:`runtime.store.audit_verify.verify_workspace`).
+    """
+
     ok: bool
     rows: int
     broken_id: int | None = None
     reason: str = ""
+    signed_from: int | None = None
+    unsigned: int = 0
+    head: str = GENESIS_HASH
+    last_id: int | None = None
+    drifted: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -158,10 +254,21 @@ class ChainProgress:
 
 ChainSteps = Generator[ChainProgress, None, ChainReport]
 
+#: Reasons a row breaks the chain (English; the services translate them).
+MOVED = "a row before it is missing or moved"
+CHANGED = "its content was changed"
+UNSIGNED = "an unsigned row follows signed ones"
+UNKNOWN_KEY = "it is signed with a key this computer does not have: not provable"
+SIGNING_GONE = "the signed rows of the log are missing"
 
-def verify_chain(connection: Connection, batch: int = 5000) -> ChainReport:
+
+def verify_chain(
+    connection: Connection,
+    batch: int = 5000,
+    keys: Mapping[str, AuditKey] | None = None,
+) -> ChainReport:
     """Walk the log in id order; the first row whose link or hash fails is named."""
-    steps = verify_chain_steps(connection, batch)
+    steps = verify_chain_steps(connection, batch, keys)
     while True:
         try:
             next(steps)
@@ -169,24 +276,85 @@ def verify_chain(connection: Connection, batch: int = 5000) -> ChainReport:
             return stop.value
 
 
-def verify_chain_steps(connection: Connection, batch: int = 5000) -> ChainSteps:
+def verify_chain_steps(
+    connection: Connection,
+    batch: int = 5000,
+    keys: Mapping[str, AuditKey] | None = None,
+    on_row: Callable[[RowMapping], None] | None = None,
+) -> ChainSteps:
     """:func:`verify_chain` one batch at a time, for a progress bar.
 
     Yields the row count first, then progress after every batch, and returns the
     report. It only reads, so closing it early needs no clean-up. ``total`` is one
     ``COUNT(*)`` taken first: a fraction of the hashing, and exact in a snapshot.
+    ``keys`` (key id → key) default to the keys of this workspace at hand
+    (:func:`runtime.store.audit_keys.available_keys`); ``on_row`` sees every row
+    that holds, in order.
     """
+    if keys is None:
+        ident = workspace_id(connection)
+        keys = available_keys(ident) if ident else {}
     total = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar_one()
     yield ChainProgress(0, total)
-    prev_hash, checked = GENESIS_HASH, 0
+    walk = _Walk(keys)
     for rows in _batches(connection, batch):
         for row in rows:
-            if reason := _broken(prev_hash, row):
-                return ChainReport(False, checked, row["id"], reason)
-            prev_hash, checked = row["hash"], checked + 1
+            if reason := walk.broken(row):
+                return walk.report(False, row["id"], reason)
+            if on_row is not None:
+                on_row(row)
         # Outside a snapshot, rows appended meanwhile may outrun the first count.
-        yield ChainProgress(checked, max(total, checked))
-    return ChainReport(True, checked)
+        yield ChainProgress(walk.checked, max(total, walk.checked))
+    if walk.signed_from is None and keys:
+        # A key of this workspace exists only once a row was signed with it.
+        return walk.report(False, None, SIGNING_GONE)
+    return walk.report(True)
+
+
+class _Walk:
+    """The state of one walk along the chain."""
+
+    def __init__(self, keys: Mapping[str, AuditKey]) -> None:
+        self.keys = keys
+        self.prev_hash = GENESIS_HASH
+        self.checked = 0
+        self.signed_from: int | None = None
+        self.unsigned = 0
+        self.last_id: int | None = None
+
+    def broken(self, row: RowMapping) -> str:
+        """Why ``row`` breaks the chain; empty when it holds (and then it is taken)."""
+        if row["prev_hash"] != self.prev_hash:
+            return MOVED
+        if row["key_id"] is None:
+            if self.signed_from is not None:
+                return UNSIGNED
+            if row_hash(self.prev_hash, dict(row)) != row["hash"]:
+                return CHANGED
+        else:
+            key = self.keys.get(row["key_id"])
+            if key is None:
+                return UNKNOWN_KEY
+            if not hmac.compare_digest(signed_hash(key, self.prev_hash, row), row["hash"]):
+                return CHANGED
+            if self.signed_from is None:
+                self.signed_from, self.unsigned = row["id"], self.checked
+        self.prev_hash, self.last_id = row["hash"], row["id"]
+        self.checked += 1
+        return ""
+
+    def report(self, ok: bool, broken_id: int | None = None, reason: str = "") -> ChainReport:
+        unsigned = self.checked if self.signed_from is None else self.unsigned
+        return ChainReport(
+            ok,
+            self.checked,
+            broken_id,
+            reason,
+            self.signed_from,
+            unsigned,
+            self.prev_hash,
+            self.last_id,
+        )
 
 
 def _batches(connection: Connection, batch: int) -> Iterator[Sequence[RowMapping]]:
@@ -200,12 +368,3 @@ def _batches(connection: Connection, batch: int) -> Iterator[Sequence[RowMapping
             return
         yield rows
         last_id = rows[-1]["id"]
-
-
-def _broken(prev_hash: str, row: RowMapping) -> str:
-    """Why ``row`` breaks the chain after ``prev_hash``; empty when it holds."""
-    if row["prev_hash"] != prev_hash:
-        return "a row before it is missing or moved"
-    if row_hash(prev_hash, dict(row)) != row["hash"]:
-        return "its content was changed"
-    return ""

@@ -13,7 +13,9 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from resources.messages import tr
+from runtime.store.audit_verify import checkpoint_path_beside, write_checkpoint
 from runtime.store.engine import WorkspaceError
+from runtime.store.integrity import damaged_error, note_backup, quick_check
 from widgets.protected_files import refuse_database_file
 
 
@@ -21,10 +23,31 @@ def backup(engine: Engine, output: Path) -> Path:
     """Write a backup of the workspace to ``output`` (atomically) and return it."""
     output = Path(output).expanduser().absolute()
     refuse_database_file(output, WorkspaceError, writing=True)  # never replace a database in use
+    problem = quick_check(engine)  # a damaged file is not copied over a good backup
+    if problem:
+        raise damaged_error(engine, problem)
     output.parent.mkdir(parents=True, exist_ok=True)
+    point = _checkpoint(engine)
     if engine.dialect.name == "sqlite":
-        return _backup_sqlite(engine, output)
-    return _backup_postgresql(engine, output)
+        written = _backup_sqlite(engine, output)
+    else:
+        written = _backup_postgresql(engine, output)
+    if point is not None:
+        write_checkpoint(point, checkpoint_path_beside(written))
+    note_backup(engine, written)
+    return written
+
+
+def _checkpoint(engine: Engine):
+    """The audit log's checkpoint taken just before the copy: the copy holds at
+    least these rows (written beside the backup, see runtime.store.audit_verify)."""
+    from runtime.store.audit_verify import make_checkpoint
+
+    with engine.connect().execution_options(read_only=True) as connection:
+        try:
+            return make_checkpoint(connection)
+        except WorkspaceError:  # not a workspace (yet): nothing to anchor
+            return None
 
 
 def default_backup_path(engine: Engine, folder: Path) -> Path:

@@ -31,10 +31,11 @@ from sqlalchemy.engine import Connection
 from resources.messages import tr
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit_seals import seal_forms
 from runtime.store.engine import WorkspaceError
 from runtime.store.migrate_apply import _Applier, retired_columns_in
 from runtime.store.migrate_plan import MigrationPlan, Step, Unconverted, plan_upgrade
-from runtime.store.schema import app_history_table, apps_table
+from runtime.store.schema import app_history_table, apps_table, build_app_tables
 
 if TYPE_CHECKING:
     from runtime.store.workspace import Workspace
@@ -62,6 +63,8 @@ def apply_upgrade(
     if not plan.changes_anything:
         return plan
     old = workspace.installed_spec(new.id)
+    if not dry_run:
+        workspace.check_integrity()  # the file again, right before it is rewritten
     connection = workspace.engine.connect()
     transaction = connection.begin()
     try:
@@ -78,6 +81,9 @@ def apply_upgrade(
             if dry_run:
                 transaction.rollback()
             else:
+                # The upgrade rewrote the rows: their last audited state is now this.
+                tables = build_app_tables(new, workspace.registry, dialect=connection.dialect.name)
+                seal_forms(connection, new.id, tables.forms, "upgrade", user_id)
                 transaction.commit()
     except BaseException:
         transaction.rollback()

@@ -420,7 +420,13 @@ class _Planner:
 
 
 def plan_upgrade(workspace: Workspace, new: AppSpec) -> MigrationPlan:
-    """What installing or upgrading to ``new`` would do (nothing is changed)."""
+    """What installing or upgrading to ``new`` would do (nothing is changed).
+
+    A SQLite file found damaged (when it was opened; a large file's check may still
+    run, and then its first write waits for it) is neither planned nor upgraded:
+    DamagedDatabase. An upgrade itself checks the file again first (apply_upgrade).
+    """
+    workspace.integrity.refuse_if_known_damaged()
     old = workspace.installed_spec(new.id)
     if old is None:
         plan = MigrationPlan(new.id, None, new.version)

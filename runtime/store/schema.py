@@ -19,6 +19,9 @@ from widgets.registry import FieldTypeRegistry, default_registry
 
 #: Version of the system tables' layout. A database with a higher number was
 #: written by a newer Formwright and is refused.
+#: 3 added the audit log's signing (``key_id``), record seals (``seals``), the
+#: workspace id in ``fw_meta`` (see runtime.store.audit), and the owner, heartbeat and
+#: options of an import (``fw_imports``, see runtime.store.imports).
 STORE_SCHEMA_VERSION = 3
 MAX_IDENTIFIER = 63
 
@@ -118,6 +121,11 @@ audit_table = sa.Table(
     sa.Column("details", sa.Text),
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
+    # Schema 3: the id of the key that signed the row (NULL: an unsigned row written
+    # before signing began), and the seals of the records the row wrote (JSON
+    # ``{"id": seal or null}``, see runtime.store.audit_seals).
+    sa.Column("key_id", sa.String(16)),
+    sa.Column("seals", sa.Text),
     sa.Index("ix_fw_audit_record", "app_id", "form", "record_id"),
     # The audit viewer's filters and their choices (schema 2): without them, opening
     # the viewer on a log of a million rows scanned it three times (~1 s).

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from resources.messages import tr
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec
-from runtime.store.audit import AuditEntry, append, utc_now
+from runtime.store.audit import AuditEntry, append, ensure_workspace_id, utc_now
 from runtime.store.engine import WorkspaceError, create_engine, describe_url
+from runtime.store.integrity import IntegrityWatch, damaged_error
 from runtime.store.schema import (
     STORE_SCHEMA_VERSION,
     AppTables,
@@ -25,6 +27,11 @@ from runtime.store.schema import (
 from widgets.registry import FieldTypeRegistry, default_registry
 
 _SCHEMA_VERSION_QUERY = sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+
+
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    text = str(error)
+    return "malformed" in text or "not a database" in text
 
 
 def _add_missing_columns(connection: Connection) -> None:
@@ -63,6 +70,11 @@ class Workspace:
         self.engine = engine
         self.registry = registry
         self._tables: dict[tuple[str, int], AppTables] = {}
+        #: The SQLite file's check (see runtime.store.integrity): a damaged file
+        #: opens for reading, but every write is refused.
+        self.integrity = IntegrityWatch(engine)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "begin", self._refuse_writes_if_damaged, insert=True)
 
     @classmethod
     def open(cls, url: str | None = None, registry: FieldTypeRegistry = default_registry):
@@ -70,9 +82,17 @@ class Workspace:
         engine = create_engine(url)
         workspace = cls(engine, registry)
         try:
+            workspace.integrity.start()
             workspace.ensure_system_tables()
-        except OperationalError as error:
+        except WorkspaceError:
             engine.dispose()
+            raise
+        except DatabaseError as error:
+            engine.dispose()
+            if isinstance(error.orig, sqlite3.DatabaseError) and _damaged(error.orig):
+                raise damaged_error(engine, str(error.orig)) from None
+            if not isinstance(error, OperationalError):
+                raise
             text = tr("cannot open the database {database}: {error}")
             raise WorkspaceError(
                 text.format(
@@ -81,6 +101,21 @@ class Workspace:
                 )
             ) from None
         return workspace
+
+    def _refuse_writes_if_damaged(self, connection) -> None:
+        if not connection.get_execution_options().get("read_only", False):
+            self.integrity.refuse_if_damaged()
+
+    def check_integrity(self) -> None:
+        """Check the file again now (before a backup, an upgrade or an import);
+        DamagedDatabase, one line naming the last backup, when it is damaged."""
+        problem = self.integrity.recheck()
+        if problem:
+            raise damaged_error(self.engine, problem)
+
+    def damage(self) -> str:
+        """The problem of a damaged SQLite file ("" when it is sound)."""
+        return self.integrity.problem()
 
     @property
     def dialect(self) -> str:
@@ -117,6 +152,7 @@ class Workspace:
             system_metadata.create_all(connection)
             _add_missing_columns(connection)
             _create_missing_indexes(connection)
+            ensure_workspace_id(connection)
             stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
             if stored is not None and int(stored) > STORE_SCHEMA_VERSION:
                 text = tr(
@@ -136,6 +172,19 @@ class Workspace:
                     .where(meta_table.c.key == "schema_version")
                     .values(value=str(STORE_SCHEMA_VERSION))
                 )
+                if int(stored) < 3:
+                    self._seal_existing_records(connection)
+
+    def _seal_existing_records(self, connection: Connection) -> None:
+        """Schema 3 (signed audit log): the records of an older workspace get their
+        first seals, so a later change behind Formwright's back is noticed."""
+        from runtime.store.audit_seals import seal_forms
+
+        app_ids = connection.execute(sa.select(apps_table.c.app_id)).scalars().all()
+        for app_id in app_ids:
+            spec = self.installed_spec(app_id, connection)
+            tables = build_app_tables(spec, self.registry, dialect=self.dialect)
+            seal_forms(connection, app_id, tables.forms, "signing began")
 
     def _stored_schema_version(self) -> int | None:
         """The schema version written in the workspace; None for a new database.

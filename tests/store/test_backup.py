@@ -44,7 +44,8 @@ def test_backups_in_the_same_second_keep_each_other(workspace, same_second):
     assert second.name.startswith(f"{stem}-20261126-101500-2")
     assert first.stat().st_size > 0 and second.stat().st_size > 0
     ours = [name for name in files_in(first.parent) if stem in name]  # the folder is shared
-    assert ours == sorted([first.name, second.name])  # and no .part left
+    checkpoints = [f"{first.name}.checkpoint.json", f"{second.name}.checkpoint.json"]
+    assert ours == sorted([first.name, second.name, *checkpoints])  # and no .part left
 
 
 def test_a_sqlite_backup_is_a_working_copy(tmp_path, same_second):

@@ -206,7 +206,7 @@ def test_an_older_workspace_gets_the_missing_system_tables(db_url):
 SYSTEM_SCHEMA_FINGERPRINTS = {
     1: "cd98a4fb4fdc5339b4916000c852614b8f14c66b52d1104e5996207ccf054d58",
     2: "9633550ae02fad253b6f64a4df1554eb5eb22b08ffef2953e557311298fa617d",  # audit indexes
-    3: "b7b6dfafc73b1a150dee207dfde8270050ae5a12173d3d52fddd7d236cdc1324",  # import owners
+    3: "a4ad8e41877544c6b2d82e506b57ce2557673157c8afb01a5419b9a6064ed587",  # audit signing, import owners
 }
 
 
@@ -391,7 +391,7 @@ def test_an_older_workspace_gets_the_indexes_of_the_new_schema(tmp_path):
             ).scalar()
             count = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar()
         assert {"ix_fw_audit_at", "ix_fw_audit_username", "ix_fw_audit_action"} <= indexes
-        assert version == str(STORE_SCHEMA_VERSION)
+        assert version == str(STORE_SCHEMA_VERSION) == "3"
         assert count == audit_rows
     finally:
         reopened.dispose()

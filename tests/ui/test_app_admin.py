@@ -14,6 +14,7 @@ from runtime.services.accounts import AccountLocked, AccountService, LoginFailed
 from runtime.services.audit_log import PAGE_SIZE
 from runtime.services.excel_common import Progress
 from runtime.services.org import OrgService
+from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
 from runtime.ui.admin import AdminWindow
@@ -280,6 +281,23 @@ def test_verify_chain_ok_then_broken(admin, synchronous):
     panel.verify_button.click()
     assert f"broken at row #{victim.id}" in panel.verify_label.text()
     assert panel.verify_button.isEnabled()
+
+
+def test_verify_names_a_record_changed_behind_its_back(admin, synchronous):
+    window, accounts, org = admin
+    department = org.add_department("ICU", "Intensive care", actor=window.users.actor)
+    workspace = accounts.workspace
+    service = RecordService(workspace, workspace.installed_spec("equipment_repair"))
+    values = {"asset_no": "EQ-0001", "name": "泵", "owner_dept": department.id}
+    device = service.create("device", values)
+    with accounts.engine.begin() as connection:  # as sqlite3 or psql would
+        table = service.repository.form_tables("device").table
+        connection.execute(table.update().where(table.c.id == device.id).values(name="改"))
+    panel = window.audit
+    panel.verify_button.click()
+    assert panel.verify_label.text() == (
+        f"1 records differ from their last audited state, first record #{device.id} of 'device'."
+    )
 
 
 def test_verify_runs_off_the_gui_thread(qtbot, admin):

@@ -195,6 +195,14 @@ class AuditPanel(QWidget):
     def show_report(self, report: ChainReport) -> None:
         if report.ok:
             text = tr("The audit log is intact: {rows} rows checked.").format(rows=report.rows)
+        elif report.drifted:
+            first = report.drifted[0]
+            text = tr(
+                "{count} records differ from their last audited state, first record "
+                "#{record} of '{form}'."
+            ).format(count=len(report.drifted), record=first.record_id, form=first.form)
+        elif report.broken_id is None:
+            text = tr("The audit log is not intact: {reason}.").format(reason=report.reason)
         else:
             text = tr("The audit log is broken at row #{row}: {reason}.").format(
                 row=report.broken_id, reason=report.reason
