@@ -71,7 +71,7 @@ class TextType(StringFieldType):
                 value.__class__ is str
                 and len(value) <= limit
                 and value.strip()
-                and ("\n" not in value and "\r" not in value)
+                and ("\n" not in value and "\r" not in value and "\x00" not in value)
             ):
                 return value
             return slow(value)
