@@ -104,8 +104,9 @@ def _backup_sqlite(engine: Engine, output: Path) -> Path:
             text = tr("the backup copy failed its integrity check: {verdict}")
             raise WorkspaceError(text.format(verdict=verdict))
         os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
+    finally:  # the copy and what SQLite left beside it when the disk filled
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
     return output
 
 
@@ -140,6 +141,7 @@ def _backup_postgresql(engine: Engine, output: Path) -> Path:
             text = tr("pg_dump failed: {error}")
             raise WorkspaceError(text.format(error=result.stderr.strip().splitlines()[-1:]))
         os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
+    finally:  # the copy and what SQLite left beside it when the disk filled
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
     return output
