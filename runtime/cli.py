@@ -188,15 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def error_line(error: BaseException) -> str:
     """What went wrong, for one line of stderr: a database error becomes a plain
     sentence (its text holds the SQL, the parameters and the record's values)."""
-    from runtime.store.db_errors import database_problem, is_database_error
+    from runtime.store.db_errors import database_problem_in
 
-    cause: BaseException | None = error
-    for _ in range(10):  # the error, then what explicitly or implicitly raised it
-        if cause is None:
-            break
-        if is_database_error(cause):
-            return database_problem(cause)
-        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+    problem = database_problem_in(error)
+    if problem is not None:
+        return problem
     if isinstance(error, OSError) and error.strerror:
         return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
     message = getattr(error, "message", None) or str(error) or type(error).__name__

@@ -32,6 +32,19 @@ def is_database_error(error: BaseException) -> bool:
     return module.split(".")[0] in ("psycopg", "psycopg2")
 
 
+def database_problem_in(error: BaseException) -> str | None:
+    """The plain sentence of the database error that is ``error`` or that raised it
+    (its cause or context, a few levels up); ``None`` when there is none."""
+    cause: BaseException | None = error
+    for _ in range(10):
+        if cause is None:
+            return None
+        if is_database_error(cause):
+            return database_problem(cause)
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+    return None
+
+
 def database_problem(error: BaseException) -> str:
     """One sentence saying what went wrong with the database and what to do."""
     original = error.orig if isinstance(error, DBAPIError) else error
