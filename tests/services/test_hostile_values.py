@@ -109,3 +109,39 @@ def test_import_reports_each_out_of_range_cell_and_keeps_the_good_rows(service, 
     assert all("\n" not in str(error) for error in result.errors)
     assert result.created == 2
     assert sorted(r.values["code"] for r in service.iter_records("item")) == ["OK1", "OK2"]
+
+
+def test_search_and_filters_with_nul_find_nothing_and_do_not_fail(service):
+    from runtime.store.query import Condition, RecordQuery
+
+    service.create("item", {"code": "C1", "notes": "pump"})
+    for query in (
+        RecordQuery(search="pu\x00mp"),
+        RecordQuery(filter=Condition("notes", "contains", "pu\x00")),
+        RecordQuery(filter=Condition("notes", "starts_with", "\x00")),
+    ):
+        assert service.count("item", query) == 0
+    assert (
+        service.count("item", RecordQuery(filter=Condition("notes", "not_contains", "\x00"))) == 1
+    )
+
+
+def test_names_of_accounts_and_departments_refuse_nul(service):
+    from argon2 import PasswordHasher
+
+    from runtime.services.accounts import AccountError, AccountService, LoginFailed
+    from runtime.services.org import OrgError, OrgService
+
+    accounts = AccountService(
+        service.workspace, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+    )
+    with pytest.raises(AccountError, match="NUL"):
+        accounts.create_user("root", f"Ro\x00ot {SECRET}", password="ward 3 night", is_admin=True)
+    accounts.create_user("root", "Root", password="ward 3 night", is_admin=True)
+    with pytest.raises(LoginFailed):
+        accounts.login("ro\x00ot", "ward 3 night")
+    admin = accounts.login("root", "ward 3 night").actor()
+    with pytest.raises(AccountError, match="NUL"):
+        accounts.update_user("root", display_name="R\x00", actor=admin)
+    with pytest.raises(OrgError, match="NUL"):
+        OrgService(service.workspace).add_department("w3", "Ward\x003", actor=admin)
