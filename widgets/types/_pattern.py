@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-
-import re2
+from typing import TYPE_CHECKING
 
 from resources.messages import tr
+
+if TYPE_CHECKING:
+    import re2
 
 _DIGIT = r"\p{Nd}"
 _WORD = r"\p{L}\p{N}\p{Mn}\p{Mc}_"
@@ -31,14 +33,15 @@ class PatternRefused(ValueError):
     """A pattern that cannot be used; the message is one sentence for the builder."""
 
 
-def _options() -> re2.Options:
+@lru_cache(maxsize=1)
+def _re2():
+    """The RE2 module and its options, imported at the first pattern (not at start-up)."""
+    import re2
+
     options = re2.Options()
     options.log_errors = False  # RE2 would print its own line on stderr
     options.max_mem = 8 << 20
-    return options
-
-
-_OPTIONS = _options()
+    return re2, options
 
 
 def _escape(pattern: str, index: int, in_class: bool) -> tuple[str, int]:
@@ -93,9 +96,10 @@ def compile_pattern(pattern: str) -> re2._Regexp:
         re.compile(pattern)
     except re.error as error:
         raise PatternRefused(tr("not a valid pattern: {error}").format(error=error)) from None
+    engine, options = _re2()
     try:
-        return re2.compile(to_re2(pattern), _OPTIONS)
-    except re2.error as error:
+        return engine.compile(to_re2(pattern), options)
+    except engine.error as error:
         reason = error.args[0] if error.args else ""
         if isinstance(reason, bytes):
             reason = reason.decode("utf-8", "replace")
