@@ -141,7 +141,6 @@ def _backup_postgresql(engine: Engine, output: Path) -> Path:
             text = tr("pg_dump failed: {error}")
             raise WorkspaceError(text.format(error=result.stderr.strip().splitlines()[-1:]))
         os.replace(temporary, output)
-    finally:  # the copy and what SQLite left beside it when the disk filled
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
+    finally:
+        temporary.unlink(missing_ok=True)
     return output
