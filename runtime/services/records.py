@@ -475,9 +475,9 @@ class RecordService:
         """Turn a unique-index race (two saves of one value at once) into a message."""
         try:
             return write()
-        except IntegrityError as error:
-            message = tr("a value must be unique and is already used ({detail})")
-            raise ValidationFailed({"": message.format(detail=error.orig)}) from None
+        except IntegrityError:  # the driver's text would show the value and the SQL
+            message = tr("a value that must be unique is already used by another record")
+            raise ValidationFailed({"": message}) from None
 
     # -- audit --------------------------------------------------------------
     def _audit(self, connection, actor: Actor, action, form, record_id, details) -> None:

@@ -145,3 +145,28 @@ def test_names_of_accounts_and_departments_refuse_nul(service):
         accounts.update_user("root", display_name="R\x00", actor=admin)
     with pytest.raises(OrgError, match="NUL"):
         OrgService(service.workspace).add_department("w3", "Ward\x003", actor=admin)
+
+
+def test_a_unique_clash_on_restore_names_no_value_and_no_sql(service):
+    """Restoring a record whose unique value is taken meets the unique index."""
+    from runtime.services.records import RecordService
+
+    unique_spec = make_spec(
+        "uniq",
+        [
+            {
+                "key": "item",
+                "title": "Items",
+                "fields": [{"key": "code", "type": "text", "label": "Code", "unique": True}],
+            }
+        ],
+    )
+    service.workspace.install(unique_spec)
+    records = RecordService(service.workspace, unique_spec)
+    first = records.create("item", {"code": SECRET})
+    records.delete("item", first.id)
+    records.create("item", {"code": SECRET})
+    error = _refused(lambda: records.restore("item", first.id))
+    assert "already used" in str(error)
+    for word in ("DETAIL", "Key (", "UNIQUE constraint", "uniq__item"):
+        assert word not in str(error)
