@@ -61,6 +61,7 @@ def test_check_still_refuses_broken_patterns():
         (r"\S+\s\S+", "张\u3000三", "张三"),
         (r"a{,2}b", "aab", "aaab"),
         (r"(?i)ab[c]", "ABC", "abd"),
+        (r"x[[:a]+", "x[:a", "xb"),
     ],
 )
 def test_patterns_keep_python_meaning(pattern, good, bad):

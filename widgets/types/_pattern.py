@@ -7,13 +7,14 @@ what it cannot bound: back-references, look-arounds, atomic groups.
 
 Patterns are written in Python's syntax, so before RE2 sees one the few places where
 the two differ are translated (outside and inside ``[...]``): ``\\uXXXX`` escapes,
-``\\Z``, ``{,n}``, and ``\\d \\w \\s`` keep Python's Unicode meaning (a Chinese name
+``\\Z``, ``{,n}``, ``[`` inside a class (literal), and ``\\d \\w \\s`` keep Python's Unicode meaning (a Chinese name
 is ``\\w+``), where RE2's would be ASCII only.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -76,6 +77,8 @@ def to_re2(pattern: str) -> str:
             continue
         if in_class:
             in_class = char != "]" or out[-1] in ("[", "[^")
+            if char == "[":  # literal for Python; RE2 would read "[:alpha:]" as a class
+                char = "\\["
         elif char == "[":
             in_class = True
             if pattern[index + 1 : index + 2] == "^":
@@ -93,7 +96,9 @@ def to_re2(pattern: str) -> str:
 def compile_pattern(pattern: str) -> re2._Regexp:
     """The compiled pattern, or :class:`PatternRefused` saying why it can't be used."""
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():  # "possible nested set" and the like: not for users
+            warnings.simplefilter("ignore")
+            re.compile(pattern)
     except re.error as error:
         raise PatternRefused(tr("not a valid pattern: {error}").format(error=error)) from None
     engine, options = _re2()
