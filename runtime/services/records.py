@@ -25,9 +25,16 @@ from runtime.services.form_logic import FormLogic
 from runtime.services.permissions import Policy
 from runtime.services.record_bulk import bulk_create
 from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, value_fields
-from runtime.services.record_errors import ConflictError, NotFound, RecordError, ValidationFailed
+from runtime.services.record_errors import (
+    ConflictError,
+    NotFound,
+    RecordError,
+    StorageFailed,
+    ValidationFailed,
+)
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
+from runtime.store.db_errors import database_problem
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.user_names import user_display_name
@@ -81,7 +88,7 @@ class RecordService:
                     return work(connection)
             except DBAPIError as error:
                 if attempt + 1 == attempts or not _retryable(error):
-                    raise
+                    raise StorageFailed(database_problem(error)) from error
                 time.sleep(0.02 * (2**attempt))
         raise AssertionError("unreachable")
 
@@ -542,5 +549,6 @@ __all__ = [
     "NotFound",
     "RecordError",
     "RecordService",
+    "StorageFailed",
     "ValidationFailed",
 ]

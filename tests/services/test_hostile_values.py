@@ -170,3 +170,29 @@ def test_a_unique_clash_on_restore_names_no_value_and_no_sql(service):
     assert "already used" in str(error)
     for word in ("DETAIL", "Key (", "UNIQUE constraint", "uniq__item"):
         assert word not in str(error)
+
+
+def test_a_database_failure_on_save_is_a_service_message(postgres_url):
+    """A read-only database: the screens show a ServiceError's sentence, not the SQL."""
+    import sqlalchemy as sa
+
+    from runtime.services.errors import ServiceError
+
+    workspace = Workspace.open(postgres_url)
+    spec = make_spec("hostile", [{"key": "item", "title": "Items", "fields": FIELDS}])
+    workspace.install(spec)
+    name = workspace.engine.url.database
+    with workspace.engine.connect() as connection:
+        connection.execute(
+            sa.text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on')
+        )
+        connection.commit()
+    workspace.engine.dispose()  # new sessions read the setting
+    try:
+        service = RecordService(workspace, spec)
+        with pytest.raises(ServiceError) as caught:
+            service.create("item", {"code": SECRET})
+        message = caught.value.message
+        assert "read-only" in message and SECRET not in message and "INSERT" not in message
+    finally:
+        workspace.dispose()
