@@ -279,15 +279,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except CliError as error:
-        print(str(error), file=sys.stderr)
+        print(one_line(str(error)), file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
         print("formwright: interrupted", file=sys.stderr)
         return 130
     except Exception as error:  # the last guard: one line, never a traceback
-        message = getattr(error, "message", None) or str(error) or type(error).__name__
-        print(f"formwright: {message}", file=sys.stderr)
+        print(one_line(f"formwright: {error_line(error)}"), file=sys.stderr)
         return EXIT_INVALID
+
+
+def error_line(error: BaseException) -> str:
+    """What went wrong, for one line of stderr: a database error becomes a plain
+    sentence (its text holds the SQL, the parameters and the record's values)."""
+    from runtime.store.db_errors import database_problem_in
+
+    problem = database_problem_in(error)
+    if problem is not None:
+        return problem
+    if isinstance(error, OSError) and error.strerror:
+        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
+    message = getattr(error, "message", None) or str(error) or type(error).__name__
+    return message.removeprefix("formwright: ")
+
+
+def one_line(text: str, limit: int = 500) -> str:
+    """``text`` on one line (whitespace runs joined), cut to ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 if __name__ == "__main__":

@@ -121,6 +121,64 @@ def sibling_temp(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
 
 
+class GuardedFile:
+    """A file for a zip writer that fails once, then stays quiet.
+
+    When the disk fills while xlsxwriter's ``ZipFile`` writes, the error ends the
+    export; the ``ZipFile`` left behind would try to write its directory again when
+    it is collected and print a traceback (``Exception ignored in ZipFile.__del__``).
+    After the first failed write this file drops every later write, and
+    :meth:`discard` closes it without raising.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.handle = open(path, "wb")  # noqa: SIM115 - closed by close()/discard()
+        self.failed = False
+
+    def write(self, data: bytes) -> int:
+        if self.failed:
+            return len(data)
+        try:
+            return self.handle.write(data)
+        except OSError:
+            self.failed = True
+            raise
+
+    def flush(self) -> None:
+        if not self.failed:
+            try:
+                self.handle.flush()
+            except OSError:
+                self.failed = True
+                raise
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return offset if self.failed else self.handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return 0 if self.failed else self.handle.tell()
+
+    def seekable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        """Write what is buffered and close; a full disk raises here, once."""
+        if self.failed:
+            self.discard()
+            return
+        try:
+            self.handle.close()
+        except OSError:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Close without writing anything more and without raising."""
+        self.failed = True
+        with contextlib.suppress(OSError, ValueError):
+            self.handle.close()  # the descriptor is closed even when the flush fails
+
+
 @contextlib.contextmanager
 def removing_on_failure(*paths: Path | Callable[[], Iterable[Path]]):
     """Delete ``paths`` if the block fails or the generator around it is closed.

@@ -39,6 +39,7 @@ from runtime.services.excel_common import (
     RECORD_ID_LABEL,
     WIDTH_SAMPLE_ROWS,
     ExcelError,
+    GuardedFile,
     Progress,
     Steps,
     cell_text,
@@ -160,8 +161,9 @@ class _XlsxOut:
 
         self.path = path
         self.temp = sibling_temp(path)
+        self.file = GuardedFile(self.temp)
         self.book = xlsxwriter.Workbook(
-            str(self.temp),
+            self.file,
             {
                 "constant_memory": True,
                 "strings_to_formulas": False,
@@ -222,11 +224,17 @@ class _XlsxOut:
         self.rows[part] = row + 1
 
     def commit(self) -> list[str]:
-        self.book.close()
+        try:
+            self.book.close()
+            self.file.close()
+        except BaseException:
+            self.file.discard()
+            raise
         os.replace(self.temp, self.path)
         return self.names
 
     def temp_paths(self) -> list[Path]:
+        self.file.discard()  # closed before it is deleted
         return [self.temp]
 
 

@@ -2,8 +2,9 @@
 
 python-calamine reads .xlsx fast (ints come back as floats, date cells as ``date``/
 ``datetime``); if it cannot read a file, openpyxl ``read_only`` is the fallback.
-CSV is decoded as UTF-8 (with or without BOM), else GB18030 (Chinese Excel's
-"CSV" on Windows). Empty cells are ``None``; trailing empty rows and columns are
+CSV and Excel's "Unicode Text" are decoded by their BOM (UTF-8, UTF-16 LE/BE),
+else as UTF-8, else GB18030 (Chinese Excel's "CSV" on Windows); the separator (tab,
+semicolon or comma) is the one the header line uses most. Empty cells are ``None``; trailing empty rows and columns are
 dropped; merged header cells are reported so the header can be filled in.
 """
 
@@ -98,19 +99,9 @@ def _read_openpyxl(path: Path, limits: ImportLimits) -> list[SheetData]:
 
 
 def read_csv(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SheetData:
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        text = data[3:].decode("utf-8", errors="replace")
-    else:
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            text = data.decode("gb18030", errors="replace")
-    sample = text[:65536]
-    try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
+    """A text file's rows: its encoding from the BOM, its separator from the header."""
+    text = _decode_text(path.read_bytes())
+    dialect = _dialect(text)
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
     rows: list[list[Any]] = []
     for row in reader:
@@ -119,6 +110,49 @@ def read_csv(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SheetData:
             _check_shape(path, path.stem, len(rows), 0, limits)
     _check_shape(path, path.stem, len(rows), max(map(len, rows), default=0), limits)
     return SheetData(path.stem, _clean(path, path.stem, rows, limits), text_only=True)
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8"),
+    (b"\xff\xfe", "utf-16-le"),  # Excel's "Unicode Text"
+    (b"\xfe\xff", "utf-16-be"),
+)
+
+
+def _decode_text(data: bytes) -> str:
+    """UTF-8 or UTF-16 by the BOM (or UTF-16's zero bytes), else UTF-8, else GB18030."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    if len(data) >= 2 and data[0] and not data[1]:
+        return data.decode("utf-16-le", errors="replace")
+    if len(data) >= 2 and data[1] and not data[0]:
+        return data.decode("utf-16-be", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("gb18030", errors="replace")
+
+
+def _dialect(text: str) -> type[csv.Dialect]:
+    """Excel's quoting, with the separator the header line uses most: tab, ; or ,."""
+    counts = dict.fromkeys(("\t", ";", ","), 0)
+    quoted = False
+    for char in text[:65536]:
+        if char == '"':
+            quoted = not quoted
+        elif char in "\r\n" and not quoted:
+            break
+        elif char in counts and not quoted:
+            counts[char] += 1
+    separator = max(counts, key=lambda key: counts[key])
+    if not counts[separator] or separator == ",":
+        return csv.excel
+    return csv.excel_tab if separator == "\t" else _Semicolon
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
 
 
 def _check_shape(path: Path, sheet: str, height: int, width: int, limits: ImportLimits) -> None:

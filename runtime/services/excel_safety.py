@@ -17,6 +17,7 @@ Every refusal is an :class:`UnsafeWorkbook` with one sentence for the user.
 
 from __future__ import annotations
 
+import codecs
 import re
 import zipfile
 from dataclasses import dataclass
@@ -148,24 +149,19 @@ def _is_xml(filename: str) -> bool:
 
 
 def _scan_part(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo, limits) -> None:
-    """Stream one part's bytes: no DTD/entities; macro content types; sheet size."""
+    """Stream one whole part: no DTD/entities; macro content types; sheet size.
+
+    The part is read to its end whatever its size, as UTF-8 bytes: a UTF-16 or
+    UTF-32 part is decoded as it streams, so a ``<!DOCTYPE`` after the first
+    megabyte (or across two chunks) is found in any encoding a parser accepts.
+    """
     lower = member.filename.lower()
     is_sheet = lower.startswith("xl/worksheets/") and lower.endswith(".xml")
     rows = 0
     tail = b""
-    read = 0
     first = True
     with archive.open(member) as stream:
-        while True:
-            chunk = stream.read(_SCAN_CHUNK)
-            if not chunk:
-                break
-            read += len(chunk)
-            if read > member.file_size + _SCAN_CHUNK:  # the directory lied about the size
-                text = tr("'{name}' is damaged or hostile (part {part})")
-                raise UnsafeWorkbook(text.format(name=name, part=member.filename))
-            if first and chunk[:2] in (b"\xff\xfe", b"\xfe\xff"):
-                chunk = chunk.decode("utf-16", errors="ignore").encode("utf-8")
+        for chunk in _utf8_chunks(name, member, stream):
             window = (tail + chunk).lower()
             for marker in _BAD_MARKERS:
                 if marker in window:
@@ -189,6 +185,62 @@ def _scan_part(name: str, archive: zipfile.ZipFile, member: zipfile.ZipInfo, lim
                     raise UnsafeWorkbook(text.format(name=name, limit=limits.max_rows))
             tail = chunk[-16:]
             first = False
+
+
+#: Byte order marks and the first bytes of ``<?xml`` (XML 1.0, appendix F), widest first.
+_SIGNATURES = (
+    (b"\xff\xfe\x00\x00", "utf-32-le", 4),
+    (b"\x00\x00\xfe\xff", "utf-32-be", 4),
+    (b"\x3c\x00\x00\x00", "utf-32-le", 0),
+    (b"\x00\x00\x00\x3c", "utf-32-be", 0),
+    (b"\xef\xbb\xbf", "utf-8", 3),
+    (b"\xff\xfe", "utf-16-le", 2),
+    (b"\xfe\xff", "utf-16-be", 2),
+    (b"\x3c\x00\x3f\x00", "utf-16-le", 0),
+    (b"\x00\x3c\x00\x3f", "utf-16-be", 0),
+)
+_DECLARED = re.compile(rb"^<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+#: Declared encodings in which every ASCII character is its own single byte, so a
+#: byte scan sees ``<!DOCTYPE`` exactly as a parser decodes it.
+_ASCII_SAFE = {
+    "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "iso-8859-15",
+    "windows-1252", "cp1252", "gb2312", "gbk", "gb18030", "big5",
+}  # fmt: skip
+
+
+def _part_encoding(name: str, member: zipfile.ZipInfo, head: bytes) -> tuple[str, int]:
+    """The codec to scan a part with (``""``: its bytes as they are) and its BOM length."""
+    for signature, codec, skip in _SIGNATURES:
+        if head.startswith(signature):
+            return ("" if codec == "utf-8" else codec), skip
+    match = _DECLARED.match(head)
+    declared = match.group(1).decode("ascii").lower() if match else "utf-8"
+    if declared in _ASCII_SAFE or declared.replace("_", "-") in _ASCII_SAFE:
+        return "", 0
+    text = tr(
+        "'{name}' uses an unusual text encoding ({encoding}) in {part}; "
+        "save it again from Excel as .xlsx"
+    )
+    raise UnsafeWorkbook(text.format(name=name, encoding=declared, part=member.filename))
+
+
+def _utf8_chunks(name: str, member: zipfile.ZipInfo, stream):
+    """The part's bytes in chunks, as UTF-8; refuses a part longer than it claims."""
+    read = 0
+    decoder = None
+    while chunk := stream.read(_SCAN_CHUNK):
+        if read == 0:
+            codec, skip = _part_encoding(name, member, chunk[:1024])
+            chunk = chunk[skip:]
+            if codec:
+                decoder = codecs.getincrementaldecoder(codec)(errors="replace")
+        read += len(chunk)
+        if read > member.file_size + _SCAN_CHUNK:  # the directory lied about the size
+            text = tr("'{name}' is damaged or hostile (part {part})")
+            raise UnsafeWorkbook(text.format(name=name, part=member.filename))
+        yield decoder.decode(chunk).encode("utf-8") if decoder else chunk
+    if decoder is not None:
+        yield decoder.decode(b"", final=True).encode("utf-8")
 
 
 def _check_dimension(name: str, part: str, head: bytes, limits: ImportLimits) -> None:

@@ -297,6 +297,8 @@ def _check_name(name: str) -> str:
         raise OrgError(
             tr("a department name has at most {maximum} characters").format(maximum=MAX_NAME_LENGTH)
         )
+    if "\x00" in name:
+        raise OrgError(tr("a department name must not contain an invisible NUL character"))
     return name
 
 

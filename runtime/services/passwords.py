@@ -4,17 +4,24 @@ lockout settings, with the plumbing every part of the account service shares.
 Passwords are hashed with argon2id; the parameters live in each hash and a login
 re-hashes a password whose parameters are weaker than the current ones.
 
+Passwords among the 10,000 most common ones (``resources/common_passwords.txt.gz``,
+from zxcvbn's frequency list, MIT) and the user name, forwards or backwards, are
+refused whatever their length.
+
 Settings (table ``fw_settings``, scope ``accounts``): ``password_min_length``
 (8), ``lockout_threshold`` (5), ``lockout_minutes`` (15).
 """
 
 from __future__ import annotations
 
+import gzip
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime
+from functools import lru_cache
+from importlib import resources
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher, Type, extract_parameters
@@ -38,6 +45,14 @@ PARALLELISM = 1
 MAX_PASSWORD_LENGTH = 1024
 
 SETTINGS_SCOPE = "accounts"
+COMMON_PASSWORDS = "common_passwords.txt.gz"
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The 10,000 most common passwords, lower-case (read once, about 1 MB in memory)."""
+    data = resources.files("resources").joinpath(COMMON_PASSWORDS).read_bytes()
+    return frozenset(gzip.decompress(data).decode("utf-8").splitlines())
 
 
 def default_hasher() -> PasswordHasher:
@@ -167,8 +182,13 @@ class AccountBase:
                     maximum=MAX_PASSWORD_LENGTH
                 )
             )
-        if password and username_key(password) == username_key(username):
+        folded, name = username_key(password), username_key(username)
+        if password and folded in (name, name[::-1]):
             problems.append(tr("the password must not be the user name"))
+        elif folded in common_passwords():
+            problems.append(
+                tr("the password is among the most common passwords; choose another one")
+            )
         if password and len(set(password)) == 1:
             problems.append(tr("the password must not be one character repeated"))
         return problems

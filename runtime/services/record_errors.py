@@ -22,6 +22,11 @@ class NotFound(RecordError):
     pass
 
 
+class StorageFailed(RecordError):
+    """The database could not do the write (read-only, full, unreachable…); the
+    message is a plain sentence, never the driver's text (SQL and values)."""
+
+
 class ValidationFailed(RecordError):
     """Values that do not fit; ``errors`` maps a field path to a message."""
 

@@ -25,10 +25,17 @@ from runtime.services.form_logic import FormLogic
 from runtime.services.permissions import Policy
 from runtime.services.record_bulk import bulk_create
 from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, value_fields
-from runtime.services.record_errors import ConflictError, NotFound, RecordError, ValidationFailed
+from runtime.services.record_errors import (
+    ConflictError,
+    NotFound,
+    RecordError,
+    StorageFailed,
+    ValidationFailed,
+)
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.audit_seals import record_seals
+from runtime.store.db_errors import database_problem
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.user_names import user_display_name
@@ -82,7 +89,7 @@ class RecordService:
                     return work(connection)
             except DBAPIError as error:
                 if attempt + 1 == attempts or not _retryable(error):
-                    raise
+                    raise StorageFailed(database_problem(error)) from error
                 time.sleep(0.02 * (2**attempt))
         raise AssertionError("unreachable")
 
@@ -476,9 +483,9 @@ class RecordService:
         """Turn a unique-index race (two saves of one value at once) into a message."""
         try:
             return write()
-        except IntegrityError as error:
-            message = tr("a value must be unique and is already used ({detail})")
-            raise ValidationFailed({"": message.format(detail=error.orig)}) from None
+        except IntegrityError:  # the driver's text would show the value and the SQL
+            message = tr("a value that must be unique is already used by another record")
+            raise ValidationFailed({"": message}) from None
 
     # -- audit --------------------------------------------------------------
     def _audit(
@@ -550,5 +557,6 @@ __all__ = [
     "NotFound",
     "RecordError",
     "RecordService",
+    "StorageFailed",
     "ValidationFailed",
 ]

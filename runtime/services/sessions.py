@@ -102,7 +102,7 @@ class Logins(AccountBase):
     def login(self, username: str, password: str) -> Session:
         """Check a password and open a session, or raise :class:`LoginFailed`
         (:class:`AccountLocked`, :class:`AccountDisabled` are kinds of it)."""
-        attempted = username.strip()[:MAX_USERNAME_LENGTH]
+        attempted = username.strip()[:MAX_USERNAME_LENGTH].replace("\x00", "\ufffd")  # audited
         dummy = self._dummy()  # made before any lookup, so no first-unknown-name delay
         with self._read() as connection:
             row = find_user(connection, attempted) if attempted else None

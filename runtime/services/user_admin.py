@@ -75,6 +75,7 @@ class UserAdministration(AccountBase):
         problem = username_problem(username)
         if problem:
             raise AccountError(problem)
+        _check_display_name(display_name)
         name = username.strip()
         now = self.clock()
         with self.engine.begin() as connection:
@@ -139,6 +140,7 @@ class UserAdministration(AccountBase):
         actor: Actor = SYSTEM,
     ) -> UserInfo:
         require_admin(actor, tr("only an administrator may change users"))
+        _check_display_name(display_name)
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             values: dict[str, Any] = {}
@@ -348,3 +350,8 @@ def _has_admin(connection: Connection) -> bool:
         ).first()
         is not None
     )
+
+
+def _check_display_name(display_name: str | None) -> None:
+    if display_name is not None and "\x00" in display_name:
+        raise AccountError(tr("a display name must not contain an invisible NUL character"))

@@ -51,6 +51,8 @@ def find_user(connection: Connection, username: str, *, lock: bool = False):
     Rows written without ``username_key`` (by older code or raw inserts) are
     found by their exact name.
     """
+    if "\x00" in username:
+        return None  # no stored name holds a NUL (and PostgreSQL cannot compare one)
     key = username_key(username)
     query = sa.select(users_table).where(
         sa.or_(

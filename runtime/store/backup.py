@@ -129,8 +129,9 @@ def _backup_sqlite(engine: Engine, output: Path) -> Path:
             text = tr("the backup copy failed its integrity check: {verdict}")
             raise WorkspaceError(text.format(verdict=verdict))
         os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
+    finally:  # the copy and what SQLite left beside it when the disk filled
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{temporary}{suffix}").unlink(missing_ok=True)
     return output
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -18,29 +19,22 @@ from sqlalchemy.exc import ArgumentError
 from resources.messages import tr
 from widgets.protected_files import protect_database
 
-#: File systems on which SQLite's locking is unreliable (several workstations).
+#: File systems that cannot hold SQLite's locks for every process that opens the
+#: file: network and cluster file systems (other computers do not see the locks, or
+#: see them late) and shares of virtual machines and WSL.
 NETWORK_FILESYSTEMS = frozenset(
     {
-        "nfs",
-        "nfs4",
-        "cifs",
-        "smb",
-        "smb2",
-        "smb3",
-        "smbfs",
-        "ncpfs",
-        "afs",
-        "9p",
-        "fuse.sshfs",
-        "davfs",
-        "fuse.davfs2",
-        "ceph",
-        "glusterfs",
-        "fuse.glusterfs",
-        "lustre",
-        "gpfs",
+        "cifs", "smb", "smb2", "smb3", "smbfs", "ncpfs", "afs", "coda", "9p", "virtiofs",
+        "davfs", "sshfs", "ceph", "glusterfs", "lustre", "gpfs", "beegfs", "orangefs",
+        "pvfs2", "panfs", "vboxsf", "vmhgfs", "prl_fs", "drvfs", "fuse",
     }
-)
+)  # fmt: skip
+#: Type prefixes refused too: ``nfs``/``nfs4``, ``smb*``, and every FUSE file system
+#: (``fuse.rclone``, ``fuse.sshfs``…), whose locks are only as good as its daemon.
+#: ``fuseblk`` is a FUSE driver for a local disk (ntfs-3g, exfat-fuse): the kernel
+#: keeps the locks of such a file system on this computer, so it is accepted.
+NETWORK_PREFIXES = ("nfs", "smb", "fuse.")
+MOUNTINFO = "/proc/self/mountinfo"
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -144,14 +138,15 @@ def _begin_immediate(connection) -> None:
 
 
 def refuse_network_path(path: Path) -> None:
-    """SQLite on a network share corrupts under concurrent use: refuse it."""
+    """SQLite on a network share or FUSE mount corrupts or loses locks: refuse it."""
     if is_network_path(path):
         text = tr(
-            "{path} is on a network drive. A SQLite workspace must be on this computer's "
-            "own disk; to share data between workstations, use a PostgreSQL database "
+            "{path} is on a network drive or a FUSE file system ({type}), which cannot hold "
+            "SQLite's locks. A SQLite workspace must be on this computer's own disk; to share "
+            "data between workstations, use a PostgreSQL database "
             "(--db postgresql+psycopg://user@server/database)."
         )
-        raise WorkspaceError(text.format(path=path))
+        raise WorkspaceError(text.format(path=path, type=filesystem_type(path) or "network"))
 
 
 def refuse_linked_database(path: Path) -> None:
@@ -170,29 +165,70 @@ def refuse_linked_database(path: Path) -> None:
         raise WorkspaceError(text.format(path=path, count=links))
 
 
-def is_network_path(path: Path, mounts_file: str = "/proc/mounts") -> bool:
+def is_lock_safe_filesystem(fs_type: str) -> bool:
+    """Whether SQLite's locks hold on a file system of this type (a mountinfo type)."""
+    fs_type = fs_type.lower()
+    return fs_type not in NETWORK_FILESYSTEMS and not fs_type.startswith(NETWORK_PREFIXES)
+
+
+def is_network_path(path: Path, mountinfo: str | None = None) -> bool:
+    """Whether ``path`` is on a file system that cannot hold SQLite's locks."""
     if sys.platform == "win32":
         return _is_windows_network_path(path)
-    return filesystem_type(path, mounts_file) in NETWORK_FILESYSTEMS
+    fs_type = filesystem_type(path, mountinfo=mountinfo)
+    return fs_type is not None and not is_lock_safe_filesystem(fs_type)
 
 
-def filesystem_type(path: Path, mounts_file: str = "/proc/mounts") -> str | None:
-    """The file system type of the mount holding ``path`` (Linux), or ``None``."""
-    try:
-        with open(mounts_file, encoding="utf-8") as handle:
-            mounts = [line.split() for line in handle]
-    except OSError:
+def read_mountinfo() -> str | None:
+    """This process's mount table (Linux), or ``None`` where there is none."""
+    for name in (MOUNTINFO, "/proc/mounts"):
+        try:
+            with open(name, encoding="utf-8", errors="surrogateescape") as handle:
+                return handle.read()
+        except OSError:
+            continue
+    return None
+
+
+def filesystem_type(path: Path, mountinfo: str | None = None) -> str | None:
+    """The type of the file system holding ``path``, from the longest matching mount.
+
+    ``mountinfo`` is the text of ``/proc/self/mountinfo`` (or of ``/proc/mounts``);
+    by default this process's own is read. ``None`` when it cannot be told.
+    """
+    text = read_mountinfo() if mountinfo is None else mountinfo
+    if text is None:
         return None
     target = str(_existing_ancestor(path))
     best, best_type = "", None
-    for parts in mounts:
-        if len(parts) < 3:
+    for line in text.splitlines():
+        mount = _mount_entry(line)
+        if mount is None:
             continue
-        mount_point = parts[1].replace("\\040", " ")
+        mount_point, fs_type = mount
         inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
         if inside and len(mount_point) >= len(best):
-            best, best_type = mount_point, parts[2]
+            best, best_type = mount_point, fs_type
     return best_type
+
+
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+
+
+def _mount_entry(line: str) -> tuple[str, str] | None:
+    """(mount point, type) of a mountinfo line (or a /proc/mounts line)."""
+    fields = line.split(" ")
+    if " - " in line:  # mountinfo: id parent dev root point options [tags] - type source
+        head, tail = line.split(" - ", 1)
+        fields, rest = head.split(" "), tail.split(" ")
+        if len(fields) < 5 or not rest:
+            return None
+        point, fs_type = fields[4], rest[0]
+    elif len(fields) >= 3:  # mounts: source point type options
+        point, fs_type = fields[1], fields[2]
+    else:
+        return None
+    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), point), fs_type
 
 
 def _existing_ancestor(path: Path) -> Path:

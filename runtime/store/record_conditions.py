@@ -110,6 +110,8 @@ def _search(
     if not searchable:
         return sa.false()
     words = text.split()[:10]
+    if any("\x00" in word for word in words):
+        return sa.false()  # no stored text holds a NUL (and PostgreSQL cannot compare one)
     return sa.and_(
         *[
             sa.or_(*[c.ilike(f"%{escape_like(word)}%", escape="\\") for c in searchable])
@@ -147,6 +149,8 @@ def _condition(
         if not isinstance(column.type, sa.String):
             raise UnknownName(f"'{op}' applies to text, not to '{condition.field}'")
         text = str(condition.value or "")
+        if "\x00" in text:  # no stored text holds a NUL (and PostgreSQL cannot compare one)
+            return sa.true() if op == "not_contains" else sa.false()
         pattern = f"{escape_like(text)}%" if op == "starts_with" else f"%{escape_like(text)}%"
         match = column.ilike(pattern, escape="\\")
         return sa.or_(~match, column.is_(None)) if op == "not_contains" else match

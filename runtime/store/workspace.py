@@ -13,6 +13,7 @@ from resources.messages import tr
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, ensure_workspace_id, utc_now
+from runtime.store.db_errors import database_problem
 from runtime.store.engine import WorkspaceError, create_engine, describe_url
 from runtime.store.integrity import IntegrityWatch, damaged_error
 from runtime.store.schema import (
@@ -95,10 +96,7 @@ class Workspace:
                 raise
             text = tr("cannot open the database {database}: {error}")
             raise WorkspaceError(
-                text.format(
-                    database=describe_url(str(engine.url)),
-                    error=str(error.orig).strip() or error,
-                )
+                text.format(database=describe_url(str(engine.url)), error=database_problem(error))
             ) from None
         return workspace
 
@@ -270,5 +268,5 @@ class Workspace:
                 )
         except SQLAlchemyError as error:
             text = tr("could not install the app '{app}': {error}")
-            raise WorkspaceError(text.format(app=spec.id, error=error)) from None
+            raise WorkspaceError(text.format(app=spec.id, error=database_problem(error))) from None
         self._tables.pop((spec.id, spec.version), None)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from resources import icons
 from runtime.package import PackageError
 from runtime.spec import SpecError
+from runtime.store.db_errors import database_problem_in
 from runtime.store.engine import WorkspaceError
 from runtime.ui.i18n import tr
 
@@ -69,7 +70,7 @@ def describe_start_error(error: Exception) -> StartError:
         )
     return StartError(
         tr("Formwright cannot start"),
-        _sentence(str(error) or type(error).__name__),
+        _sentence(database_problem_in(error) or str(error) or type(error).__name__),
         tr("Please report this message to your IT department."),
     )
 

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from resources import icons
 from runtime.services.errors import ServiceError
 from runtime.services.excel_common import ExcelError, Progress
+from runtime.store.db_errors import database_problem_in
 from runtime.ui.i18n import tr
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,11 @@ def step_text(message: str) -> str:
 
 
 def error_text(error: BaseException) -> str:
-    """A failure as one sentence: the service's own message when it has one."""
+    """A failure as one sentence: the service's own message when it has one; a
+    database error's plain sentence (never its SQL and values)."""
+    problem = database_problem_in(error)
+    if problem is not None:
+        return problem
     if isinstance(error, USER_ERRORS):
         return getattr(error, "message", None) or str(error)
     return tr("Unexpected error: {error}").format(error=error)

@@ -43,6 +43,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from runtime.store.db_errors import database_problem_in
 from runtime.store.query import Cursor
 from runtime.ui.record_source import LoadedPage, RecordSource
 
@@ -291,7 +292,7 @@ class PageLoader(QObject):
         try:
             count = session.source.count()
         except Exception as error:  # reported in the list's status line
-            session.relay.failed.emit(session.generation, str(error))
+            session.relay.failed.emit(session.generation, _error_text(error))
             return
         session.relay.count.emit(session.generation, count)
         self._mark_positions(session, self.mark_every(count))
@@ -315,7 +316,7 @@ class PageLoader(QObject):
             try:
                 loaded = self._read(session, page)
             except Exception as error:
-                session.relay.failed.emit(session.generation, str(error))
+                session.relay.failed.emit(session.generation, _error_text(error))
         session.land(page, loaded)
         session.relay.page.emit(session.generation, page, loaded)
 
@@ -330,3 +331,8 @@ class PageLoader(QObject):
         loaded = session.source.load(start, PAGE_SIZE)
         session.remember(page, start, loaded.next_cursor)
         return loaded
+
+
+def _error_text(error: Exception) -> str:
+    """For the list's status line: a database error's plain sentence, never its SQL."""
+    return database_problem_in(error) or " ".join(str(error).split())

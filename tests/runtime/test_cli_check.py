@@ -177,3 +177,12 @@ def test_console_script_never_shows_a_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("pattern", [r"(a)\1+$", r"(?=x)x+", r"(?<!a)b"])
+def test_check_refuses_patterns_without_a_time_bound(tmp_path, capsys, pattern):
+    field = {"key": "code", "type": "text", "label": "Code", "pattern": pattern}
+    folder = write_folder(tmp_path, "pattern", json.dumps(app_with(field)))
+    assert main(["check", str(folder)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "fields[0].pattern" in err and "bounded time" in err

@@ -130,3 +130,72 @@ def test_oversized_csv_is_refused(tmp_path):
     path.write_text("Code,Name\n" + "".join(f"C{n},x\n" for n in range(50)), "utf-8")
     with pytest.raises(UnsafeWorkbook, match=r"rows"):
         read_file(path, ImportLimits(max_rows=10))
+
+
+def _padded_part(encoding: str, bom: bytes = b"", pad_chars: int = 1_200_000, split_at=None):
+    """An XML part whose ``<!DOCTYPE`` comes after ``pad_chars`` of comment text."""
+    import random
+
+    rng = random.Random(7)
+    padding = "".join(rng.choice("0123456789abcdef") for _ in range(pad_chars))
+    declared = encoding.upper().replace("-LE", "").replace("-BE", "")
+    text = (
+        f'<?xml version="1.0" encoding="{declared}"?>\n<!--{padding}-->'
+        '<!DOCTYPE sst [<!ENTITY a "aaaaaaaaaa">]>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        "<si><t>&a;</t></si></sst>"
+    )
+    return bom + text.encode(encoding)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom"),
+    [
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-8", b""),
+    ],
+)
+def test_doctype_after_the_first_mebibyte_is_refused_in_any_encoding(tmp_path, encoding, bom):
+    """The scan reads every part completely, decoding UTF-16/32 as it streams."""
+    good = _workbook(tmp_path / "good.xlsx")
+    part = _padded_part(encoding, bom)
+    path = _rewrite(good, tmp_path / "late.xlsx", replace={"xl/sharedStrings.xml": part})
+    with pytest.raises(UnsafeWorkbook, match=r"declares XML entities or a DTD.*sharedStrings"):
+        check_workbook(path)
+
+
+@pytest.mark.parametrize("pad", range(1024 * 1024 - 12, 1024 * 1024 + 2))
+def test_doctype_split_across_chunks_is_found(tmp_path, pad):
+    good = _workbook(tmp_path / "good.xlsx")
+    part = b"x" * pad + b"<!DOCTYPE x>"
+    path = _rewrite(good, tmp_path / "split.xlsx", replace={"xl/sharedStrings.xml": part})
+    with pytest.raises(UnsafeWorkbook, match=r"declares XML entities or a DTD"):
+        check_workbook(path, ImportLimits(max_compression_ratio=100_000))
+
+
+@pytest.mark.parametrize("encoding", ["UTF-7", "cp037", "EBCDIC-US", "x-unknown"])
+def test_parts_in_encodings_the_scan_cannot_read_are_refused(tmp_path, encoding):
+    """An encoding that can hide ``<!DOCTYPE`` from a byte scan is not read at all."""
+    good = _workbook(tmp_path / "good.xlsx")
+    with zipfile.ZipFile(good) as archive:
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+    declared = sheet.replace(b'encoding="UTF-8"', f'encoding="{encoding}"'.encode(), 1)
+    assert declared != sheet
+    path = _rewrite(good, tmp_path / "enc.xlsx", replace={"xl/worksheets/sheet1.xml": declared})
+    with pytest.raises(UnsafeWorkbook, match=r"text encoding"):
+        check_workbook(path)
+
+
+def test_utf16_sheet_without_doctype_is_accepted(tmp_path):
+    good = _workbook(tmp_path / "good.xlsx")
+    with zipfile.ZipFile(good) as archive:
+        strings = archive.read("xl/sharedStrings.xml")
+    wide = b"\xff\xfe" + strings.replace(b'"UTF-8"', b'"UTF-16"').decode().encode("utf-16-le")
+    path = _rewrite(good, tmp_path / "wide.xlsx", replace={"xl/sharedStrings.xml": wide})
+    check_workbook(path)

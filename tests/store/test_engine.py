@@ -136,25 +136,23 @@ def fake_mounts(tmp_path) -> tuple[Path, Path]:
 
 def test_filesystem_type_reads_the_longest_matching_mount(fake_mounts):
     root, mounts = fake_mounts
-    assert filesystem_type(root / "nfs" / "ws.sqlite", str(mounts)) == "nfs4"
-    assert filesystem_type(root / "nfs" / "new" / "dir" / "ws.sqlite", str(mounts)) == "nfs4"
-    assert filesystem_type(root / "nfs" / "local" / "ws.sqlite", str(mounts)) == "ext4"
-    assert filesystem_type(root / "smb share" / "ws.sqlite", str(mounts)) == "cifs"
-    assert filesystem_type(root / "disk" / "ws.sqlite", str(mounts)) == "xfs"
-    assert filesystem_type(root / "nfsother" / "ws.sqlite", str(mounts)) == "ext4"
-    assert filesystem_type(root / "x", str(root / "missing")) is None
-    assert is_network_path(root / "nfs" / "ws.sqlite", str(mounts))
-    assert is_network_path(root / "smb share" / "ws.sqlite", str(mounts))
-    assert not is_network_path(root / "nfs" / "local" / "ws.sqlite", str(mounts))
-    assert not is_network_path(root / "disk" / "ws.sqlite", str(mounts))
+    table = mounts.read_text(encoding="utf-8")  # /proc/mounts format is read too
+    assert filesystem_type(root / "nfs" / "ws.sqlite", table) == "nfs4"
+    assert filesystem_type(root / "nfs" / "new" / "dir" / "ws.sqlite", table) == "nfs4"
+    assert filesystem_type(root / "nfs" / "local" / "ws.sqlite", table) == "ext4"
+    assert filesystem_type(root / "smb share" / "ws.sqlite", table) == "cifs"
+    assert filesystem_type(root / "disk" / "ws.sqlite", table) == "xfs"
+    assert filesystem_type(root / "nfsother" / "ws.sqlite", table) == "ext4"
+    assert filesystem_type(root / "x", "") is None
+    assert is_network_path(root / "nfs" / "ws.sqlite", table)
+    assert is_network_path(root / "smb share" / "ws.sqlite", table)
+    assert not is_network_path(root / "nfs" / "local" / "ws.sqlite", table)
+    assert not is_network_path(root / "disk" / "ws.sqlite", table)
 
 
 def test_sqlite_on_a_network_drive_is_refused(fake_mounts, monkeypatch):
     root, mounts = fake_mounts
-    real = engine_module.filesystem_type
-    monkeypatch.setattr(
-        engine_module, "filesystem_type", lambda path, mounts_file=None: real(path, str(mounts))
-    )
+    monkeypatch.setattr(engine_module, "read_mountinfo", lambda: mounts.read_text("utf-8"))
     with pytest.raises(WorkspaceError) as refused:
         Workspace.open(f"sqlite:///{root / 'smb share' / 'ws.sqlite'}")
     assert "network drive" in refused.value.message

@@ -35,7 +35,7 @@ class FileRef(BaseModel):
     @field_validator("name")
     @classmethod
     def _plain_name(cls, name: str) -> str:
-        if "/" in name or "\\" in name or name.strip() in ("", ".", ".."):
+        if "/" in name or "\\" in name or "\x00" in name or name.strip() in ("", ".", ".."):
             raise ValueError("a file name may not contain a folder")
         return name
 

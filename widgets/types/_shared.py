@@ -12,6 +12,15 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
+NUL = "\x00"
+
+
+def refuse_nul(text: str) -> str:
+    """``text`` unless it holds a NUL character (PostgreSQL cannot store one)."""
+    if NUL in text:
+        raise FieldValueError(tr("contains an invisible NUL character, which cannot be stored"))
+    return text
+
 
 class StringFieldType(FieldType):
     """Base for types whose value is a string: text, textarea, phone, email, id_card."""
@@ -28,7 +37,7 @@ class StringFieldType(FieldType):
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # a number typed into a text cell of a workbook
         if isinstance(value, (int, float, str)):
-            text = str(value)
+            text = refuse_nul(str(value))
             return text if text.strip() else None
         raise FieldValueError(tr("please enter text"))
 
@@ -39,6 +48,7 @@ class StringFieldType(FieldType):
     def validate(self, spec: FieldSpecBase, value: Any) -> None:
         if value is None:
             return
+        refuse_nul(value)
         max_length = self.length_limit(spec)
         if max_length is not None and len(value) > max_length:
             raise FieldValueError(

@@ -21,11 +21,21 @@ class NumberSpec(FieldSpecBase):
     unit: str = Field(default="", max_length=20)
 
 
+MAX_DIGITS = 15
+MAX_ABS = Decimal(10) ** MAX_DIGITS  # fits NUMERIC(18, 6) with room for the decimals
+
+
 def number_value(decimals: int, value: Any) -> int | Decimal | None:
-    """The canonical number: ``int`` for whole numbers, Decimal rounded to places."""
+    """The canonical number: ``int`` for whole numbers, Decimal rounded to places.
+
+    The size is checked first: ``1e308`` would overflow the rounding (a decimal
+    exception instead of a message) and ``1e999999999`` would take minutes as an int.
+    """
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     exact = to_decimal(value)
+    if exact and exact.adjusted() >= MAX_DIGITS:
+        raise FieldValueError(tr("this number is too large"))
     if decimals == 0:
         if exact != exact.to_integral_value():
             raise FieldValueError(tr("please enter a whole number"))
@@ -40,9 +50,6 @@ def number_text(value: int | Decimal, decimals: int) -> str:
     if decimals == 0:
         return str(value) if isinstance(value, int) else f"{value:.0f}"
     return f"{value:,.{decimals}f}"
-
-
-MAX_ABS = Decimal(10) ** 15  # fits NUMERIC(18, 6) with room for the decimals
 
 
 class NumberType(FieldType):

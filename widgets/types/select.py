@@ -13,6 +13,7 @@ from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
+from widgets.types._shared import refuse_nul
 
 
 def default_options() -> list[Option]:
@@ -26,7 +27,7 @@ def option_text(value: Any) -> str:
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise FieldValueError(tr("please choose one of the options"))
-    return str(value).strip()
+    return refuse_nul(str(value)).strip()
 
 
 def match_option(options: list[Option], value: Any) -> str:

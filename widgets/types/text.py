@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from pydantic import Field
 
 from resources.messages import tr
 from widgets.base import FieldSpecBase, FieldValueError, SpecProblem
+from widgets.types._pattern import PatternRefused, compile_pattern, pattern_matches
 from widgets.types._shared import StringFieldType
 
 
@@ -35,10 +35,9 @@ class TextType(StringFieldType):
         problems = super().check_spec(spec)
         if spec.pattern is not None:
             try:
-                re.compile(spec.pattern)
-            except re.error as error:
-                message = tr("not a valid pattern: {error}").format(error=error)
-                problems.append(SpecProblem("pattern", message))
+                compile_pattern(spec.pattern)
+            except PatternRefused as error:
+                problems.append(SpecProblem("pattern", str(error)))
         return problems
 
     def validate(self, spec: TextSpec, value: Any) -> None:
@@ -47,8 +46,18 @@ class TextType(StringFieldType):
             return
         if "\n" in value or "\r" in value:
             raise FieldValueError(tr("must be a single line"))
-        if spec.pattern and not re.fullmatch(spec.pattern, value):
+        if spec.pattern and not self.pattern_matches(spec, value):
             raise FieldValueError(tr("does not have the expected format"))
+
+    def pattern_matches(self, spec: TextSpec, value: str) -> bool:
+        """Whether ``value`` fits the spec's pattern, in time linear in its length.
+
+        A pattern that check refused (a package not checked) matches nothing.
+        """
+        try:
+            return pattern_matches(spec.pattern, value)
+        except PatternRefused:
+            return False
 
     def cell_checker(self, spec: TextSpec):
         """Plain one-line text within the limit needs no further work."""
@@ -62,7 +71,7 @@ class TextType(StringFieldType):
                 value.__class__ is str
                 and len(value) <= limit
                 and value.strip()
-                and ("\n" not in value and "\r" not in value)
+                and ("\n" not in value and "\r" not in value and "\x00" not in value)
             ):
                 return value
             return slow(value)

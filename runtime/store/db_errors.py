@@ -1,0 +1,77 @@
+"""Database errors as one plain sentence, without SQL, bound parameters or values.
+
+The text of a driver's error (``str()`` of a SQLAlchemy or DBAPI exception) holds
+the statement, its parameters (record values, password hashes) and a "Background on
+this error" link, over several lines. Nothing of it may reach a user: every caller
+that reports a database failure asks :func:`database_problem` for the sentence.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+
+from resources.messages import tr
+
+#: SQLite result codes (``sqlite_errorname``) and PostgreSQL SQLSTATEs, by meaning.
+_READ_ONLY = {"SQLITE_READONLY", "25006"}
+_FULL = {"SQLITE_FULL", "53100"}
+_BUSY = {"SQLITE_BUSY", "SQLITE_LOCKED", "55P03", "40P01", "40001"}
+_CANNOT_OPEN = {"SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH", "3D000", "28000", "28P01"}
+_DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "XX001", "XX002"}
+_DENIED = {"42501"}
+_MISSING = {"42P01", "42703"}
+
+
+def is_database_error(error: BaseException) -> bool:
+    """A SQLAlchemy or driver error (whose text must never be shown)."""
+    if isinstance(error, SQLAlchemyError | sqlite3.Error):
+        return True
+    module = type(error).__module__ or ""
+    return module.split(".")[0] in ("psycopg", "psycopg2")
+
+
+def database_problem_in(error: BaseException) -> str | None:
+    """The plain sentence of the database error that is ``error`` or that raised it
+    (its cause or context, a few levels up); ``None`` when there is none."""
+    cause: BaseException | None = error
+    for _ in range(10):
+        if cause is None:
+            return None
+        if is_database_error(cause):
+            return database_problem(cause)
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
+    return None
+
+
+def database_problem(error: BaseException) -> str:
+    """One sentence saying what went wrong with the database and what to do."""
+    original = error.orig if isinstance(error, DBAPIError) else error
+    code = _code(original)
+    text = str(original).lower()
+    if code in _READ_ONLY or "readonly" in text or "read-only" in text:
+        return tr("the database is read-only: check that its file and folder may be written")
+    if code in _FULL or "disk is full" in text or "no space left" in text:
+        return tr("the disk of the database is full; nothing was saved")
+    if code in _BUSY or "database is locked" in text:
+        return tr("the database is busy (another program holds it); try again")
+    if code in _DAMAGED or "malformed" in text or "not a database" in text:
+        return tr("the database file is damaged; restore it from the last backup")
+    if code in _CANNOT_OPEN or "unable to open" in text:
+        return tr("cannot open the database: check its address, file and permissions")
+    if code in _DENIED:
+        return tr("the database account may not do this (permission denied)")
+    if code in _MISSING or "no such table" in text or "no such column" in text:
+        return tr("the database is missing tables of this version; run formwright upgrade")
+    if isinstance(error, IntegrityError):
+        return tr("the change conflicts with stored records; nothing was saved")
+    if "connect" in text or "server closed" in text or "connection" in text:
+        return tr("cannot reach the database server; check that it runs and the address")
+    text = tr("the database refused the operation ({kind}); nothing was saved")
+    return text.format(kind=type(original).__name__)
+
+
+def _code(error: BaseException) -> str:
+    """The SQLite result code name or PostgreSQL SQLSTATE of a driver error, or ``""``."""
+    return str(getattr(error, "sqlite_errorname", None) or getattr(error, "sqlstate", None) or "")
