@@ -278,8 +278,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
-    except CliError as error:
-        print(one_line(str(error)), file=sys.stderr)
+    except CliError as error:  # our own sentence: whole (it may name the commands out)
+        print(one_line(str(error), limit=None), file=sys.stderr)
         return error.code
     except KeyboardInterrupt:
         print("formwright: interrupted", file=sys.stderr)
@@ -303,10 +303,10 @@ def error_line(error: BaseException) -> str:
     return message.removeprefix("formwright: ")
 
 
-def one_line(text: str, limit: int = 500) -> str:
+def one_line(text: str, limit: int | None = 500) -> str:
     """``text`` on one line (whitespace runs joined), cut to ``limit`` characters."""
     line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return line if limit is None or len(line) <= limit else line[: limit - 1] + "…"
 
 
 if __name__ == "__main__":

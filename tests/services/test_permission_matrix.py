@@ -1000,7 +1000,9 @@ def import_cell(world: World, persona: str, form: str, visible_fields: list[str]
     access = ORACLE[persona][form]
     problems = Mismatches(entry, persona, form)
     try:
-        rows = import_rows(form, f"i-{persona}")
+        # Each entry imports rows of its own: the same rows twice would (rightly) be
+        # refused as rows imported before.
+        rows = import_rows(form, f"{entry}-{persona}")
         path = world.folder / f"{entry}-{persona}-{form}.xlsx"
         write_import_file(path, form, rows)
         before = world.all_ids(form)
