@@ -88,8 +88,9 @@ class RecordService:
     # -- create ---------------------------------------------------------------
     def create(self, form: str, values: dict[str, Any], actor: Actor = SYSTEM) -> Record:
         policy = self.policy(actor, form)
-        given = [key for key, value in values.items() if value not in (None, "", [])]
-        policy.check_writes(form, given, "create")
+        # Every field named is checked, empty or not: a refusal that depended on
+        # the value would tell whether a hidden value is empty.
+        policy.check_writes(form, list(values), "create")
 
         def work(connection: Connection) -> Record:
             now = utc_now()
@@ -293,6 +294,10 @@ class RecordService:
                 form, "update", current.created_by, current.owner_department
             ):
                 raise NotFound(_not_found(record_id, form))
+            # Every field named is checked, whatever its value and whether it
+            # changes: were only changed fields checked, writing a guess into a
+            # hidden field would succeed exactly when the guess is right.
+            policy.check_writes(form, list(values), "update")
             if current.version != version:
                 raise self._conflict(connection, form, current, values, policy=policy)
             merged = {**current.values, **values}
@@ -302,12 +307,6 @@ class RecordService:
             }
             if not changes:
                 return self._redacted(policy, form, current)
-            computed = {
-                key
-                for key, spec in self._value_fields(form).items()
-                if self.registry.of(spec).computed
-            }
-            policy.check_writes(form, sorted(set(changes) - computed), "update")
             system = {"updated_at": utc_now(), "updated_by": actor.user_id}
             written = self._write(
                 lambda: self.repository.update(

@@ -177,3 +177,30 @@ def test_console_script_never_shows_a_traceback(tmp_path):
     )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_check_warns_about_a_grant_that_shows_a_formula_over_a_hidden_field(
+    tmp_path: Path, capsys
+) -> None:
+    """``bonus = salary * 0.1`` listed as readonly for a role that cannot see the
+    salary: a warning naming the grant, and the package stays valid (exit 0)."""
+    from tests.services.leak_world import leak_app
+
+    folder = write_folder(tmp_path, "leak", json.dumps(leak_app()))
+    assert main(["check", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert "valid" in captured.out
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1, captured.err
+    assert "roles[0].grants.staff.fields.bonus" in warnings[0]
+    assert "'salary'" in warnings[0]
+
+
+def test_check_prints_no_warning_for_a_formula_over_visible_fields(tmp_path: Path, capsys) -> None:
+    from tests.services.leak_world import CLERK_GRANTS, leak_app
+
+    grants = json.loads(json.dumps(CLERK_GRANTS))
+    grants["staff"]["fields"]["salary"] = "readonly"
+    folder = write_folder(tmp_path, "fine", json.dumps(leak_app(grants)))
+    assert main(["check", str(folder)]) == 0
+    assert "warning" not in capsys.readouterr().err
