@@ -356,7 +356,7 @@ def export_records(
     yield Progress(0, total, "exporting")
 
     out: Any = _XlsxOut(path) if suffix == ".xlsx" else _CsvOut(path)
-    resolver = NameResolver(service)
+    resolver = NameResolver(service, actor)
     try:
         with removing_on_failure(out.temp_paths):
             parts = {None: out.add_part(service.repository.form_tables(form).form.title, plan.main)}

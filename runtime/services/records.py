@@ -22,10 +22,12 @@ from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.form_logic import FormLogic
+from runtime.services.names import NameResolver
 from runtime.services.permissions import Policy
 from runtime.services.record_bulk import bulk_create
 from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, value_fields
 from runtime.services.record_errors import ConflictError, NotFound, RecordError, ValidationFailed
+from runtime.services.session_guard import require_session
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
@@ -62,9 +64,19 @@ class RecordService:
 
         With ``form``, first make sure the app has that form (UnknownName if not).
         """
+        self.require_session(actor)
         if form is not None and self.spec.form(form) is None:
             raise UnknownName(tr("the app has no form '{form}'").format(form=form))
         return Policy(self.spec, actor, self.registry)
+
+    def require_session(self, actor: Actor) -> None:
+        """Refuse (SessionEnded) a session whose account was disabled or locked
+        since it logged in; asked by every call through :meth:`policy`."""
+        require_session(self.workspace, actor)
+
+    def names(self, actor: Actor) -> NameResolver:
+        """The name resolver of this app as ``actor`` reads it (see :mod:`.names`)."""
+        return NameResolver(self, actor)
 
     def _redacted(self, policy: Policy, form: str, record: Record) -> Record:
         """The record without the fields hidden from the actor: they never leave here."""

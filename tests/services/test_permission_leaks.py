@@ -96,3 +96,113 @@ def test_filtering_on_a_formula_over_a_hidden_field_is_refused(leak: LeakWorld) 
     query = RecordQuery(filter=Condition("bonus", "gt", Decimal("400")))
     assert _refused(service.page, "staff", query, None, 100, alice)
     assert _refused(service.count, "staff", query, alice)
+
+
+# -- names of linked records --
+
+
+def _export_rows(world: LeakWorld, actor, form: str, path) -> list[list]:
+    import openpyxl
+
+    from runtime.services.excel_common import run_steps
+    from runtime.services.excel_export import export_records
+
+    fields = Policy(world.service.spec, actor, world.service.registry).visible_fields(form)
+    run_steps(export_records(world.service, form, path, actor=actor, visible_fields=fields))
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+def test_export_names_only_records_the_reader_may_read(leak: LeakWorld, tmp_path) -> None:
+    """Alice's export of visits: Bob's staff record (outside her scope) and any
+    record shown by its hidden diagnosis appear as ids; her own record by a field
+    she sees appears by name. The administrator sees every name."""
+    own = leak.service.create(
+        "visit", {"patient": leak.alice_staff, "colleague": leak.alice_staff}, leak.alice
+    )
+    rows = _export_rows(leak, leak.alice, "visit", tmp_path / "alice.xlsx")
+    header, lines = rows[0], {line[0]: line for line in rows[1:]}
+    patient, colleague = header.index("Patient"), header.index("Colleague")
+    assert lines[leak.visit][patient] == f"#{leak.bob_staff}"
+    assert lines[leak.visit][colleague] == f"#{leak.bob_staff}"
+    assert lines[own.id][patient] == f"#{leak.alice_staff}"  # diagnosis hidden
+    assert lines[own.id][colleague] == "Alice"
+    text = " ".join(str(cell) for row in rows for cell in row)
+    assert "schizophrenia" not in text and "diabetes" not in text and "Bob" not in text
+    rows = _export_rows(leak, leak.admin, "visit", tmp_path / "admin.xlsx")
+    lines = {line[0]: line for line in rows[1:]}
+    assert lines[leak.visit][patient] == "schizophrenia"
+    assert lines[own.id][colleague] == "Alice"
+
+
+def _dry_run(world: LeakWorld, actor, tmp_path, rows: list[tuple]) -> list[str]:
+    """One problem text per row of a dry-run import of visits (``""``: valid)."""
+    import openpyxl
+
+    from runtime.services.excel_common import run_steps
+    from runtime.services.excel_import import import_records
+
+    path = tmp_path / "visits.xlsx"
+    book = openpyxl.Workbook()
+    book.active.append(["Patient", "Colleague", "Note"])
+    for row in rows:
+        book.active.append(list(row))
+    book.save(path)
+    fields = Policy(world.service.spec, actor, world.service.registry).writable_fields(
+        "visit", "create"
+    )
+    result = run_steps(
+        import_records(
+            world.service, "visit", path, actor=actor, visible_fields=fields, dry_run=True
+        )
+    )
+    problems = [""] * len(rows)
+    for error in result.errors:
+        problems[error.row - 2] += str(error)
+    return problems
+
+
+def test_import_by_name_matches_only_records_the_reader_may_read(leak: LeakWorld, tmp_path):
+    """A right and a wrong guess of a hidden diagnosis get the same answer, and so
+    do the name of a record outside the scope and a name nobody has."""
+    problems = _dry_run(
+        leak,
+        leak.alice,
+        tmp_path,
+        [
+            ("schizophrenia", None, "right guess"),
+            ("diabetes", None, "right guess, own record"),
+            ("measles", None, "wrong guess"),
+            (None, "Bob", "outside the scope"),
+            (None, "Nobody", "no such name"),
+            (None, "Alice", "readable"),
+            (f"#{leak.alice_staff}", None, "by id"),
+        ],
+    )
+    for index, name in enumerate(("schizophrenia", "diabetes", "measles")):
+        assert f"no record named '{name}'" in problems[index], problems
+    assert "no record named 'Bob'" in problems[3]
+    assert "no record named 'Nobody'" in problems[4]
+    assert problems[5:] == ["", ""]
+    # The administrator reads every record: the same names are found.
+    assert _dry_run(leak, leak.admin, tmp_path, [("schizophrenia", "Bob", "")]) == [""]
+
+
+def test_screens_name_only_records_the_reader_may_read(leak: LeakWorld) -> None:
+    """The runtime's names and pickers (WorkspaceReferences) follow the same rules."""
+    from runtime.services.references import WorkspaceReferences
+
+    alice = WorkspaceReferences(leak.service, leak.alice)
+    staff = ("record", "staff", "name")
+    diagnosis = ("record", "staff", "diagnosis")
+    assert alice.name_of(staff, leak.bob_staff) == f"#{leak.bob_staff}"
+    assert alice.name_of(staff, leak.alice_staff) == "Alice"
+    assert alice.name_of(diagnosis, leak.alice_staff) == f"#{leak.alice_staff}"
+    assert alice.search_records("staff", "diagnosis", "diab") == []
+    assert alice.search_records("staff", "name", "Bob") == []
+    assert alice.search_records("staff", "name", "Ali") == [(leak.alice_staff, "Alice")]
+    assert alice.search_records("staff", "name", "") == [(leak.alice_staff, "Alice")]
+    assert alice.name_of("user", leak.bob.user_id) == "Bob"
+    admin = WorkspaceReferences(leak.service, leak.admin)
+    assert admin.name_of(staff, leak.bob_staff) == "Bob"
+    assert admin.name_of(diagnosis, leak.bob_staff) == "schizophrenia"
