@@ -491,6 +491,14 @@ class RecordService:
             raise ValidationFailed({"": message.format(detail=error.orig)}) from None
 
     # -- audit --------------------------------------------------------------
+    def audit_event(
+        self, actor: Actor, action: str, form: str, details: dict[str, Any] | None
+    ) -> None:
+        """One audit row about ``form`` in a transaction of its own (an export)."""
+        self.transaction(
+            lambda connection: self._audit(connection, actor, action, form, None, details)
+        )
+
     def _audit(self, connection, actor: Actor, action, form, record_id, details) -> None:
         entry = AuditEntry(
             action, actor.user_id, actor.username, self.spec.id, form, record_id, details

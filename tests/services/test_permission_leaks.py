@@ -206,3 +206,68 @@ def test_screens_name_only_records_the_reader_may_read(leak: LeakWorld) -> None:
     admin = WorkspaceReferences(leak.service, leak.admin)
     assert admin.name_of(staff, leak.bob_staff) == "Bob"
     assert admin.name_of(diagnosis, leak.bob_staff) == "schizophrenia"
+
+
+# -- exports are audited --
+
+
+def _audit_rows(world: LeakWorld, action: str) -> list:
+    import json
+
+    import sqlalchemy as sa
+
+    from runtime.store.schema import audit_table
+
+    with world.workspace.reader() as connection:
+        rows = connection.execute(
+            sa.select(audit_table).where(audit_table.c.action == action).order_by(audit_table.c.id)
+        ).mappings()
+        return [dict(row, details=json.loads(row["details"] or "null")) for row in rows]
+
+
+def test_every_export_writes_an_audit_row(leak: LeakWorld, tmp_path) -> None:
+    """Who, form, filter, columns, row count and file: from the Python API here and
+    from the CLI in tests/runtime/test_cli_excel.py."""
+    from runtime.services.excel_common import run_steps
+    from runtime.services.excel_export import export_records
+
+    path = tmp_path / "mine.csv"
+    query = RecordQuery(filter=Condition("name", "contains", "Ali"))
+    result = run_steps(
+        export_records(
+            leak.service,
+            "staff",
+            path,
+            actor=leak.alice,
+            visible_fields=["name", "code"],
+            query=query,
+            columns=["code", "name"],
+        )
+    )
+    assert result.rows == 1
+    rows = _audit_rows(leak, "export")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["user_id"], row["username"], row["app_id"], row["form"]) == (
+        leak.alice.user_id,
+        "alice",
+        "leak",
+        "staff",
+    )
+    details = row["details"]
+    assert details["rows"] == 1
+    assert details["columns"] == ["code", "name"]
+    assert details["file"] == str(path)
+    assert details["filter"] == {"field": "name", "op": "contains", "value": "Ali"}
+    run_steps(
+        export_records(
+            leak.service,
+            "visit",
+            tmp_path / "all.xlsx",
+            actor=leak.admin,
+            visible_fields=["patient", "colleague", "note"],
+        )
+    )
+    rows = _audit_rows(leak, "export")
+    assert len(rows) == 2 and rows[1]["details"]["rows"] == 1
+    assert rows[1]["details"]["filter"] is None
