@@ -60,7 +60,10 @@ def cmd_check(args: argparse.Namespace) -> int:
             )
             # Warnings do not make a package invalid: the exit code stays.
             for problem in formula_grant_warnings(spec):
-                print(f"{package}: warning: {problem.path}: {problem.message}", file=sys.stderr)
+                print(
+                    f"{package}: {problem.level}: {problem.path}: {problem.message}",
+                    file=sys.stderr,
+                )
     return status
 
 

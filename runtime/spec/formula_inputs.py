@@ -116,7 +116,6 @@ def formula_grant_warnings(
                     "'{field}' is computed from '{input}', which role '{role}' cannot see; "
                     "the field is hidden for this role"
                 ).format(field=field_key, input=found, role=role.key)
-                problems.append(
-                    Problem(f"roles[{position}].grants.{form_key}.fields.{field_key}", message)
-                )
+                path = f"roles[{position}].grants.{form_key}.fields.{field_key}"
+                problems.append(Problem(path, message, level="warning"))
     return problems

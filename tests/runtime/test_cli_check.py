@@ -204,3 +204,13 @@ def test_check_prints_no_warning_for_a_formula_over_visible_fields(tmp_path: Pat
     folder = write_folder(tmp_path, "fine", json.dumps(leak_app(grants)))
     assert main(["check", str(folder)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_formula_grant_problems_are_warnings() -> None:
+    from runtime.spec.formula_inputs import formula_grant_warnings
+    from tests.services.leak_world import leak_spec
+
+    problems = formula_grant_warnings(leak_spec())
+    assert [(p.path, p.level) for p in problems] == [
+        ("roles[0].grants.staff.fields.bonus", "warning")
+    ]
