@@ -114,7 +114,8 @@ class NameResolver:
         return {i: self._names.get((kind, i)) or f"#{i}" for i in wanted}
 
     def name_of(self, kind: Any, ident: int) -> str:
-        return self.names(kind, [ident])[ident]
+        cached = self._names.get((kind, ident))  # the fast path of a list's cells
+        return cached if cached is not None else self.names(kind, [ident])[ident]
 
     def forget(self) -> None:
         """Drop cached names (after a record or a user was renamed)."""
