@@ -39,6 +39,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate packages: one line per problem, a summary line per valid package."""
     from runtime.package import PackageError, read_package
     from runtime.spec import SpecError, parse_app_spec
+    from runtime.spec.formula_inputs import formula_grant_warnings
 
     status = EXIT_OK
     for package in args.packages:
@@ -57,6 +58,12 @@ def cmd_check(args: argparse.Namespace) -> int:
                 f"{package}: valid — {spec.title} v{spec.version}, "
                 f"{len(spec.forms)} forms, {fields} fields"
             )
+            # Warnings do not make a package invalid: the exit code stays.
+            for problem in formula_grant_warnings(spec):
+                print(
+                    f"{package}: {problem.level}: {problem.path}: {problem.message}",
+                    file=sys.stderr,
+                )
     return status
 
 

@@ -143,7 +143,8 @@ class ExcelContext:
 
     ``names`` maps ``(kind, id)`` to a display name and ``reverse_names`` maps
     ``(kind, name)`` back to the id, where kind is a :meth:`FieldType.reference_kind`
-    (``"user"``, ``"department"`` or ``("record", form_key)``); filled by the services.
+    (``"user"``, ``"department"`` or ``("record", form_key, display_field)``); filled
+    by the services.
     """
 
     names: Mapping[Any, str] = field(default_factory=dict)
@@ -212,7 +213,8 @@ class FieldType:
 
     def reference_kind(self, spec: FieldSpecBase) -> Any:
         """What ids in this value refer to: ``"user"``, ``"department"``,
-        ``("record", form_key)`` or ``None``. Services resolve display names by it."""
+        ``("record", form_key, display_field)`` or ``None``. Services resolve display
+        names by it."""
         return None
 
     def check_spec(self, spec: FieldSpecBase) -> list[SpecProblem]:
@@ -454,6 +456,10 @@ class ReferenceSource:
     def name_of(self, kind: Any, ident: int) -> str:
         """Display name of a user, department or record (``kind`` as in ExcelContext)."""
         return f"#{ident}"
+
+    def prefetch_names(self, wanted: Mapping[Any, Iterable[int]]) -> None:
+        """Look up the names of many ids at once (kind -> ids), so that the
+        ``name_of`` calls that follow are answered from a cache."""
 
     def current_user(self) -> tuple[int, str] | None:
         return None

@@ -22,6 +22,7 @@ from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.excel_common import Progress, Steps, run_steps
+from runtime.services.session_guard import require_session
 from runtime.store.audit import ChainReport
 from runtime.store.audit_verify import verify_workspace_steps
 from runtime.store.integrity import damaged_error
@@ -153,6 +154,7 @@ class AuditLog:
         return self.workspace.snapshot_reader()
 
     def _require_admin(self) -> None:
+        require_session(self.workspace, self.actor)
         if not self.actor.is_admin:
             raise PermissionDenied(tr("only an administrator may read the audit log"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from runtime.services.account_errors import AccountError
+
 
 class ServiceError(Exception):
     """Base of the errors a screen or the CLI shows as one sentence."""
@@ -13,3 +15,9 @@ class ServiceError(Exception):
 
 class PermissionDenied(ServiceError):
     """The acting user may not do this."""
+
+
+class SessionEnded(ServiceError, AccountError):
+    """The session's user was disabled or locked since logging in: every call of
+    the session is refused until the user logs in again (which they cannot while
+    disabled or locked)."""

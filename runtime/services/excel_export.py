@@ -14,7 +14,9 @@ itself gets a leading ``'`` — the escape Excel and the OWASP CSV-injection adv
 use; importing a CSV removes exactly one leading ``'``, so values round-trip.
 
 Export is a generator of :class:`Progress` returning an :class:`ExportResult`;
-closing it cancels. Output goes to a temporary file in the target folder and is
+closing it cancels. Every export that completes writes one audit row (``export``:
+who, form, file, filter, columns, row count), whoever calls it: the CLI, the
+runtime's dialog or the Python API. Output goes to a temporary file in the target folder and is
 moved into place (``os.replace``) only at the end, so a cancelled or failed export
 leaves no partial file.
 """
@@ -54,7 +56,7 @@ from runtime.services.excel_common import (
 )
 from runtime.services.excel_names import NameResolver
 from runtime.services.records import RecordService
-from runtime.store.query import RecordQuery
+from runtime.store.query import AllOf, Condition, Filter, RecordQuery
 from widgets.base import ExcelContext, FieldSpecBase, FieldType
 from widgets.protected_files import refuse_database_file
 
@@ -366,7 +368,7 @@ def export_records(
     yield Progress(0, total, "exporting")
 
     out: Any = _XlsxOut(path) if suffix == ".xlsx" else _CsvOut(path)
-    resolver = NameResolver(service)
+    resolver = NameResolver(service, actor)
     try:
         with removing_on_failure(out.temp_paths):
             parts = {None: out.add_part(service.repository.form_tables(form).form.title, plan.main)}
@@ -406,6 +408,8 @@ def export_records(
                     break
                 cursor = page.next_cursor
             yield Progress(done, total, "saving")
+            # Audited before the file is moved into place: no export without its row.
+            service.audit_event(actor, "export", form, _export_details(path, query, plan, done))
             names = out.commit()
     finally:
         if isinstance(out, _CsvOut):
@@ -527,3 +531,28 @@ def _measure(widths: list[int], lines, columns: list[ExportColumn], context) -> 
             width = text_width(text[:200])
             if width > widths[index]:
                 widths[index] = width
+
+
+def _export_details(path: Path, query: RecordQuery, plan: ExportPlan, rows: int) -> dict:
+    """What the audit keeps of an export: the file, filter, columns and row count."""
+    columns = [c.key for c in plan.main if c.spec is not None and c.subtable is None]
+    return {
+        "file": str(path),
+        "rows": rows,
+        "columns": columns,
+        "subtables": list(plan.subtables),
+        "filter": _filter_json(query.filter),
+        "search": query.search or None,
+        "sort": {"field": query.sort.field, "desc": query.sort.desc},
+        "trash": query.trash,
+    }
+
+
+def _filter_json(node: Filter | None) -> Any:
+    if node is None:
+        return None
+    if isinstance(node, Condition):
+        value = list(node.value) if isinstance(node.value, (tuple, list)) else node.value
+        return {"field": node.field, "op": node.op, "value": value}
+    kind = "all" if isinstance(node, AllOf) else "any"
+    return {kind: [_filter_json(part) for part in node.parts]}

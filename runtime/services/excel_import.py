@@ -336,7 +336,7 @@ class _Import:
         self.limits = limits
         self.tables = service.repository.form_tables(form)
         self.logic = service.logic(form)
-        self.resolver = NameResolver(service)
+        self.resolver = NameResolver(service, actor)
         self.policy = service.policy(actor, form)
         self.policy.require(form, "import")
         # The caller's list can only narrow what the policy lets the actor import.

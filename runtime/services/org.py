@@ -94,7 +94,7 @@ class OrgService:
         actor: Actor = SYSTEM,
     ) -> Department:
         """Add a department under ``parent`` (a code; ``None``: a root)."""
-        require_admin(actor, tr("only an administrator may change departments"))
+        require_admin(actor, tr("only an administrator may change departments"), self.workspace)
         code, name = _check_code(code), _check_name(name)
         kind = _kind(kind)
         with self.engine.begin() as connection:
@@ -134,7 +134,7 @@ class OrgService:
         actor: Actor = SYSTEM,
     ) -> Department:
         """Rename, move (``parent`` code or ``None`` for a root), set or clear the head."""
-        require_admin(actor, tr("only an administrator may change departments"))
+        require_admin(actor, tr("only an administrator may change departments"), self.workspace)
         with self.engine.begin() as connection:
             directory = OrgDirectory.load(connection)
             department = _department(directory, code)
@@ -182,7 +182,7 @@ class OrgService:
         actor: Actor = SYSTEM,
     ) -> None:
         """Replace a user's departments; ``primary`` (default: the first code)."""
-        require_admin(actor, tr("only an administrator may change memberships"))
+        require_admin(actor, tr("only an administrator may change memberships"), self.workspace)
         codes = list(codes)
         with self.engine.begin() as connection:
             directory = OrgDirectory.load(connection)
@@ -244,7 +244,9 @@ class OrgService:
         is primary) or roles. Imported users get no password; an administrator
         sets one (``ImportResult.users_without_password``).
         """
-        require_admin(actor, tr("only an administrator may import the organisation"))
+        require_admin(
+            actor, tr("only an administrator may import the organisation"), self.workspace
+        )
         sheets = read_workbook(Path(path))
         if dry_run:
             with self._read() as connection:

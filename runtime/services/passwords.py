@@ -133,7 +133,9 @@ class AccountBase:
 
     def update_settings(self, actor: Actor = SYSTEM, **values: int) -> AccountSettings:
         """Change account settings (``password_min_length=10`` …); audited."""
-        require_admin(actor, tr("only an administrator may change account settings"))
+        require_admin(
+            actor, tr("only an administrator may change account settings"), self.workspace
+        )
         known = {item.name for item in fields(AccountSettings)}
         for key, value in values.items():
             if key not in known:

@@ -15,6 +15,9 @@ union:
   with ``action=``, granting that action): ``edit`` (``None`` here) beats
   ``readonly`` beats ``hidden``. A field a grant does not list is hidden, so a
   field added in a new version is invisible until the builder grants it.
+* **Formulas** show what they are computed from: a field whose formula reads
+  (directly or through other formulas) a field hidden from the actor is hidden
+  too, whatever the grants say about it (``formwright check`` warns about them).
 * **Administrators** (``actor.is_admin``, or the built-in app role ``admin``)
   may do everything, scope ``all``, no field restrictions.
 
@@ -37,6 +40,7 @@ from typing import Any
 from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
+from runtime.spec.formula_inputs import hidden_input
 from runtime.spec.models import ACTIONS, AppSpec, FormSpec, Grant
 from runtime.store.query import RowScope
 from widgets.registry import FieldTypeRegistry, default_registry
@@ -64,6 +68,7 @@ class Policy:
         self.full_access = actor.is_admin or ADMIN_ROLE in role_keys
         #: The actor's roles this app defines (unknown keys dropped), in spec order.
         self.roles = [role for role in spec.roles if role.key in role_keys]
+        self._modes: dict[tuple[str, str, str | None], str | None] = {}
 
     # -- grants ---------------------------------------------------------------
     def _form(self, form: str) -> FormSpec | None:
@@ -149,6 +154,22 @@ class Policy:
             return "hidden"
         if self.full_access:
             return None
+        key = (form, field, action)
+        if key not in self._modes:
+            mode = self._granted_mode(form, field, action)
+            if mode != "hidden":
+                # A formula shows what it is computed from (bonus = salary * 0.1):
+                # one reading a field hidden from the actor is hidden too.
+                def hidden(name: str) -> bool:
+                    return self._granted_mode(form, name, action) == "hidden"
+
+                if hidden_input(spec, field, hidden, self.registry) is not None:
+                    mode = "hidden"
+            self._modes[key] = mode
+        return self._modes[key]
+
+    def _granted_mode(self, form: str, field: str, action: str | None) -> str | None:
+        """The mode the grants give one field, before formulas are considered."""
         modes = [
             _GRANT_MODES[grant.fields.get(field, "hidden")] for grant in self.grants(form, action)
         ]

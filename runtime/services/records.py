@@ -22,6 +22,7 @@ from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.form_logic import FormLogic
+from runtime.services.names import NameResolver
 from runtime.services.permissions import Policy
 from runtime.services.record_bulk import bulk_create
 from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, value_fields
@@ -32,6 +33,7 @@ from runtime.services.record_errors import (
     StorageFailed,
     ValidationFailed,
 )
+from runtime.services.session_guard import require_session
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.audit_seals import record_seals
@@ -70,9 +72,19 @@ class RecordService:
 
         With ``form``, first make sure the app has that form (UnknownName if not).
         """
+        self.require_session(actor)
         if form is not None and self.spec.form(form) is None:
             raise UnknownName(tr("the app has no form '{form}'").format(form=form))
         return Policy(self.spec, actor, self.registry)
+
+    def require_session(self, actor: Actor) -> None:
+        """Refuse (SessionEnded) a session whose account was disabled or locked
+        since it logged in; asked by every call through :meth:`policy`."""
+        require_session(self.workspace, actor)
+
+    def names(self, actor: Actor) -> NameResolver:
+        """The name resolver of this app as ``actor`` reads it (see :mod:`.names`)."""
+        return NameResolver(self, actor)
 
     def _redacted(self, policy: Policy, form: str, record: Record) -> Record:
         """The record without the fields hidden from the actor: they never leave here."""
@@ -96,8 +108,9 @@ class RecordService:
     # -- create ---------------------------------------------------------------
     def create(self, form: str, values: dict[str, Any], actor: Actor = SYSTEM) -> Record:
         policy = self.policy(actor, form)
-        given = [key for key, value in values.items() if value not in (None, "", [])]
-        policy.check_writes(form, given, "create")
+        # Every field named is checked, empty or not: a refusal that depended on
+        # the value would tell whether a hidden value is empty.
+        policy.check_writes(form, list(values), "create")
 
         def work(connection: Connection) -> Record:
             now = utc_now()
@@ -301,6 +314,10 @@ class RecordService:
                 form, "update", current.created_by, current.owner_department
             ):
                 raise NotFound(_not_found(record_id, form))
+            # Every field named is checked, whatever its value and whether it
+            # changes: were only changed fields checked, writing a guess into a
+            # hidden field would succeed exactly when the guess is right.
+            policy.check_writes(form, list(values), "update")
             if current.version != version:
                 raise self._conflict(connection, form, current, values, policy=policy)
             merged = {**current.values, **values}
@@ -310,12 +327,6 @@ class RecordService:
             }
             if not changes:
                 return self._redacted(policy, form, current)
-            computed = {
-                key
-                for key, spec in self._value_fields(form).items()
-                if self.registry.of(spec).computed
-            }
-            policy.check_writes(form, sorted(set(changes) - computed), "update")
             system = {"updated_at": utc_now(), "updated_by": actor.user_id}
             written = self._write(
                 lambda: self.repository.update(
@@ -488,6 +499,14 @@ class RecordService:
             raise ValidationFailed({"": message}) from None
 
     # -- audit --------------------------------------------------------------
+    def audit_event(
+        self, actor: Actor, action: str, form: str, details: dict[str, Any] | None
+    ) -> None:
+        """One audit row about ``form`` in a transaction of its own (an export)."""
+        self.transaction(
+            lambda connection: self._audit(connection, actor, action, form, None, details)
+        )
+
     def _audit(
         self, connection, actor: Actor, action, form, record_id, details, seals=None
     ) -> None:

@@ -29,6 +29,7 @@ from runtime.services.account_errors import (
 from runtime.services.actor import Actor
 from runtime.services.org_directory import OrgDirectory, memberships
 from runtime.services.passwords import AccountBase, read_settings
+from runtime.services.session_guard import session_guard
 from runtime.services.user_rows import MAX_USERNAME_LENGTH, UserInfo, find_user, user_roles
 from runtime.store.audit import AuditEntry
 from runtime.store.schema import users_table
@@ -179,6 +180,7 @@ class Logins(AccountBase):
                         details={"user": row.username, "failures": failures, "until": until},
                     ),
                 )
+                session_guard(self.workspace).forget(row.id)  # its open sessions end
                 return _Attempt(error=AccountLocked(row.username, until))
             self._update(connection, row.id, failed_logins=failures)
             self._failure(connection, row, attempted, details)

@@ -25,6 +25,7 @@ from runtime.services.account_errors import (
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.org_directory import OrgDirectory
 from runtime.services.passwords import AccountBase
+from runtime.services.session_guard import session_guard
 from runtime.services.user_rows import (
     UserInfo,
     find_user,
@@ -80,7 +81,7 @@ class UserAdministration(AccountBase):
         now = self.clock()
         with self.engine.begin() as connection:
             if _has_admin(connection):
-                require_admin(actor, tr("only an administrator may create users"))
+                require_admin(actor, tr("only an administrator may create users"), self.workspace)
             elif not is_admin:
                 raise AccountError(
                     tr("create the administrator first: formwright user add NAME --admin")
@@ -139,7 +140,7 @@ class UserAdministration(AccountBase):
         is_admin: bool | None = None,
         actor: Actor = SYSTEM,
     ) -> UserInfo:
-        require_admin(actor, tr("only an administrator may change users"))
+        require_admin(actor, tr("only an administrator may change users"), self.workspace)
         _check_display_name(display_name)
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
@@ -167,7 +168,9 @@ class UserAdministration(AccountBase):
 
     def set_password(self, username: str, password: str, actor: Actor = SYSTEM) -> None:
         """An administrator sets (resets) a password; this also lifts a lockout."""
-        require_admin(actor, tr("only an administrator may set other users' passwords"))
+        require_admin(
+            actor, tr("only an administrator may set other users' passwords"), self.workspace
+        )
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             new_hash = self._hash(password, row.username, connection)
@@ -225,7 +228,9 @@ class UserAdministration(AccountBase):
         self._set_active(username, True, actor)
 
     def _set_active(self, username: str, active: bool, actor: Actor) -> None:
-        require_admin(actor, tr("only an administrator may disable or enable users"))
+        require_admin(
+            actor, tr("only an administrator may disable or enable users"), self.workspace
+        )
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             if row.active == active:
@@ -247,6 +252,7 @@ class UserAdministration(AccountBase):
                     details={"user": row.username, "user_id": row.id},
                 ),
             )
+        session_guard(self.workspace).forget(row.id)  # its open sessions end now
 
     def _keep_an_admin(self, connection: Connection, leaving_id: int) -> None:
         others = connection.execute(
@@ -263,7 +269,7 @@ class UserAdministration(AccountBase):
 
     def unlock(self, username: str, actor: Actor = SYSTEM) -> bool:
         """Lift a lockout and reset the failure count; False if it was not locked."""
-        require_admin(actor, tr("only an administrator may unlock accounts"))
+        require_admin(actor, tr("only an administrator may unlock accounts"), self.workspace)
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             was_locked = row.locked_until is not None and row.locked_until > self.clock()
@@ -283,7 +289,8 @@ class UserAdministration(AccountBase):
                     details={"user": row.username, "user_id": row.id, "by": "administrator"},
                 ),
             )
-            return was_locked
+        session_guard(self.workspace).forget(row.id)
+        return was_locked
 
     # -- roles ------------------------------------------------------------------
     def roles_of(self, username: str) -> dict[str, frozenset[str]]:
@@ -292,7 +299,7 @@ class UserAdministration(AccountBase):
 
     def assign_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
         """Give a user a role an installed app defines; False if already held."""
-        require_admin(actor, tr("only an administrator may assign roles"))
+        require_admin(actor, tr("only an administrator may assign roles"), self.workspace)
         with self.engine.begin() as connection:
             row = self._user(connection, username)
             problem = role_problem(self.workspace, connection, app_id, role_key)
@@ -317,7 +324,7 @@ class UserAdministration(AccountBase):
 
     def remove_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
         """Take a role away; False if the user did not hold it."""
-        require_admin(actor, tr("only an administrator may remove roles"))
+        require_admin(actor, tr("only an administrator may remove roles"), self.workspace)
         with self.engine.begin() as connection:
             row = self._user(connection, username)
             removed = connection.execute(

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from resources.messages import tr
 from runtime.services.account_errors import AccountError
 from runtime.services.actor import Actor
+from runtime.services.session_guard import require_session
 from runtime.store.schema import user_departments_table, user_roles_table, users_table
 from runtime.store.workspace import Workspace
 
@@ -124,9 +125,13 @@ def role_problem(
     )
 
 
-def require_admin(actor: Actor, refusal: str) -> None:
+def require_admin(actor: Actor, refusal: str, workspace: Workspace | None = None) -> None:
     """Refuse a non-administrator with ``refusal`` (a whole sentence, already
-    translated: ``tr("only an administrator may create users")``)."""
+    translated: ``tr("only an administrator may create users")``), and with
+    ``workspace`` a session whose account was disabled or locked since it logged
+    in (SessionEnded)."""
+    if workspace is not None:
+        require_session(workspace, actor)
     if not actor.is_admin:
         raise AccountError(refusal)
 

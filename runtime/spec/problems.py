@@ -13,6 +13,9 @@ class Problem:
 
     path: str
     message: str
+    #: ``"error"`` (the app cannot be used) or ``"warning"`` (it can, but probably
+    #: not as meant; ``formwright check`` prints it and still exits 0).
+    level: str = "error"
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}" if self.path else self.message

@@ -440,6 +440,53 @@ class RecordRepository:
         for row in result:
             yield tuple(row)
 
+    def display_values(
+        self,
+        connection: Connection,
+        form: str,
+        key: str,
+        ids: Iterable[int],
+        scope: RowScope,
+    ) -> dict[int, Any]:
+        """The value of field ``key`` of each of these records within ``scope``
+        (live or in the trash; empty values left out): what a name shows. One
+        query per chunk of ids (the name resolver's batch for a page)."""
+        table = self.form_tables(form).table
+        column = table.c[key]
+        reach = scope_condition(table, scope)
+        found: dict[int, Any] = {}
+        for chunk in _chunks(sorted(set(ids)), IN_IDS):
+            rows = connection.execute(
+                sa.select(table.c.id, column).where(
+                    table.c.id.in_(chunk), reach, column.isnot(None)
+                )
+            )
+            found.update((row[0], row[1]) for row in rows)
+        return found
+
+    def ids_with_values(
+        self,
+        connection: Connection,
+        form: str,
+        key: str,
+        values: Iterable[Any],
+        scope: RowScope,
+    ) -> list[tuple[int, Any]]:
+        """(id, value) of the live records within ``scope`` whose field ``key``
+        holds one of ``values``: names back to ids, for imports."""
+        table = self.form_tables(form).table
+        column = table.c[key]
+        reach = scope_condition(table, scope)
+        found: list[tuple[int, Any]] = []
+        for chunk in _chunks(list(dict.fromkeys(values)), IN_VALUES):
+            rows = connection.execute(
+                sa.select(table.c.id, column).where(
+                    column.in_(chunk), table.c.deleted_at.is_(None), reach
+                )
+            )
+            found.extend((row[0], row[1]) for row in rows)
+        return found
+
     def _child_rows(self, connection, tables: FormTables, key: str, parent_id: int) -> list | None:
         child = tables.children[key]
         fields = tables.child_fields[key]

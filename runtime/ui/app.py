@@ -9,16 +9,20 @@ so tests can answer it without an event loop. ``main`` is the ``run`` command.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from shiboken6 import isValid
 
 from runtime.package import PackageError
 from runtime.services.accounts import AccountService, Session
+from runtime.services.actor import Actor
+from runtime.services.errors import SessionEnded
 from runtime.services.records import RecordService
+from runtime.services.session_guard import SESSION_CHECK_SECONDS, require_session, session_guard
 from runtime.services.settings import WorkspaceSettings
 from runtime.spec import SpecError, load_app
 from runtime.spec.models import AppSpec
@@ -50,6 +54,10 @@ YES = QMessageBox.StandardButton.Yes.value
 class RuntimeApp(QObject):
     """One runtime process: a package, a workspace and the signed-in user."""
 
+    #: A service refused the session (its account was disabled or locked); emitted
+    #: from whichever thread made the call, handled on the GUI thread.
+    session_refused = Signal(int, str)
+
     def __init__(self, package: str | Path, db_url: str | None = None) -> None:
         super().__init__()
         self.package = Path(package)
@@ -68,6 +76,11 @@ class RuntimeApp(QObject):
         self._ending = False
         self.idle = IdleWatcher(self)
         self.idle.idle.connect(self.lock)
+        self._session_ending = False
+        self.session_refused.connect(self.session_ended, Qt.ConnectionType.QueuedConnection)
+        # An idle window makes no service calls: check the account now and then too.
+        self.session_timer = QTimer(self, interval=int(SESSION_CHECK_SECONDS * 1000 + 500))
+        self.session_timer.timeout.connect(self.check_session)
 
     # -- dialogs --------------------------------------------------------------
     def run_dialog(self, dialog: QDialog) -> int:
@@ -90,6 +103,7 @@ class RuntimeApp(QObject):
         try:
             package_spec = load_app(self.package)
             self.workspace = Workspace.open(self.db_url)
+            session_guard(self.workspace).listeners.append(self._on_session_refused)
             self.accounts = AccountService(self.workspace)
             session = self._first_session()
             if session is None or not self.install_or_upgrade(package_spec, session):
@@ -185,7 +199,41 @@ class RuntimeApp(QObject):
         self.main_window = window
         window.show()
         self.idle.start(WorkspaceSettings(self.workspace).idle_minutes())
+        self.session_timer.start()
         return window
+
+    # -- sessions that end (account disabled or locked) -----------------------------
+    def _on_session_refused(self, error: SessionEnded, actor: Actor) -> None:
+        """The session guard's listener (any thread): hand over to the GUI thread."""
+        if self.session is not None and actor.user_id == self.session.user_id:
+            self.session_refused.emit(actor.user_id, error.message)
+
+    def check_session(self) -> None:
+        """Ask the guard about the signed-in account (the timer, while idle)."""
+        if self.session is None or self.workspace is None or self.lock_screen is not None:
+            return
+        with contextlib.suppress(SessionEnded):  # the listener has queued session_ended
+            require_session(self.workspace, self.session.actor())
+
+    def session_ended(self, user_id: int, message: str) -> None:
+        """The account was disabled or locked: close its windows (their edits can no
+        longer be saved) and show the login with the reason."""
+        if self._session_ending or self.session is None or self.session.user_id != user_id:
+            return
+        self._session_ending = True
+        try:
+            self.session_timer.stop()
+            self.end_session()
+            self._dismiss_lock_screen()
+            assert self.accounts is not None
+            notice = tr("You were logged out: {reason}.").format(reason=message)
+            dialog = LoginDialog(self.accounts, self._subtitle(), notice=notice)
+            if _as_int(self.run_dialog(dialog)) == ACCEPTED and dialog.session is not None:
+                self.begin_session(dialog.session)
+            else:
+                self.quit()
+        finally:
+            self._session_ending = False
 
     def record_windows(self) -> list[RecordWindow]:
         if self.main_window is None:
@@ -218,6 +266,7 @@ class RuntimeApp(QObject):
         self.main_window = None
         self.admin_window = None
         self.session = None
+        self.session_timer.stop()
 
     # -- locking ----------------------------------------------------------------
     def lock(self, switching: bool = False) -> LockScreen | None:
@@ -345,6 +394,9 @@ class RuntimeApp(QObject):
         self.end_session()
         self._dismiss_lock_screen()
         if self.workspace is not None:
+            listeners = session_guard(self.workspace).listeners
+            if self._on_session_refused in listeners:
+                listeners.remove(self._on_session_refused)
             self.workspace.dispose()
 
     def quit(self) -> None:

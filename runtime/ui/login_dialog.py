@@ -82,7 +82,9 @@ class LoginDialog(QDialog):
         subtitle: str = "",
         username: str = "",
         parent: QWidget | None = None,
+        notice: str = "",
     ) -> None:
+        """``notice``: why the login is asked again (a session that ended)."""
         super().__init__(parent)
         self.accounts = accounts
         self.session: Session | None = None
@@ -99,6 +101,7 @@ class LoginDialog(QDialog):
         self.buttons.accepted.connect(self.try_login)
         self.buttons.rejected.connect(self.reject)
         self._build(subtitle)
+        show_message(self.message, notice)
         (self.password if username else self.username).setFocus()
 
     def _build(self, subtitle: str) -> None:

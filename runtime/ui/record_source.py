@@ -112,7 +112,30 @@ class RecordSource:
     def load(self, after: Cursor | None, limit: int) -> LoadedPage:
         """A page with display text for every visible column."""
         records, next_cursor = self.read(after, limit)
+        self.prefetch_names(records)
         return LoadedPage([self.row(record) for record in records], next_cursor)
+
+    def prefetch_names(self, records: list[Record]) -> None:
+        """The names of every user, department and linked record the page shows,
+        in one look-up per kind (not one per row)."""
+        wanted: dict[Any, set[int]] = {}
+        registry = self.records.registry
+        for column in self.columns:
+            if column.spec is None:
+                continue
+            kind = registry.of(column.spec).reference_kind(column.spec)
+            if kind is None:
+                continue
+            bucket = wanted.setdefault(kind, set())
+            for record in records:
+                value = record.values.get(column.key)
+                if isinstance(value, list):
+                    bucket.update(v for v in value if isinstance(v, int))
+                elif isinstance(value, int):
+                    bucket.add(value)
+        wanted = {kind: ids for kind, ids in wanted.items() if ids}
+        if wanted:
+            self.references.prefetch_names(wanted)
 
     def row(self, record: Record) -> Row:
         values = tuple(self._value(record, column) for column in self.columns)

@@ -186,3 +186,40 @@ def test_check_refuses_patterns_without_a_time_bound(tmp_path, capsys, pattern):
     assert main(["check", str(folder)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "fields[0].pattern" in err and "bounded time" in err
+
+
+def test_check_warns_about_a_grant_that_shows_a_formula_over_a_hidden_field(
+    tmp_path: Path, capsys
+) -> None:
+    """``bonus = salary * 0.1`` listed as readonly for a role that cannot see the
+    salary: a warning naming the grant, and the package stays valid (exit 0)."""
+    from tests.services.leak_world import leak_app
+
+    folder = write_folder(tmp_path, "leak", json.dumps(leak_app()))
+    assert main(["check", str(folder)]) == 0
+    captured = capsys.readouterr()
+    assert "valid" in captured.out
+    warnings = [line for line in captured.err.splitlines() if "warning" in line]
+    assert len(warnings) == 1, captured.err
+    assert "roles[0].grants.staff.fields.bonus" in warnings[0]
+    assert "'salary'" in warnings[0]
+
+
+def test_check_prints_no_warning_for_a_formula_over_visible_fields(tmp_path: Path, capsys) -> None:
+    from tests.services.leak_world import CLERK_GRANTS, leak_app
+
+    grants = json.loads(json.dumps(CLERK_GRANTS))
+    grants["staff"]["fields"]["salary"] = "readonly"
+    folder = write_folder(tmp_path, "fine", json.dumps(leak_app(grants)))
+    assert main(["check", str(folder)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_formula_grant_problems_are_warnings() -> None:
+    from runtime.spec.formula_inputs import formula_grant_warnings
+    from tests.services.leak_world import leak_spec
+
+    problems = formula_grant_warnings(leak_spec())
+    assert [(p.path, p.level) for p in problems] == [
+        ("roles[0].grants.staff.fields.bonus", "warning")
+    ]

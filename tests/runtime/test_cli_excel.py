@@ -213,3 +213,49 @@ def test_user_exports_only_fields_they_see(installed, capsys, tmp_path, monkeypa
         "admin",
     )
     assert code == 1 and err.startswith("formwright:") and err.count("\n") == 1
+
+
+def test_cli_export_is_audited_and_cannot_probe_a_hidden_formula(
+    db_url, capsys, tmp_path, monkeypatch
+):
+    """Issue #11 §3 with the repro package: ``--where 'bonus > 800'`` is refused
+    (bonus is computed from the hidden salary), and an export writes an audit row
+    naming the user, form, filter, columns, row count and file."""
+    import json
+
+    import sqlalchemy as sa
+
+    from runtime.store.schema import audit_table
+    from tests.services.leak_world import PASSWORD, build_leak_world, leak_app
+
+    world = build_leak_world(db_url)
+    world.workspace.dispose()
+    package = tmp_path / "leak"
+    package.mkdir()
+    (package / "app.json").write_text(json.dumps(leak_app()), encoding="utf-8")
+    monkeypatch.setenv("FORMWRIGHT_PASSWORD", PASSWORD)
+    base = ["export", str(package), "--db", db_url, "--form", "staff", "--user", "alice"]
+    code, _out, err = run(
+        capsys, *base, "-o", str(tmp_path / "probe.csv"), "--where", "bonus > 800"
+    )
+    assert code != 0 and "bonus" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "probe.csv").exists()
+    target = tmp_path / "mine.csv"
+    code, _out, err = run(capsys, *base, "-o", str(target), "--where", 'name = "Alice"')
+    assert code == 0, err
+    workspace = Workspace.open(db_url)
+    try:
+        with workspace.reader() as connection:
+            rows = (
+                connection.execute(sa.select(audit_table).where(audit_table.c.action == "export"))
+                .mappings()
+                .all()
+            )
+    finally:
+        workspace.dispose()
+    assert len(rows) == 1
+    details = json.loads(rows[0]["details"])
+    assert rows[0]["username"] == "alice" and rows[0]["form"] == "staff"
+    assert details["file"] == str(target) and details["rows"] == 1
+    assert details["columns"] == ["name", "code"]
+    assert details["filter"] == {"field": "name", "op": "eq", "value": "Alice"}

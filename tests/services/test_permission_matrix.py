@@ -1124,3 +1124,244 @@ def test_oracle_covers_every_persona_and_form() -> None:
     assert set(ORACLE) == set(PERSONAS)
     for forms in ORACLE.values():
         assert set(forms) == set(FORMS)
+
+
+@pytest.mark.parametrize(("persona", "form"), cases("update_same_value"))
+def test_update_with_the_stored_value_is_refused_too(world: World, persona: str, form: str):
+    """Issue #11 §3: a readonly or hidden field named in an update is refused even
+    when the value given is the one stored (a right guess), exactly like a wrong one."""
+    access = ORACLE[persona][form]
+    actor = world.actors[persona]
+    problems = Mismatches("update_same_value", persona, form)
+    modes = access.write if access.write is not None else access.modes
+    try:
+        for label, record_id in world.scratch(form, f"same-{persona}").items():
+            stored = world.stored(form, record_id)
+            for key in FIELDS[form]:
+                writable = modes.get(key, H) == E
+                if "update" not in access.actions:
+                    expected = "denied"
+                elif label not in access.update:
+                    expected = "notfound"
+                else:
+                    expected = "ok" if writable else "denied"
+                # A writable field set to its own value changes nothing; others are
+                # also tried empty (the "is it empty?" guess).
+                for guess in (stored.values[key],) if writable else (stored.values[key], None):
+                    outcome, _record = attempt(
+                        world.service.update, form, record_id, {key: guess}, stored.version, actor
+                    )
+                    problems.check(f"update {label}.{key} = {guess!r}", expected, outcome)
+            after = world.stored(form, record_id)
+            problems.check(f"{label} unchanged", stored.values, after.values)
+    finally:
+        world.reset()
+    problems.assert_none()
+
+
+# -- issue #11 §3: names, formulas, sessions and export audit, on the repro package --
+
+#: The repro package (tests/services/leak_world.py): Alice's staff record A
+#: (diabetes), Bob's B (schizophrenia); Alice's visit of B. The oracle, by hand:
+LEAK_PERSONAS = ("admin", "alice", "bob")
+STAFF_FIELDS = ("name", "code", "salary", "diagnosis", "bonus")
+LEAK_ORACLE: dict[str, dict[str, Any]] = {
+    "admin": {
+        "staff_read": {"A", "B"},
+        "staff_modes": dict.fromkeys(STAFF_FIELDS, E),
+    },
+    "alice": {
+        "staff_read": {"A"},
+        # bonus = salary * 0.1 is granted readonly, but salary is hidden: hidden.
+        "staff_modes": {"name": E, "code": E, "salary": H, "diagnosis": H, "bonus": H},
+    },
+    "bob": {
+        "staff_read": {"B"},
+        "staff_modes": {"name": E, "code": E, "salary": H, "diagnosis": H, "bonus": H},
+    },
+}
+LEAK_VALUES = {
+    "A": {"name": "Alice", "code": "S1", "diagnosis": "diabetes"},
+    "B": {"name": "Bob", "code": "S2", "diagnosis": "schizophrenia"},
+}
+
+
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def leak(request, tmp_path_factory):
+    from tests.services.leak_world import build_leak_world
+
+    folder = tmp_path_factory.mktemp(f"leak_{request.param}")
+    if request.param == "sqlite":
+        databases: Iterator[str] = iter([f"sqlite:///{folder / 'workspace.sqlite'}"])
+    else:
+        databases = _postgres_database()
+    built = None
+    try:
+        built = build_leak_world(next(databases))
+        built.folder = folder  # type: ignore[attr-defined]
+        yield built
+    finally:
+        if built is not None:
+            built.workspace.dispose()
+        for _rest in databases:
+            pass
+
+
+def _leak_actor(leak, persona: str) -> Actor:
+    return {"admin": leak.admin, "alice": leak.alice, "bob": leak.bob}[persona]
+
+
+def _staff_ids(leak) -> dict[str, int]:
+    return {"A": leak.alice_staff, "B": leak.bob_staff}
+
+
+@pytest.mark.parametrize("persona", LEAK_PERSONAS)
+def test_names_follow_scope_and_field_modes(leak, persona: str) -> None:
+    """Names of linked records by every display field, both ways, through the one
+    resolver and through an export: a name is shown (and matched) only for a
+    record the persona reads, by a field the persona sees; else ``#id``."""
+    from runtime.services.names import NameResolver
+
+    oracle = LEAK_ORACLE[persona]
+    actor = _leak_actor(leak, persona)
+    problems = Mismatches("names", persona, "staff")
+    ids = _staff_ids(leak)
+    for key in ("name", "code", "diagnosis"):
+        kind = ("record", "staff", key)
+        resolver = NameResolver(leak.service, actor)
+        names = resolver.names(kind, list(ids.values()))
+        found = resolver.ids(kind, [values[key] for values in LEAK_VALUES.values()])
+        for label, record_id in ids.items():
+            readable = label in oracle["staff_read"] and oracle["staff_modes"][key] != H
+            value = LEAK_VALUES[label][key]
+            problems.check(
+                f"name of {label} by {key}",
+                value if readable else f"#{record_id}",
+                names[record_id],
+            )
+            problems.check(f"id of {value!r}", record_id if readable else None, found.get(value))
+    # The export of visits names the patient (shown by diagnosis) the same way.
+    path = leak.folder / f"visits-{persona}.csv"
+    run_steps(
+        export_records(
+            leak.service,
+            "visit",
+            path,
+            actor=actor,
+            visible_fields=["patient", "colleague", "note"],
+        )
+    )
+    text = path.read_text(encoding="utf-8-sig")
+    for key, value in (("diagnosis", "schizophrenia"), ("name", "Bob")):
+        readable = "B" in oracle["staff_read"] and oracle["staff_modes"][key] != H
+        problems.check(f"export shows Bob's {key}", readable, value in text)
+    problems.assert_none()
+
+
+@pytest.mark.parametrize("persona", LEAK_PERSONAS)
+def test_formulas_and_writes_of_the_repro_package(leak, persona: str) -> None:
+    """Field modes as the persona reads records (a formula over a hidden field is
+    hidden and cannot be filtered on), and every readonly or hidden field refused
+    in a write whatever the value."""
+    oracle = LEAK_ORACLE[persona]
+    actor = _leak_actor(leak, persona)
+    problems = Mismatches("formulas_writes", persona, "staff")
+    visible = {key for key, mode in oracle["staff_modes"].items() if mode != H}
+    for label, record_id in _staff_ids(leak).items():
+        outcome, record = attempt(leak.service.get, "staff", record_id, actor)
+        problems.check(
+            f"get {label}", "ok" if label in oracle["staff_read"] else "notfound", outcome
+        )
+        if record is None:
+            continue
+        problems.check(f"keys of {label}", visible, set(record.values))
+        stored = leak.service.get("staff", record_id, SYSTEM)
+        for key, mode in oracle["staff_modes"].items():
+            for guess in (stored.values[key], None, "guess" if key == "diagnosis" else Decimal(7)):
+                expected = "ok" if mode == E else "denied"
+                if expected == "ok" and guess != stored.values[key]:
+                    continue  # changing writable fields is the other tests' business
+                outcome, _r = attempt(
+                    leak.service.update, "staff", record_id, {key: guess}, stored.version, actor
+                )
+                problems.check(f"update {label}.{key} = {guess!r}", expected, outcome)
+        problems.check(
+            f"{label} unchanged", stored.values, leak.service.get("staff", record_id, SYSTEM).values
+        )
+    query = RecordQuery(filter=Condition("bonus", "gt", Decimal(800)))
+    outcome, _page = attempt(leak.service.page, "staff", query, None, 100, actor)
+    problems.check("filter on bonus", "ok" if "bonus" in visible else "denied", outcome)
+    problems.assert_none()
+
+
+@pytest.mark.parametrize("persona", LEAK_PERSONAS)
+def test_exports_are_audited_and_sessions_end(leak, persona: str) -> None:
+    """An export adds one audit row naming the persona; once the persona's account
+    is disabled, every entry point refuses the session; enabled again, it works."""
+    import sqlalchemy as sa
+
+    from runtime.services.errors import SessionEnded
+    from runtime.store.schema import audit_table
+
+    actor = _leak_actor(leak, persona)
+    problems = Mismatches("audit_sessions", persona, "visit")
+
+    def exports() -> list:
+        with leak.workspace.reader() as connection:
+            return (
+                connection.execute(
+                    sa.select(audit_table.c.username).where(audit_table.c.action == "export")
+                )
+                .scalars()
+                .all()
+            )
+
+    before = exports()
+    path = leak.folder / f"audit-{persona}.xlsx"
+    run_steps(export_records(leak.service, "visit", path, actor=actor, visible_fields=["note"]))
+    problems.check("export audit rows", [*before, persona], exports())
+
+    other_admin = "root" if persona == "admin" else "admin"
+    if other_admin == "root" and "root" not in {u.username for u in leak.accounts.list_users()}:
+        leak.accounts.create_user("root", password="leak-pass-1", is_admin=True, actor=leak.admin)
+    by = leak.login(other_admin)
+    leak.accounts.disable_user(persona, actor=by)
+    try:
+        entry_points = {
+            "get": lambda: leak.service.get("visit", leak.visit, actor),
+            "page": lambda: leak.service.page("visit", RecordQuery(), actor=actor),
+            "count": lambda: leak.service.count("visit", None, actor),
+            "create": lambda: leak.service.create("visit", {"note": "x"}, actor),
+            "update": lambda: leak.service.update(
+                "visit",
+                leak.visit,
+                {"note": "y"},
+                leak.service.get("visit", leak.visit, SYSTEM).version,
+                actor,
+            ),
+            "bulk_create": lambda: leak.service.bulk_create("visit", [{"note": "z"}], actor),
+            "export": lambda: run_steps(
+                export_records(
+                    leak.service,
+                    "visit",
+                    leak.folder / "refused.xlsx",
+                    actor=actor,
+                    visible_fields=["note"],
+                )
+            ),
+            "names": lambda: leak.service.names(actor).names("user", [1]),
+        }
+        for name, call in entry_points.items():
+            try:
+                call()
+                outcome = "ok"
+            except SessionEnded:
+                outcome = "session ended"
+            problems.check(f"{name} after disable", "session ended", outcome)
+    finally:
+        leak.accounts.enable_user(persona, actor=by)
+    outcome, _record = attempt(leak.service.get, "visit", leak.visit, actor)
+    problems.check("get after enable", "ok", outcome)
+    problems.assert_none()

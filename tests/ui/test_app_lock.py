@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
 from shiboken6 import isValid
 
 from runtime.api import open_workspace
 from runtime.services.accounts import AccountService
 from runtime.services.org import OrgService
+from runtime.services.session_guard import session_guard
 from runtime.services.settings import WorkspaceSettings
 from runtime.ui.login_dialog import LoginDialog
 from runtime.ui.password_dialog import ChangePasswordDialog
@@ -212,3 +213,49 @@ def test_lock_screen_action_in_the_account_menu(qtbot, data_db):
     assert lock.shortcut().toString() == "Ctrl+L"
     lock.trigger()
     assert app.lock_screen is not None
+
+
+def _disable(db_url: str, username: str) -> None:
+    """An administrator disables the account from another process's workspace."""
+    with open_workspace(db_url) as handle:
+        accounts = AccountService(handle.workspace)
+        admin = accounts.login(ADMIN, ADMIN_PASSWORD).actor()
+        accounts.disable_user(username, actor=admin)
+
+
+def test_a_disabled_account_returns_to_the_login_with_a_message(qtbot, data_db):
+    """Issue #11 §3: the nurse's open session ends when she is disabled elsewhere;
+    her next service call (saving a record) is refused and the runtime shows the
+    login with the reason; nothing is saved."""
+    app = started(qtbot, data_db, Answers().on(LoginDialog, log_in(NURSE, NURSE_PASSWORD)))
+    session_guard(app.workspace).ttl = 0.0  # another process's change, seen at once
+    window = app.main_window.show_list("request").new_record()
+    fault = window.view.cells["fault"].editor.findChild(QPlainTextEdit)
+    qtbot.keyClicks(fault, "Pump of a leaver")
+    seen: list[str] = []
+
+    def at_login(dialog: LoginDialog) -> int:
+        seen.append(dialog.message.text())
+        return REJECTED
+
+    app.run_dialog = Answers().on(LoginDialog, at_login)  # type: ignore[method-assign]
+    _disable(data_db, NURSE)
+    window.save_button.click()
+    qtbot.waitUntil(lambda: bool(seen), timeout=3000)
+    assert "You were logged out" in seen[0] and "disabled" in seen[0]
+    assert app.session is None and app.main_window is None and app.quit_requested
+    with open_workspace(data_db) as handle:
+        assert handle.app("equipment_repair").count("request") == 0
+
+
+def test_an_idle_session_of_a_disabled_account_ends_too(qtbot, data_db):
+    """Without any call, the runtime's own check notices within a few seconds; the
+    login then lets another user in."""
+    app = started(qtbot, data_db, Answers().on(LoginDialog, log_in(NURSE, NURSE_PASSWORD)))
+    app.session_timer.setInterval(50)
+    app.session_timer.start()
+    session_guard(app.workspace).ttl = 0.0
+    app.run_dialog = Answers().on(LoginDialog, log_in(ADMIN, ADMIN_PASSWORD))  # type: ignore[method-assign]
+    _disable(data_db, NURSE)
+    qtbot.waitUntil(lambda: app.session is not None and app.session.username == ADMIN, timeout=3000)
+    assert app.main_window is not None and app.main_window.isVisible()

@@ -297,3 +297,36 @@ def test_long_task_cancel_closes_the_generator(qtbot):
     task.progressed.connect(lambda step: step.done == 5 and cancel_button(task).click())
     task.start()
     assert task.outcome == "cancelled" and closed == [True]
+
+
+def test_an_export_from_the_dialog_is_audited(
+    qtbot, repair, icu, add_devices, tmp_path, synchronous
+):
+    """Issue #11 §3: the runtime's export writes the same audit row as the CLI's."""
+    import json
+
+    import sqlalchemy as sa
+
+    from runtime.store.schema import audit_table
+
+    add_devices(repair, icu, 3)
+    page = main_window(qtbot, repair).show_list("device")
+    answers = Answers().on(QMessageBox, ok)
+    dialog = ExportDialog(
+        repair, page.form, page.model.query, page.model.column_keys(), run_dialog=answers
+    )
+    qtbot.addWidget(dialog)
+    target = tmp_path / "devices.xlsx"
+    dialog.path_edit.setText(str(target))
+    dialog.export()
+    assert dialog.result_ is not None and target.exists()
+    with repair.records.workspace.reader() as connection:
+        rows = (
+            connection.execute(sa.select(audit_table).where(audit_table.c.action == "export"))
+            .mappings()
+            .all()
+        )
+    assert len(rows) == 1
+    assert rows[0]["username"] == repair.actor.username and rows[0]["form"] == "device"
+    details = json.loads(rows[0]["details"])
+    assert details["rows"] == 3 and details["file"] == str(target)

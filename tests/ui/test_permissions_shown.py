@@ -45,3 +45,24 @@ def test_forms_the_user_cannot_read_are_not_listed(qtbot, handle, icu):
     window = MainWindow(nobody)
     qtbot.addWidget(window)
     assert window.nav.topLevelItemCount() == 0
+
+
+def test_a_ward_clerk_edits_a_request_without_sending_readonly_fields(qtbot, handle, icu):
+    """Issue #11 §3: the services refuse any readonly or hidden field named in a
+    write, so the window sends only the fields the user may edit (a formula and
+    the serial number stay out of the save)."""
+    admin = services_for(handle, "equipment_repair", add_user(handle, "admin", "管理员", icu))
+    device = admin.records.create(
+        "device", {"asset_no": "EQ-0010", "name": "泵", "owner_dept": icu}
+    )
+    clerk = services_for(handle, "equipment_repair", add_user(handle, "c", "王芳", icu, CLERK))
+    values = {"device": device.id, "reported_on": datetime(2024, 1, 2, 8), "fault": "坏"}
+    request = clerk.records.create("request", values, clerk.actor)
+    window = RecordWindow(clerk, clerk.form("request"), request.id)
+    qtbot.addWidget(window)
+    window.view.cells["fault"].editor.set_value("还是坏")
+    window.view.cells["fault"].editor.value_changed.emit()
+    sent = window.changes()
+    assert sent == {"fault": "还是坏"}
+    assert window.save(), window.banner.text()
+    assert clerk.records.get("request", request.id, clerk.actor).values["fault"] == "还是坏"

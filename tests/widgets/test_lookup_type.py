@@ -24,7 +24,7 @@ def test_references_and_kind():
     ]
     assert LOOKUP.references(spec(display_field="")) == [Reference("form", "form", "device")]
     assert LOOKUP.references(spec(form="", display_field="")) == []
-    assert LOOKUP.reference_kind(spec()) == ("record", "device")
+    assert LOOKUP.reference_kind(spec()) == ("record", "device", "name")
 
 
 def test_check_spec_requires_form_and_field():
@@ -38,8 +38,8 @@ def test_check_spec_requires_form_and_field():
 
 def test_names_through_context():
     context = ExcelContext(
-        names={("record", "device"): "wrong kind", (("record", "device"), 17): "Pump P-17"},
-        reverse_names={(("record", "device"), "Pump P-17"): 17},
+        names={("record", "device"): "wrong kind", (("record", "device", "name"), 17): "Pump P-17"},
+        reverse_names={(("record", "device", "name"), "Pump P-17"): 17},
     )
     assert LOOKUP.display(spec(), 17, context) == "Pump P-17"
     assert LOOKUP.parse(spec(), "Pump P-17", context) == 17

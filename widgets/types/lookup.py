@@ -37,7 +37,9 @@ class LookupType(ReferenceFieldType):
         )
 
     def reference_kind(self, spec: LookupSpec) -> Any:
-        return ("record", spec.form)
+        # The display field is part of the kind: two lookups of one form may show
+        # different fields, and each name is resolved (and permitted) by its own.
+        return ("record", spec.form, spec.display_field)
 
     def references(self, spec: LookupSpec) -> list[Reference]:
         refs = []
