@@ -26,6 +26,7 @@ from designer.document_model import DocumentModel, EditError, FieldPath
 from designer.keys import is_free, key_from_label
 from resources.messages import tr
 from runtime.package import PackageContents, read_package, write_package
+from runtime.spec.formula_inputs import formula_grant_warnings
 from runtime.spec.load import spec_problems
 from runtime.spec.models import AppSpec, FormSpec, Grant, RoleSpec, SortKey, ViewSpec
 from runtime.spec.problems import Problem, SpecError
@@ -199,6 +200,13 @@ class DesignerDocument(DocumentModel):
         if self._problems is None:
             self._problems = spec_problems(self._spec.to_json_dict(), self._registry)
         return self._problems
+
+    def warnings(self) -> list[Problem]:
+        """What ``formwright check`` warns about a valid app (a grant showing a formula
+        over a field it hides); they do not block publishing."""
+        if self.problems():
+            return []
+        return formula_grant_warnings(self._spec, self._registry)
 
     def references_to(self, form_key: str, key: str) -> list[Usage]:
         """What names this field (and, for a subtable, its columns) elsewhere: views,

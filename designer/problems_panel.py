@@ -13,6 +13,7 @@ from resources import icons
 
 PATH_ROLE = Qt.ItemDataRole.UserRole
 _FIELD_PATH = re.compile(r"^forms\[(\d+)\](?:\.fields\[(\d+)\](?:\.fields\[(\d+)\])?)?")
+_GRANT_FIELD = re.compile(r"^roles\[(\d+)\]\.grants\.(\w+)\.fields\.(\w+)$")
 DEBOUNCE_MS = 250
 
 
@@ -56,14 +57,12 @@ class ProblemsPanel(QListWidget):
     def refresh(self) -> None:
         self._timer.stop()
         self.clear()
-        icon = icons.icon("mdi6.alert-circle-outline", color="#c62828")
+        error_icon = icons.icon("mdi6.alert-circle-outline", color="#c62828")
         for problem in self.document.problems():
-            text = self.tr("{place}: {problem}").format(
-                place=self._where(problem.path), problem=problem.message
-            )
-            item = QListWidgetItem(icon, text, self)
-            item.setData(PATH_ROLE, problem.path)
-            item.setToolTip(problem.path)
+            self._add(problem, error_icon, problem.path)
+        warning_icon = icons.icon("mdi6.alert-outline", color="#b26a00")
+        for problem in self.document.warnings():
+            self._add(problem, warning_icon, self.tr("Warning: {path}").format(path=problem.path))
         if self.count() == 0:
             ok = QListWidgetItem(
                 icons.icon("mdi6.check-circle-outline", color="#2e7d32"),
@@ -71,6 +70,14 @@ class ProblemsPanel(QListWidget):
                 self,
             )
             ok.setFlags(Qt.ItemFlag.ItemIsEnabled)
+
+    def _add(self, problem, icon, tip: str) -> None:
+        text = self.tr("{place}: {problem}").format(
+            place=self._where(problem.path), problem=problem.message
+        )
+        item = QListWidgetItem(icon, text, self)
+        item.setData(PATH_ROLE, problem.path)
+        item.setToolTip(tip)
 
     def _where(self, path: str) -> str:
         """The path in the builder's words: ``Repair request › Device`` when known."""
@@ -80,7 +87,21 @@ class ProblemsPanel(QListWidget):
             return f"{self.document.form(form_key).title} › {spec.label}"
         if form_key is not None:
             return self.document.form(form_key).title
-        return path or self.tr("App")
+        return self._grant_place(path) or path or self.tr("App")
+
+    def _grant_place(self, path: str) -> str | None:
+        """``roles[0].grants.staff.fields.bonus`` as ``Clerk › Staff › Bonus``."""
+        match = _GRANT_FIELD.match(path)
+        roles = self.document.spec.roles
+        if match is None or int(match[1]) >= len(roles):
+            return None
+        form_key, key = match[2], match[3]
+        forms = {form.key: form for form in self.document.spec.forms}
+        if form_key not in forms:
+            return None
+        labels = {field.key: field.label for field in forms[form_key].fields}
+        role = roles[int(match[1])]
+        return f"{role.title} › {forms[form_key].title} › {labels.get(key, key)}"
 
     def jump_to(self, item: QListWidgetItem) -> None:
         path = item.data(PATH_ROLE)

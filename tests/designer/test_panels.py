@@ -140,3 +140,25 @@ def test_role_editor(qtbot, document):
     document.undo_stack.undo()
     document.undo_stack.undo()
     assert document.spec.role("ward_clerk").grants["request"].fields.get(first) == before
+
+
+def test_problems_panel_warns_about_a_grant_showing_a_formula_over_a_hidden_field(qtbot, tmp_path):
+    """What ``formwright check`` prints as a warning shows in the panel too, marked
+    as a warning; the app can still be published (warnings do not block)."""
+    import json
+
+    from designer.document import DesignerDocument
+    from tests.services.leak_world import leak_app
+
+    folder = tmp_path / "leak"
+    folder.mkdir()
+    (folder / "app.json").write_text(json.dumps(leak_app()), encoding="utf-8")
+    document = DesignerDocument.open(folder)
+    panel = ProblemsPanel(document)
+    qtbot.addWidget(panel)
+    assert document.problems() == []
+    lines = [panel.item(row) for row in range(panel.count())]
+    assert len(lines) == 1
+    assert lines[0].data(Qt.ItemDataRole.UserRole) == "roles[0].grants.staff.fields.bonus"
+    assert "salary" in lines[0].text() and "warning" in lines[0].toolTip().lower()
+    assert lines[0].text().startswith("Clerk › Staff › Bonus: ")
