@@ -56,37 +56,27 @@ def department_names(connection: Connection, ids: Iterable[int]) -> dict[int, st
 
 def users_named(connection: Connection, names: Sequence[str]) -> dict[str, set[int]]:
     """Name -> ids of the users whose display name or user name it is."""
-    table = users_table
-    matches: dict[str, set[int]] = {}
-    for chunk in _chunks(list(names)):
-        wanted = set(chunk)
-        rows = connection.execute(
-            sa.select(table.c.id, table.c.display_name, table.c.username).where(
-                table.c.display_name.in_(chunk) | table.c.username.in_(chunk)
-            )
-        )
-        for row in rows:
-            for text in {row.display_name, row.username}:
-                if text in wanted:
-                    matches.setdefault(text, set()).add(row.id)
-    return matches
+    return _named(connection, users_table.c.display_name, users_table.c.username, names)
 
 
 def departments_named(connection: Connection, names: Sequence[str]) -> dict[str, set[int]]:
     """Name -> ids of the departments whose name or code it is."""
-    table = departments_table
+    return _named(connection, departments_table.c.name, departments_table.c.code, names)
+
+
+def _named(
+    connection: Connection, first: sa.Column, second: sa.Column, names: Sequence[str]
+) -> dict[str, set[int]]:
+    """Name -> ids of the rows whose ``first`` or ``second`` column holds it."""
+    identity = first.table.c.id
     matches: dict[str, set[int]] = {}
     for chunk in _chunks(list(names)):
         wanted = set(chunk)
-        rows = connection.execute(
-            sa.select(table.c.id, table.c.name, table.c.code).where(
-                table.c.name.in_(chunk) | table.c.code.in_(chunk)
-            )
-        )
-        for row in rows:
-            for text in {row.name, row.code}:
+        query = sa.select(identity, first, second).where(first.in_(chunk) | second.in_(chunk))
+        for ident, *texts in connection.execute(query):
+            for text in set(texts):
                 if text in wanted:
-                    matches.setdefault(text, set()).add(row.id)
+                    matches.setdefault(text, set()).add(ident)
     return matches
 
 

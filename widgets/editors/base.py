@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-from widgets.base import NO_REFERENCES, FieldSpecBase, ReferenceSource
+from widgets.base import NO_REFERENCES, FieldSpecBase, FieldValueError, ReferenceSource
 from widgets.registry import FieldTypeRegistry, default_registry
 
 
@@ -62,6 +62,25 @@ class FieldEditor(QWidget):
         judged here (a stored record older than tightened limits stays as it is).
         """
         return None
+
+    def read_typed(
+        self, text: str, read: Callable[[str], Any], typed: bool
+    ) -> tuple[Any, str | None]:
+        """(value or None, problem or None) of ``text`` read by ``read`` (which raises
+        FieldValueError); the field's limits (``self.field_type``) are judged only for
+        ``typed`` text."""
+        if not text.strip():
+            return None, None
+        try:
+            value = read(text)
+        except FieldValueError as error:
+            return None, error.message
+        if typed:
+            try:
+                self.field_type.validate(self.spec, value)
+            except FieldValueError as error:
+                return value, error.message
+        return value, None
 
     def apply_formulas(self, compute: Callable[[Any], Any]) -> None:
         """Show formulas computed inside the value (a subtable's formula columns):

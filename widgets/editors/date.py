@@ -18,7 +18,6 @@ from PySide6.QtCore import QT_TR_NOOP, QDate, QEvent, QObject, QPoint, Qt
 from PySide6.QtWidgets import QCalendarWidget, QLineEdit, QSizePolicy, QToolButton, QWidget
 
 from resources import icons
-from widgets.base import FieldValueError
 from widgets.editors.base import FieldEditor
 from widgets.registry import default_registry
 
@@ -105,19 +104,7 @@ class TemporalEditor(FieldEditor):
     # -- text ---------------------------------------------------------------
     def _parse(self) -> tuple[Any, str | None]:
         """(value or None, problem or None) of the text as it stands."""
-        text = self.edit.text()
-        if not text.strip():
-            return None, None
-        try:
-            value = self.read(text)
-        except FieldValueError as error:
-            return None, error.message
-        if self._typed:
-            try:
-                self.field_type.validate(self.spec, value)
-            except FieldValueError as error:
-                return value, error.message
-        return value, None
+        return self.read_typed(self.edit.text(), self.read, self._typed)
 
     def _show(self, value: Any, typed: bool) -> None:
         self.edit.setText("" if value is None else self.field_type.display(self.spec, value))

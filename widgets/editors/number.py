@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QLabel, QLineEdit
 
-from widgets.base import FieldValueError
 from widgets.editors.base import FieldEditor
 from widgets.registry import default_registry
 
@@ -41,19 +41,8 @@ class NumberEditor(FieldEditor):
         self.value_changed.emit()
 
     def _check(self) -> tuple[Any, str | None]:
-        text = self.line.text()
-        if not text.strip():
-            return None, None
-        try:
-            value = self.field_type.coerce(self.spec, text)
-        except FieldValueError as error:
-            return None, error.message
-        if self._typed:
-            try:
-                self.field_type.validate(self.spec, value)
-            except FieldValueError as error:
-                return value, error.message
-        return value, None
+        read = partial(self.field_type.coerce, self.spec)
+        return self.read_typed(self.line.text(), read, self._typed)
 
     def value(self) -> Any:
         """The number typed, or ``None`` when empty or not a number (see :meth:`problem`)."""
