@@ -1,12 +1,16 @@
 """Record seals: a short hash of each record's stored row, kept in the audit log.
 
-Every audit row that writes records holds their seals after the write (JSON
-``{"id": seal}``; ``null`` when the record is gone). The check of the log keeps
-the last seal of every record and compares it with the record as stored: a
-record changed, added or removed behind Formwright's back (``sqlite3``, ``psql``)
-is named. The seal covers the whole stored row (values, version, times, trash
-mark) and the rows of its subtables, read raw from the driver, so computing it
-when writing and when checking is the same code on the same engine.
+Every audit row that writes records holds their seals after the write (see
+:class:`Seals`; none when the record is gone). The check of the log keeps the
+last seal of every record and compares it with the record as stored: a record
+changed, added or removed behind Formwright's back (``sqlite3``, ``psql``) is
+named. The seal covers the whole stored row (values, version, times, trash mark)
+and the rows of its subtables, read raw from the driver, so computing it when
+writing and when checking is the same code on the same engine.
+
+A bulk insert on SQLite does not read its rows back (that alone would cost more
+than the insert): :class:`InsertSealer` seals the driver parameters it sends,
+which are the stored values, and checks that claim on the first row it wrote.
 
 An upgrade that rewrites a form's table writes new seals of all its records
 (:func:`seal_all`), and so does the first signed row of an older workspace.
@@ -15,46 +19,73 @@ An upgrade that rewrites a form's table writes new seals of all its records
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import json
+import marshal
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import repeat
+from operator import methodcaller
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from runtime.store.schema import FormTables
+from runtime.store.schema import SYSTEM_COLUMN_NAMES, FormTables
 
 #: Records read per query when sealing or checking many.
 SEAL_BATCH = 2000
+#: Hex characters of one seal (a 64-bit BLAKE2b).
+SEAL_HEX = 16
+#: A record row is ``id``, the other system columns, then the value columns
+#: (``schema.system_columns`` comes first in every record table).
+_SYSTEM = len(SYSTEM_COLUMN_NAMES)
+
+_hash = partial(hashlib.blake2b, digest_size=SEAL_HEX // 2)
+_digest = methodcaller("digest")
 
 
-def _seal(row: tuple, children: list[tuple] | None) -> str:
-    digest = hashlib.blake2b(repr(row).encode("utf-8"), digest_size=8)
+def _dump_sqlite(values: tuple) -> bytes:
+    """SQLite's raw values (str, int, float, bytes, None) as bytes, in C: marshal
+    version 2 writes no back-references, so equal values always give equal bytes."""
+    return marshal.dumps(values, 2)
+
+
+def _dump_repr(values: tuple) -> bytes:
+    """Other drivers return Decimal, date, datetime… which marshal does not take."""
+    return repr(values).encode("utf-8")
+
+
+def _dumper(connection: Connection) -> Callable[[tuple], bytes]:
+    return _dump_sqlite if connection.dialect.name == "sqlite" else _dump_repr
+
+
+def _seal(dump, row: Sequence, children: list[tuple] | None) -> str:
+    """The seal of a raw record row (``id`` first) and its subtable rows: the system
+    columns and the value columns are hashed as two tuples, so a bulk insert, whose
+    system values are the same for every row, can hash them once."""
+    data = dump(tuple(row[1:_SYSTEM])) + dump(tuple(row[_SYSTEM:]))
     for child in children or ():
-        digest.update(repr(child).encode("utf-8"))
-    return digest.hexdigest()
+        data += dump(child)
+    return _hash(data).hexdigest()
 
 
-def _seals_of(rows: list[tuple], children: dict[int, list[tuple]]) -> Iterator[tuple[int, str]]:
+def _seals_of(dump, rows: list[tuple], children: dict[int, list[tuple]]):
     """(id, seal) of raw rows whose first value is the id."""
-    if children:
-        for row in rows:
-            yield row[0], _seal(row, children.get(row[0]))
-        return
-    blake2b = hashlib.blake2b
-    for row in rows:  # the common case, kept tight: it runs for every bulk-created record
-        yield row[0], blake2b(repr(row).encode("utf-8"), digest_size=8).hexdigest()
+    for row in rows:
+        yield row[0], _seal(dump, row, children.get(row[0]))
 
 
 def _rows(connection: Connection, tables: FormTables, low: int, high: int):
-    """The raw driver rows (``id`` first, then every column) with ids in [low, high],
-    and their subtable rows by parent id. Raw tuples, not SQLAlchemy rows: this reads
-    every record a bulk insert wrote."""
+    """The raw driver rows (every column of the table, ``id`` first) with ids in
+    [low, high], and their subtable rows by parent id. Raw tuples, not SQLAlchemy
+    rows: a check reads every record."""
     quote = connection.dialect.identifier_preparer.quote
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(quote(column.name) for column in tables.table.columns)
     cursor = connection.connection.cursor()
     try:
         cursor.execute(
-            f"SELECT id, * FROM {quote(tables.table.name)} "
+            f"SELECT {columns} FROM {quote(tables.table.name)} "
             f"WHERE id BETWEEN {mark} AND {mark} ORDER BY id",
             (low, high),
         )
@@ -81,6 +112,7 @@ def record_seals(
     """The seals of these records as stored now (None for an id with no record)."""
     wanted = sorted(set(ids))
     seals: dict[int, str | None] = dict.fromkeys(wanted)
+    dump = _dumper(connection)
     start = 0
     while start < len(wanted):
         # Consecutive ids (a bulk insert) in one range query, else a few at a time.
@@ -92,11 +124,135 @@ def record_seals(
             end = min(start + 50, len(wanted)) - 1
         low, high = wanted[start], wanted[end]
         rows, children = _rows(connection, tables, low, high)
-        for ident, seal in _seals_of(rows, children):
+        for ident, seal in _seals_of(dump, rows, children):
             if ident in seals:
                 seals[ident] = seal
         start = end + 1
     return seals
+
+
+@dataclass(frozen=True)
+class Seals:
+    """Seals by record id, compact enough for a bulk insert of a million records.
+
+    ``runs`` holds (first id, the seals of it and the next ids, 16 hex characters
+    each) and (id, None) for an id with no record. Stored in the audit row as JSON
+    ``[[id, "hex…"], [id, null], …]``: the signed text.
+    """
+
+    runs: tuple[tuple[int, str | None], ...] = ()
+
+    @classmethod
+    def of(cls, seals: Mapping[int, str | None]) -> Seals:
+        runs: list[list] = []
+        for ident in sorted(seals):
+            seal = seals[ident]
+            last = runs[-1] if runs else None
+            if (
+                seal is not None
+                and last is not None
+                and last[1] is not None
+                and last[0] + len(last[1]) // SEAL_HEX == ident
+            ):
+                last[1] += seal
+            else:
+                runs.append([ident, seal])
+        return cls(tuple((ident, seal) for ident, seal in runs))
+
+    def __len__(self) -> int:
+        return sum(1 if seal is None else len(seal) // SEAL_HEX for _, seal in self.runs)
+
+    def items(self) -> Iterator[tuple[int, str | None]]:
+        for first, text in self.runs:
+            if text is None:
+                yield first, None
+                continue
+            for offset in range(len(text) // SEAL_HEX):
+                yield first + offset, text[offset * SEAL_HEX : (offset + 1) * SEAL_HEX]
+
+    def split(self, size: int) -> list[Seals]:
+        """Pieces of at most ``size`` records each, in order."""
+        pieces: list[Seals] = []
+        current: list[tuple[int, str | None]] = []
+        count = 0
+        for first, text in self.runs:
+            total = 1 if text is None else len(text) // SEAL_HEX
+            done = 0
+            while done < total:
+                take = min(total - done, size - count)
+                piece = None if text is None else text[done * SEAL_HEX : (done + take) * SEAL_HEX]
+                current.append((first + done, piece))
+                done, count = done + take, count + take
+                if count == size:
+                    pieces.append(Seals(tuple(current)))
+                    current, count = [], 0
+        if current:
+            pieces.append(Seals(tuple(current)))
+        return pieces
+
+    def text(self) -> str:
+        return json.dumps([list(run) for run in self.runs], separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, text: str) -> Seals:
+        return cls(tuple((int(ident), seal) for ident, seal in json.loads(text)))
+
+
+class InsertSealer:
+    """The seals of the records one bulk insert writes, from the rows it sends.
+
+    Reading a bulk insert's rows back to seal them costs more than the insert on
+    SQLite, so there the seals are hashed from the driver parameters batch by batch
+    (:meth:`add`), all in C: the engine's column encoders send exactly what SQLite
+    stores. The system columns, the same for every row, come from the first row as
+    stored, and that row's values must equal what was sent for it, else (and on
+    PostgreSQL, with subtables, or with retired columns) :meth:`seals` reads the
+    records back like any other write (:func:`record_seals`).
+    """
+
+    def __init__(self, connection: Connection, tables: FormTables, keys: Sequence[str]) -> None:
+        self.connection, self.tables = connection, tables
+        self.before = highest_id(connection, tables)
+        names = [column.name for column in tables.table.columns][_SYSTEM:]
+        self.fast = (
+            connection.dialect.name == "sqlite" and not tables.children and list(keys) == names
+        )
+        self.head: bytes | None = None
+        self.parts: list[bytes] = []
+        self.count = 0
+
+    def add(self, batch: list) -> None:
+        """Seal a batch of driver parameters the insert has just sent."""
+        if not self.fast or not batch:
+            return
+        if self.head is None:
+            self.head = self._head(batch[0])
+            if self.head is None:
+                self.fast = False
+                return
+        dumped = map(self.head.__add__, map(marshal.dumps, batch, repeat(2)))
+        self.parts.append(b"".join(map(_digest, map(_hash, dumped))))
+        self.count += len(batch)
+
+    def _head(self, sent) -> bytes | None:
+        """The dumped system values of the first new record, when its stored values
+        are what was sent for it (None otherwise)."""
+        rows, _ = _rows(self.connection, self.tables, self.before + 1, self.before + 1)
+        if not rows or not isinstance(sent, tuple):
+            return None
+        stored = rows[0]
+        if _dump_sqlite(tuple(stored[_SYSTEM:])) != _dump_sqlite(sent):
+            return None
+        return _dump_sqlite(tuple(stored[1:_SYSTEM]))
+
+    def seals(self) -> Seals:
+        """The seals of every record the insert wrote."""
+        if self.fast and highest_id(self.connection, self.tables) == self.before + self.count:
+            if not self.count:
+                return Seals()
+            return Seals(((self.before + 1, b"".join(self.parts).hex()),))
+        ids = ids_inserted_after(self.connection, self.tables, self.before)
+        return Seals.of(record_seals(self.connection, self.tables, ids))
 
 
 def highest_id(connection: Connection, tables: FormTables) -> int:
@@ -120,6 +276,7 @@ def ids_inserted_after(connection: Connection, tables: FormTables, before: int) 
 def iter_seals(connection: Connection, tables: FormTables) -> Iterator[tuple[int, str]]:
     """Every record of a form (trash included) with its seal, in id order, batch by batch."""
     table = tables.table
+    dump = _dumper(connection)
     last = 0
     while True:
         ids = list(
@@ -133,7 +290,7 @@ def iter_seals(connection: Connection, tables: FormTables) -> Iterator[tuple[int
         if not ids:
             return
         rows, children = _rows(connection, tables, ids[0], ids[-1])
-        yield from _seals_of(rows, children)
+        yield from _seals_of(dump, rows, children)
         last = ids[-1]
 
 
@@ -158,12 +315,11 @@ class SealLedger:
 
     seals: dict[tuple[str, str], dict[int, str | None]] = field(default_factory=dict)
 
-    def add(self, app_id: str | None, form: str | None, seals: dict[str, str | None]) -> None:
+    def add(self, app_id: str | None, form: str | None, text: str) -> None:
+        """Take the seals of one audit row (its ``seals`` text)."""
         if not app_id or not form:
             return
-        known = self.seals.setdefault((app_id, form), {})
-        for ident, seal in seals.items():
-            known[int(ident)] = seal
+        self.seals.setdefault((app_id, form), {}).update(Seals.parse(text).items())
 
 
 def drifted_records(
@@ -203,7 +359,7 @@ def seal_forms(
     from runtime.store.audit import SEALS_ACTION, AuditEntry, append
 
     for form, form_tables in tables.items():
-        seals = seal_all(connection, form_tables)
+        seals = Seals.of(seal_all(connection, form_tables))
         if not seals:
             continue
         details = {"reason": reason, "records": len(seals)}

@@ -61,20 +61,28 @@ def compile_bulk_insert(
     return sql, arrange
 
 
-def send_batches(connection: Connection, sql: str, params: Iterable) -> int:
-    """``executemany`` in batches of 10,000 rows; returns the count."""
+def send_batches(
+    connection: Connection, sql: str, params: Iterable, sent: Callable[[list], None] | None = None
+) -> int:
+    """``executemany`` in batches of 10,000 rows; returns the count. ``sent`` sees
+    each batch after it went (the seals of a bulk insert are hashed from it)."""
     count = 0
     batch: list = []
     for row in params:
         batch.append(row)
         if len(batch) >= 10_000:
-            connection.exec_driver_sql(sql, batch)
-            count += len(batch)
+            count += _send(connection, sql, batch, sent)
             batch = []
     if batch:
-        connection.exec_driver_sql(sql, batch)
-        count += len(batch)
+        count += _send(connection, sql, batch, sent)
     return count
+
+
+def _send(connection: Connection, sql: str, batch: list, sent) -> int:
+    connection.exec_driver_sql(sql, batch)
+    if sent is not None:
+        sent(batch)
+    return len(batch)
 
 
 def _literal_sql(column: sa.Column, value: Any, dialect) -> str:
