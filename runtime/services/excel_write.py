@@ -30,7 +30,7 @@ from runtime.services.import_journal import (
 )
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.audit_seals import InsertSealer, record_seals
+from runtime.store.audit_seals import InsertSealer, Seals, record_seals
 from runtime.store.imports import (
     ImportEntry,
     finish_import,
@@ -186,8 +186,10 @@ class ImportWriter:
     def _seals(self, connection, sealer: InsertSealer, created: list[int], updated: list[int]):
         """The seals of a batch's records: the new ones hashed as they were sent, the
         updated ones read back (the batch wrote each once: no record is in both)."""
-        seals = dict(sealer.seals().items()) if created else {}
-        return seals | record_seals(connection, self.tables, updated)
+        seals = sealer.seals(created) if created else Seals()
+        if not updated:
+            return seals
+        return Seals.of(dict(seals.items()) | record_seals(connection, self.tables, updated))
 
     def _insert(
         self, connection, rows: list[dict[str, Any]], system: dict, sealer: InsertSealer
