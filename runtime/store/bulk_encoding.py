@@ -98,11 +98,13 @@ def _encoder(column: sa.Column, dialect) -> Callable[[Any], Any] | None:
     SQLAlchemy formats through a dict per value, while ``isoformat`` writes the same
     text (``tests/store/test_bulk_encoders.py`` holds them equal) several times faster.
     """
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
     if dialect.name == "sqlite" and type(column.type) in _SQLITE_ISO:
-        return _SQLITE_ISO[type(column.type)](
-            column.type.dialect_impl(dialect).bind_processor(dialect)
-        )
-    return column.type.dialect_impl(dialect).bind_processor(dialect)
+        return _SQLITE_ISO[type(column.type)](processor)
+    own = getattr(column.type, "sqlite_bulk_encoder", None)  # a type's own fast path
+    if dialect.name == "sqlite" and own is not None:
+        return own()
+    return processor
 
 
 def _iso_date(fallback):
