@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -65,24 +66,16 @@ def send_batches(
     connection: Connection, sql: str, params: Iterable, sent: Callable[[list], None] | None = None
 ) -> int:
     """``executemany`` in batches of 10,000 rows; returns the count. ``sent`` sees
-    each batch after it went (the seals of a bulk insert are hashed from it)."""
+    each batch after it went (the seals of a bulk insert are hashed from it).
+    ``islice`` gathers a batch without Python code per row."""
     count = 0
-    batch: list = []
-    for row in params:
-        batch.append(row)
-        if len(batch) >= 10_000:
-            count += _send(connection, sql, batch, sent)
-            batch = []
-    if batch:
-        count += _send(connection, sql, batch, sent)
+    params = iter(params)
+    while batch := list(islice(params, 10_000)):
+        connection.exec_driver_sql(sql, batch)
+        if sent is not None:
+            sent(batch)
+        count += len(batch)
     return count
-
-
-def _send(connection: Connection, sql: str, batch: list, sent) -> int:
-    connection.exec_driver_sql(sql, batch)
-    if sent is not None:
-        sent(batch)
-    return len(batch)
 
 
 def _literal_sql(column: sa.Column, value: Any, dialect) -> str:
