@@ -31,5 +31,6 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+# bench: pandas, the baseline of bench/bench_excel.py's import target (>= 3x faster)
+.venv/bin/python -m pip install -q -e ".[test,bench]"
 echo "Formwright is set up in $(pwd)/.venv"

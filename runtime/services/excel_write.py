@@ -30,7 +30,7 @@ from runtime.services.import_journal import (
 )
 from runtime.services.records import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.audit_seals import record_seals
+from runtime.store.audit_seals import InsertSealer, Seals, record_seals
 from runtime.store.imports import (
     ImportEntry,
     finish_import,
@@ -137,7 +137,8 @@ class ImportWriter:
             now = utc_now()
             system = self.actor.new_record_columns(now)
             creates = [row.values for row in batch if row.target is None]
-            created_ids = self._insert(connection, creates, system) if creates else []
+            sealer = InsertSealer(connection, self.tables, list(self.tables.columns))
+            created_ids = self._insert(connection, creates, system, sealer) if creates else []
             updated_ids = []
             for row in batch:
                 if row.target is None:
@@ -174,7 +175,7 @@ class ImportWriter:
                         "created": created_ids,
                         "updated": updated_ids,
                     },
-                    record_seals(connection, self.tables, created_ids + updated_ids),
+                    self._seals(connection, sealer, created_ids, updated_ids),
                 )
             if not record_progress(connection, import_id, end, now, this_process(self.actor)):
                 raise ExcelError(tr("another workstation took this import over; it stopped here"))
@@ -182,7 +183,17 @@ class ImportWriter:
 
         return self.service.transaction(work)
 
-    def _insert(self, connection, rows: list[dict[str, Any]], system: dict) -> list[int]:
+    def _seals(self, connection, sealer: InsertSealer, created: list[int], updated: list[int]):
+        """The seals of a batch's records: the new ones hashed as they were sent, the
+        updated ones read back (the batch wrote each once: no record is in both)."""
+        seals = sealer.seals(created) if created else Seals()
+        if not updated:
+            return seals
+        return Seals.of(dict(seals.items()) | record_seals(connection, self.tables, updated))
+
+    def _insert(
+        self, connection, rows: list[dict[str, Any]], system: dict, sealer: InsertSealer
+    ) -> list[int]:
         """Create the records of one batch: values a type assigns on create (serial
         numbers) first, then one bulk insert."""
         assigned = [
@@ -194,7 +205,8 @@ class ImportWriter:
             local_now = datetime.now()
             for values in rows:
                 self._assign_on_create(connection, values, assigned, local_now)
-        return self.service.repository.insert_many(connection, self.form, rows, system)
+        repository = self.service.repository
+        return repository.insert_many(connection, self.form, rows, system, sealer.add)
 
     def _assign_on_create(self, connection, values, assigned, local_now: datetime) -> None:
         """Fill the empty values of one new record that their field types assign."""

@@ -25,7 +25,7 @@ from runtime.services.form_logic import FormLogic
 from runtime.services.record_checks import BulkChecks, CellCheck, row_key
 from runtime.services.record_errors import ValidationFailed
 from runtime.store.audit import utc_now
-from runtime.store.audit_seals import highest_id, ids_inserted_after, record_seals
+from runtime.store.audit_seals import InsertSealer
 from widgets.base import FieldSpecBase, FieldValueError
 
 if TYPE_CHECKING:
@@ -75,12 +75,12 @@ def bulk_create(
         checks = BulkChecks(service.repository, service.registry, form, keys)
         if checks:  # references or unique values: checked chunk by chunk
             rows = checks.passed(connection, rows)
-        before = highest_id(connection, tables)
+        sealer = InsertSealer(connection, tables, keys)
         count = service._write(
-            lambda: service.repository.bulk_insert(connection, form, keys, rows, system)
+            lambda: service.repository.bulk_insert(connection, form, keys, rows, system, sealer.add)
         )
-        seals = record_seals(connection, tables, ids_inserted_after(connection, tables, before))
-        service._audit(connection, actor, "bulk_create", form, None, {"rows": count}, seals)
+        details = {"rows": count}
+        service._audit(connection, actor, "bulk_create", form, None, details, sealer.seals())
         return count
 
     return service.transaction(work)

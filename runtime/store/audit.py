@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
 from runtime.store.audit_keys import AuditKey, available_keys, signing_key
+from runtime.store.audit_seals import Seals
 from runtime.store.schema import audit_table, meta_table, users_table
 
 GENESIS_HASH = "0" * 64
@@ -55,7 +56,7 @@ class AuditEntry:
     record_id: int | None = None
     details: dict[str, Any] | None = None
     #: Record id → its seal after this change (None: the record is gone).
-    seals: Mapping[int, str | None] | None = None
+    seals: Seals | Mapping[int, str | None] | None = None
 
 
 #: The action of the row that begins the signed part of a log.
@@ -112,6 +113,19 @@ def signed_hash(key: AuditKey, prev_hash: str, row: Mapping[str, Any]) -> str:
     return key.sign(text)
 
 
+def _last(column: sa.Column) -> sa.ScalarSelect:
+    return sa.select(column).order_by(audit_table.c.id.desc()).limit(1).scalar_subquery()
+
+
+#: What an append needs to know, in one round trip (it runs with every save): the
+#: workspace id (names the key) and the hash and key id of the newest row.
+_HEAD = sa.select(
+    sa.select(meta_table.c.value).where(meta_table.c.key == "workspace_id").scalar_subquery(),
+    _last(audit_table.c.hash),
+    _last(audit_table.c.key_id),
+)
+
+
 def append(connection: Connection, entry: AuditEntry, at: datetime | None = None) -> int:
     """Add one signed row in the caller's transaction; returns its id.
 
@@ -120,20 +134,17 @@ def append(connection: Connection, entry: AuditEntry, at: datetime | None = None
     """
     if connection.dialect.name == "postgresql":
         connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
-    last = connection.execute(
-        sa.select(audit_table.c.hash, audit_table.c.key_id)
-        .order_by(audit_table.c.id.desc())
-        .limit(1)
-    ).first()
-    key = signing_key(ensure_workspace_id(connection))
-    prev_hash = last.hash if last is not None else GENESIS_HASH
-    if last is not None and last.key_id is None:  # an older log: signing begins here
+    ident, last_hash, last_key_id = connection.execute(_HEAD).one()
+    key = signing_key(ident or ensure_workspace_id(connection))
+    prev_hash = last_hash or GENESIS_HASH
+    if last_hash is not None and last_key_id is None:  # an older log: signing begins here
         marker = AuditEntry(SIGNING_ACTION, details={"key": key.key_id})
         prev_hash, _ = _insert(connection, key, prev_hash, marker, at)
-    seals = list((entry.seals or {}).items())
-    first = replace(entry, seals=dict(seals[:SEALS_PER_ROW]))
+    seals = entry.seals if isinstance(entry.seals, Seals) else Seals.of(entry.seals or {})
+    pieces = seals.split(SEALS_PER_ROW)
+    first = replace(entry, seals=pieces[0] if pieces else None)
     prev_hash, ident = _insert(connection, key, prev_hash, first, at)
-    for start in range(SEALS_PER_ROW, len(seals), SEALS_PER_ROW):
+    for piece in pieces[1:]:
         more = AuditEntry(
             SEALS_ACTION,
             entry.user_id,
@@ -141,7 +152,7 @@ def append(connection: Connection, entry: AuditEntry, at: datetime | None = None
             entry.app_id,
             entry.form,
             details={"of": ident},
-            seals=dict(seals[start : start + SEALS_PER_ROW]),
+            seals=piece,
         )
         prev_hash, _ = _insert(connection, key, prev_hash, more, at)
     return ident
@@ -161,17 +172,11 @@ def _insert(connection, key: AuditKey, prev_hash: str, entry: AuditEntry, at) ->
         if entry.details is not None
         else None,
         "key_id": key.key_id,
-        "seals": _seals_text(entry.seals),
+        "seals": entry.seals.text() if entry.seals else None,
     }
     row["prev_hash"] = prev_hash
     row["hash"] = signed_hash(key, prev_hash, row)
     return row["hash"], connection.execute(audit_table.insert(), row).inserted_primary_key[0]
-
-
-def _seals_text(seals: Mapping[int, str | None] | None) -> str | None:
-    if not seals:
-        return None
-    return json.dumps({str(ident): seal for ident, seal in seals.items()}, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -62,19 +62,26 @@ def signing_key_path(workspace_id: str) -> Path:
     return key_folder() / f"{workspace_id}.key"
 
 
-_cache: dict[tuple[str, Path], AuditKey] = {}
+#: (workspace id, FORMWRIGHT_AUDIT_KEY_FILE) → the signing key: every save signs a
+#: row, and finding the data folder costs more than the signing itself.
+_cache: dict[tuple[str, str | None], AuditKey] = {}
 
 
 def signing_key(workspace_id: str) -> AuditKey:
-    """The key this process signs new rows of the workspace with, created on first use."""
-    path = signing_key_path(workspace_id)
-    cached = _cache.get((workspace_id, path))
-    if cached is not None and path.exists():
+    """The key this process signs new rows of the workspace with, created on first use.
+
+    A cached key is used while its file still exists (one ``stat``): a key file
+    deleted meanwhile is read or created anew, never silently signed with.
+    """
+    cache_key = (workspace_id, os.environ.get(KEY_FILE_VARIABLE))
+    cached = _cache.get(cache_key)
+    if cached is not None and cached.path.exists():
         return cached
+    path = signing_key_path(workspace_id)
     key = read_key(path)
     if key is None:
         key = _create(path, workspace_id)
-    _cache[(workspace_id, path)] = key
+    _cache[cache_key] = key
     return key
 
 

@@ -1,12 +1,16 @@
 """Record seals: a short hash of each record's stored row, kept in the audit log.
 
-Every audit row that writes records holds their seals after the write (JSON
-``{"id": seal}``; ``null`` when the record is gone). The check of the log keeps
-the last seal of every record and compares it with the record as stored: a
-record changed, added or removed behind Formwright's back (``sqlite3``, ``psql``)
-is named. The seal covers the whole stored row (values, version, times, trash
-mark) and the rows of its subtables, read raw from the driver, so computing it
-when writing and when checking is the same code on the same engine.
+Every audit row that writes records holds their seals after the write (see
+:class:`Seals`; none when the record is gone). The check of the log keeps the
+last seal of every record and compares it with the record as stored: a record
+changed, added or removed behind Formwright's back (``sqlite3``, ``psql``) is
+named. The seal covers the whole stored row (values, version, times, trash mark)
+and the rows of its subtables, read raw from the driver, so computing it when
+writing and when checking is the same code on the same engine.
+
+A bulk insert on SQLite does not read its rows back (that alone would cost more
+than the insert): :class:`InsertSealer` seals the driver parameters it sends,
+which are the stored values, and checks that claim on the first row it wrote.
 
 An upgrade that rewrites a form's table writes new seals of all its records
 (:func:`seal_all`), and so does the first signed row of an older workspace.
@@ -15,46 +19,80 @@ An upgrade that rewrites a form's table writes new seals of all its records
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import json
+import marshal
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import repeat
+from operator import methodcaller
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from runtime.store.schema import FormTables
+from runtime.store.schema import SYSTEM_COLUMN_NAMES, FormTables
 
 #: Records read per query when sealing or checking many.
 SEAL_BATCH = 2000
+#: Hex characters of one seal (a 64-bit BLAKE2b).
+SEAL_HEX = 16
+#: A record row is ``id``, the other system columns, then the value columns
+#: (``schema.system_columns`` comes first in every record table).
+_SYSTEM = len(SYSTEM_COLUMN_NAMES)
+
+_hash = partial(hashlib.blake2b, digest_size=SEAL_HEX // 2)
+_digest = methodcaller("digest")
 
 
-def _seal(row: tuple, children: list[tuple] | None) -> str:
-    digest = hashlib.blake2b(repr(row).encode("utf-8"), digest_size=8)
+def _dump_sqlite(values: tuple) -> bytes:
+    """SQLite's raw values (str, int, float, bytes, None) as bytes, in C: marshal
+    version 2 writes no back-references, so equal values always give equal bytes."""
+    return marshal.dumps(values, 2)
+
+
+def _dump_repr(values: tuple) -> bytes:
+    """Other drivers return Decimal, date, datetime… which marshal does not take."""
+    return repr(values).encode("utf-8")
+
+
+def _dumper(connection: Connection) -> Callable[[tuple], bytes]:
+    return _dump_sqlite if connection.dialect.name == "sqlite" else _dump_repr
+
+
+def _values_hash(dump, system: tuple) -> Callable[[bytes], hashlib.blake2b]:
+    """The hash of a record's dumped value columns, salted with a 256-bit hash of
+    its system columns (BLAKE2b's salt and personalization: no extra work per
+    record), so a bulk insert, whose system values are the same for every row,
+    hashes them once."""
+    salt = hashlib.blake2b(dump(system), digest_size=32).digest()
+    return partial(_hash, salt=salt[:16], person=salt[16:])
+
+
+def _seal(dump, row: Sequence, children: list[tuple] | None) -> str:
+    """The seal of a raw record row (``id`` first) and its subtable rows."""
+    digest = _values_hash(dump, tuple(row[1:_SYSTEM]))(dump(tuple(row[_SYSTEM:])))
     for child in children or ():
-        digest.update(repr(child).encode("utf-8"))
+        digest.update(dump(child))
     return digest.hexdigest()
 
 
-def _seals_of(rows: list[tuple], children: dict[int, list[tuple]]) -> Iterator[tuple[int, str]]:
+def _seals_of(dump, rows: list[tuple], children: dict[int, list[tuple]]):
     """(id, seal) of raw rows whose first value is the id."""
-    if children:
-        for row in rows:
-            yield row[0], _seal(row, children.get(row[0]))
-        return
-    blake2b = hashlib.blake2b
-    for row in rows:  # the common case, kept tight: it runs for every bulk-created record
-        yield row[0], blake2b(repr(row).encode("utf-8"), digest_size=8).hexdigest()
+    for row in rows:
+        yield row[0], _seal(dump, row, children.get(row[0]))
 
 
 def _rows(connection: Connection, tables: FormTables, low: int, high: int):
-    """The raw driver rows (``id`` first, then every column) with ids in [low, high],
-    and their subtable rows by parent id. Raw tuples, not SQLAlchemy rows: this reads
-    every record a bulk insert wrote."""
+    """The raw driver rows (every column of the table, ``id`` first) with ids in
+    [low, high], and their subtable rows by parent id. Raw tuples, not SQLAlchemy
+    rows: a check reads every record."""
     quote = connection.dialect.identifier_preparer.quote
     mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(quote(column.name) for column in tables.table.columns)
     cursor = connection.connection.cursor()
     try:
         cursor.execute(
-            f"SELECT id, * FROM {quote(tables.table.name)} "
+            f"SELECT {columns} FROM {quote(tables.table.name)} "
             f"WHERE id BETWEEN {mark} AND {mark} ORDER BY id",
             (low, high),
         )
@@ -75,6 +113,35 @@ def _rows(connection: Connection, tables: FormTables, low: int, high: int):
     return rows, children
 
 
+def _server_seals(connection: Connection, tables: FormTables, low: int, high: int):
+    """PostgreSQL, a form without subtables: the server hashes each row (SHA-256 of
+    its JSON text, which writes numbers and times the same whatever the session's
+    settings), so only a short string a record crosses the wire and none of the
+    row's values is built in Python."""
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c.name) for c in tables.table.columns if c.name != "id")
+    text = f"convert_to(row_to_json(ROW({columns}))::text, 'UTF8')"
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(
+            f"SELECT id, left(encode(sha256({text}), 'hex'), {SEAL_HEX}) "
+            f"FROM {quote(tables.table.name)} WHERE id BETWEEN %s AND %s ORDER BY id",
+            (low, high),
+        )
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _range_seals(connection: Connection, tables: FormTables, low: int, high: int):
+    """(id, seal) of the records with ids in [low, high], in id order: the one
+    definition of a seal that writing and checking both use."""
+    if connection.dialect.name == "postgresql" and not tables.children:
+        return _server_seals(connection, tables, low, high)
+    rows, children = _rows(connection, tables, low, high)
+    return _seals_of(_dumper(connection), rows, children)
+
+
 def record_seals(
     connection: Connection, tables: FormTables, ids: Iterable[int]
 ) -> dict[int, str | None]:
@@ -91,12 +158,144 @@ def record_seals(
         if end == start:
             end = min(start + 50, len(wanted)) - 1
         low, high = wanted[start], wanted[end]
-        rows, children = _rows(connection, tables, low, high)
-        for ident, seal in _seals_of(rows, children):
+        for ident, seal in _range_seals(connection, tables, low, high):
             if ident in seals:
                 seals[ident] = seal
         start = end + 1
     return seals
+
+
+@dataclass(frozen=True)
+class Seals:
+    """Seals by record id, compact enough for a bulk insert of a million records.
+
+    ``runs`` holds (first id, the seals of it and the next ids, 16 hex characters
+    each) and (id, None) for an id with no record. Stored in the audit row as JSON
+    ``[[id, "hex…"], [id, null], …]``: the signed text.
+    """
+
+    runs: tuple[tuple[int, str | None], ...] = ()
+
+    @classmethod
+    def of(cls, seals: Mapping[int, str | None]) -> Seals:
+        runs: list[tuple[int, list[str] | None]] = []
+        for ident in sorted(seals):
+            seal = seals[ident]
+            last = runs[-1] if runs else None
+            if seal is not None and last and last[1] and last[0] + len(last[1]) == ident:
+                last[1].append(seal)
+            else:
+                runs.append((ident, None if seal is None else [seal]))
+        return cls(tuple((ident, None if part is None else "".join(part)) for ident, part in runs))
+
+    def __len__(self) -> int:
+        return sum(1 if seal is None else len(seal) // SEAL_HEX for _, seal in self.runs)
+
+    def items(self) -> Iterator[tuple[int, str | None]]:
+        for first, text in self.runs:
+            if text is None:
+                yield first, None
+                continue
+            for offset in range(len(text) // SEAL_HEX):
+                yield first + offset, text[offset * SEAL_HEX : (offset + 1) * SEAL_HEX]
+
+    def split(self, size: int) -> list[Seals]:
+        """Pieces of at most ``size`` records each, in order."""
+        pieces: list[Seals] = []
+        current: list[tuple[int, str | None]] = []
+        count = 0
+        for first, text in self.runs:
+            total = 1 if text is None else len(text) // SEAL_HEX
+            done = 0
+            while done < total:
+                take = min(total - done, size - count)
+                piece = None if text is None else text[done * SEAL_HEX : (done + take) * SEAL_HEX]
+                current.append((first + done, piece))
+                done, count = done + take, count + take
+                if count == size:
+                    pieces.append(Seals(tuple(current)))
+                    current, count = [], 0
+        if current:
+            pieces.append(Seals(tuple(current)))
+        return pieces
+
+    def text(self) -> str:
+        return json.dumps([list(run) for run in self.runs], separators=(",", ":"))
+
+    @classmethod
+    def parse(cls, text: str) -> Seals:
+        return cls(tuple((int(ident), seal) for ident, seal in json.loads(text)))
+
+
+class InsertSealer:
+    """The seals of the records one bulk insert writes, from the rows it sends.
+
+    Reading a bulk insert's rows back to seal them costs more than the insert on
+    SQLite, so there the seals are hashed from the driver parameters batch by batch
+    (:meth:`add`), all in C: the engine's column encoders send exactly what SQLite
+    stores. The system columns, the same for every row, come from the first row as
+    stored, and that row's values must equal what was sent for it, else (and on
+    PostgreSQL, with subtables, or with retired columns) :meth:`seals` reads the
+    records back like any other write (:func:`record_seals`).
+    """
+
+    def __init__(self, connection: Connection, tables: FormTables, keys: Sequence[str]) -> None:
+        self.connection, self.tables = connection, tables
+        names = [column.name for column in tables.table.columns][_SYSTEM:]
+        self.fast = (
+            connection.dialect.name == "sqlite" and not tables.children and list(keys) == names
+        )
+        #: The highest id before the insert: read back after the first batch on the
+        #: fast path (one query less per import batch), before the insert otherwise.
+        self.before = None if self.fast else highest_id(connection, tables)
+        self.hash: Callable | None = None
+        self.parts: list[bytes] = []
+        self.count = 0
+
+    def add(self, batch: list) -> None:
+        """Seal a batch of driver parameters the insert has just sent."""
+        if not self.fast or not batch:
+            return
+        if self.hash is None:
+            # SQLite: the transaction holds the write lock and numbers new rows from
+            # the highest id on, so the batch just sent holds the newest ids.
+            self.before = highest_id(self.connection, self.tables) - len(batch)
+            self.hash = self._hash_of_values(batch[0])
+            if self.hash is None:
+                self.fast = False
+                return
+        dumped = map(marshal.dumps, batch, repeat(2))  # _dump_sqlite, in C
+        self.parts.append(b"".join(map(_digest, map(self.hash, dumped))))
+        self.count += len(batch)
+
+    def _hash_of_values(self, sent) -> Callable | None:
+        """The values' hash of the records (salted with their system values, as
+        stored in the first one), when what is stored for the first record is what
+        was sent for it (None otherwise)."""
+        rows, _ = _rows(self.connection, self.tables, self.before + 1, self.before + 1)
+        if not rows or not isinstance(sent, tuple):
+            return None
+        stored = rows[0]
+        if _dump_sqlite(tuple(stored[_SYSTEM:])) != _dump_sqlite(sent):
+            return None
+        return _values_hash(_dump_sqlite, tuple(stored[1:_SYSTEM]))
+
+    def seals(self, ids: Sequence[int] | None = None) -> Seals:
+        """The seals of every record the insert wrote; ``ids``: their ids, when the
+        caller has them (no query then)."""
+        if self.fast:
+            if not self.count:
+                return Seals()
+            first, last = self.before + 1, self.before + self.count
+            if ids is None:
+                consecutive = highest_id(self.connection, self.tables) == last
+            else:
+                consecutive = len(ids) == self.count and (ids[0], ids[-1]) == (first, last)
+            if consecutive:
+                return Seals(((first, b"".join(self.parts).hex()),))
+        if ids is None:
+            ids = ids_inserted_after(self.connection, self.tables, self.before or 0)
+        return Seals.of(record_seals(self.connection, self.tables, ids))
 
 
 def highest_id(connection: Connection, tables: FormTables) -> int:
@@ -132,8 +331,7 @@ def iter_seals(connection: Connection, tables: FormTables) -> Iterator[tuple[int
         )
         if not ids:
             return
-        rows, children = _rows(connection, tables, ids[0], ids[-1])
-        yield from _seals_of(rows, children)
+        yield from _range_seals(connection, tables, ids[0], ids[-1])
         last = ids[-1]
 
 
@@ -158,12 +356,11 @@ class SealLedger:
 
     seals: dict[tuple[str, str], dict[int, str | None]] = field(default_factory=dict)
 
-    def add(self, app_id: str | None, form: str | None, seals: dict[str, str | None]) -> None:
+    def add(self, app_id: str | None, form: str | None, text: str) -> None:
+        """Take the seals of one audit row (its ``seals`` text)."""
         if not app_id or not form:
             return
-        known = self.seals.setdefault((app_id, form), {})
-        for ident, seal in seals.items():
-            known[int(ident)] = seal
+        self.seals.setdefault((app_id, form), {}).update(Seals.parse(text).items())
 
 
 def drifted_records(
@@ -203,7 +400,7 @@ def seal_forms(
     from runtime.store.audit import SEALS_ACTION, AuditEntry, append
 
     for form, form_tables in tables.items():
-        seals = seal_all(connection, form_tables)
+        seals = Seals.of(seal_all(connection, form_tables))
         if not seals:
             continue
         details = {"reason": reason, "records": len(seals)}

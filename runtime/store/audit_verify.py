@@ -153,7 +153,7 @@ def verify_workspace_steps(
 
     def gather(row) -> None:
         if row["seals"]:
-            ledger.add(row["app_id"], row["form"], json.loads(row["seals"]))
+            ledger.add(row["app_id"], row["form"], row["seals"])
 
     report = yield from verify_chain_steps(connection, batch, keys, gather)
     if not report.ok:

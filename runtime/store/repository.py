@@ -238,6 +238,7 @@ class RecordRepository:
         keys: Sequence[str],
         rows: Iterable[Sequence[Any]],
         system: dict[str, Any],
+        sent: Callable[[list], None] | None = None,
     ) -> int:
         """Insert many canonical rows at driver speed (no subtables); returns the count.
 
@@ -245,11 +246,12 @@ class RecordRepository:
         driver's ``executemany`` as tuples (the fast path measured in ENVIRONMENT.md).
         The system values are the same for every row, so they are written once into
         the statement as SQL literals — our own timestamps and ids, never user text —
-        and each row sends only its field values.
+        and each row sends only its field values. ``sent`` sees every batch of driver
+        parameters once sent (an :class:`~runtime.store.audit_seals.InsertSealer`).
         """
         table = self.form_tables(form).table
         sql, arrange = compile_bulk_insert(table, keys, system, connection.dialect)
-        return send_batches(connection, sql, map(arrange, rows))
+        return send_batches(connection, sql, map(arrange, rows), sent)
 
     def insert_many(
         self,
@@ -257,9 +259,10 @@ class RecordRepository:
         form: str,
         records: Sequence[dict[str, Any]],
         system: dict[str, Any],
+        sent: Callable[[list], None] | None = None,
     ) -> list[int]:
         """Insert new records (canonical values, subtable rows included) at bulk
-        speed; returns their ids, in order.
+        speed; returns their ids, in order. ``sent``: see :meth:`bulk_insert`.
 
         SQLite: :meth:`bulk_insert` (the driver's ``executemany``); the transaction
         holds SQLite's write lock (``BEGIN IMMEDIATE``) and new rowids are max + 1, so
@@ -273,7 +276,7 @@ class RecordRepository:
             highest = sa.select(sa.func.max(table.c.id))
             before = connection.execute(highest).scalar() or 0
             lines = [[values.get(key) for key in keys] for values in records]
-            count = self.bulk_insert(connection, form, keys, lines, system)
+            count = self.bulk_insert(connection, form, keys, lines, system, sent)
             after = connection.execute(highest).scalar() or 0
             if after - before != count:  # pragma: no cover - rowids were not consecutive
                 raise RuntimeError(

@@ -122,8 +122,8 @@ audit_table = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
     # Schema 3: the id of the key that signed the row (NULL: an unsigned row written
-    # before signing began), and the seals of the records the row wrote (JSON
-    # ``{"id": seal or null}``, see runtime.store.audit_seals).
+    # before signing began), and the seals of the records the row wrote (JSON runs
+    # ``[[first id, "seals…"], [id, null]]``, see runtime.store.audit_seals.Seals).
     sa.Column("key_id", sa.String(16)),
     sa.Column("seals", sa.Text),
     sa.Index("ix_fw_audit_record", "app_id", "form", "record_id"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -85,7 +86,8 @@ class ScaledDecimal(TypeDecorator):
     def __init__(self, places: int) -> None:
         super().__init__()
         self.places = places
-        self._quantum = Decimal(1).scaleb(-places)
+        #: One unit of the last place (0.01 for 2 places).
+        self.quantum = Decimal(1).scaleb(-places)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine:
         if dialect.name == "sqlite":
@@ -95,17 +97,30 @@ class ScaledDecimal(TypeDecorator):
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
-        exact = Decimal(value).quantize(self._quantum, rounding=ROUND_HALF_UP)
+        exact = Decimal(value).quantize(self.quantum, rounding=ROUND_HALF_UP)
         if dialect.name == "sqlite":
             return int(exact.scaleb(self.places))
         return exact
+
+    def sqlite_bulk_encoder(self) -> Callable[[Any], Any]:
+        """:meth:`process_bind_param` on SQLite for the bulk write path
+        (``runtime.store.bulk_encoding``), without the type-decorator layers around
+        it: half the time, for every decimal of an import."""
+        quantum, places = self.quantum, self.places
+
+        def encode(value: Any) -> Any:
+            if value is None:
+                return None
+            return int(Decimal(value).quantize(quantum, rounding=ROUND_HALF_UP).scaleb(places))
+
+        return encode
 
     def process_result_value(self, value: Any, dialect: Dialect) -> Any:
         if value is None:
             return None
         if dialect.name == "sqlite":
-            return Decimal(int(value)).scaleb(-self.places).quantize(self._quantum)
-        return Decimal(value).quantize(self._quantum)
+            return Decimal(int(value)).scaleb(-self.places).quantize(self.quantum)
+        return Decimal(value).quantize(self.quantum)
 
 
 def to_decimal(value: Any) -> Decimal:
