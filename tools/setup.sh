@@ -31,6 +31,5 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# bench: pandas, the baseline of bench/bench_excel.py's import target (>= 3x faster)
-.venv/bin/python -m pip install -q -e ".[test,bench]"
+.venv/bin/python -m pip install -q -e ".[test]"
 echo "Formwright is set up in $(pwd)/.venv"
