@@ -57,7 +57,7 @@ from runtime.ui.long_task import LongTask, RunDialog, file_row
 from runtime.ui.services import UiServices
 from widgets.editors import file_dialogs
 
-OPEN_TYPES = "Excel or CSV (*.xlsx *.csv);;All files (*)"
+OPEN_TYPES = "Excel or text (*.xlsx *.csv *.tsv *.txt);;All files (*)"
 #: Notes the service appends to ignored column names.
 IGNORED_NOTES = (" (not importable)", " (unknown field)")
 #: Errors listed in the table; the error workbook has them all.

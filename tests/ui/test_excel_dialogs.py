@@ -330,3 +330,20 @@ def test_an_export_from_the_dialog_is_audited(
     assert rows[0]["username"] == repair.actor.username and rows[0]["form"] == "device"
     details = json.loads(rows[0]["details"])
     assert details["rows"] == 3 and details["file"] == str(target)
+
+
+def test_the_import_picker_offers_excel_unicode_text_files(qtbot, repair, monkeypatch):
+    """Excel's "Unicode Text" (.txt, tab-separated UTF-16) and .tsv files are listed,
+    not only behind "All files"."""
+    offered: list[str] = []
+
+    def pick(_parent, _caption, _folder="", filters=""):
+        offered.append(filters)
+        return None  # the user cancels
+
+    monkeypatch.setattr(file_dialogs, "open_file", pick)
+    dialog = ImportDialog(repair, repair.form("device"), run_dialog=ok)
+    qtbot.addWidget(dialog)
+    dialog.choose_file()
+    first_filter = offered[0].split(";;")[0]
+    assert all(f"*.{kind}" in first_filter for kind in ("xlsx", "csv", "tsv", "txt"))
