@@ -4,16 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import Qt
-
-
-def type_into(qtbot, editor, text: str) -> None:
-    target = editor.focusProxy() or editor
-    editor.window().activateWindow()
-    target.setFocus()
-    qtbot.waitUntil(target.hasFocus)
-    qtbot.keyClicks(target, text)
-    qtbot.keyClick(target, Qt.Key.Key_Tab)
+from tests.ui.test_typed_values import type_into
 
 
 def test_preview_stores_a_typed_date_and_refuses_unreadable_text(window, qtbot):

@@ -9,6 +9,7 @@ from runtime.services.excel_common import run_steps
 from runtime.services.excel_export import export_records
 from runtime.services.excel_import import import_records
 from runtime.services.records import RecordService
+from runtime.spec.models import AppSpec
 from runtime.store.workspace import Workspace
 from tests.store.conftest import add_department, add_user, make_spec
 from widgets.registry import default_registry
@@ -44,10 +45,11 @@ def every_type_spec():
     return make_spec("excel_all", [device, form])
 
 
-def seeded_service(url: str) -> RecordService:
-    """A workspace with the every-type app, users 1-2, departments 1-12, devices 1-17."""
+def seeded_service(url: str, spec: AppSpec | None = None) -> RecordService:
+    """A workspace with the every-type app (or ``spec``, a variant of it), users 1-2,
+    departments 1-12, devices 1-17."""
     workspace = Workspace.open(url)
-    spec = every_type_spec()
+    spec = spec or every_type_spec()
     workspace.install(spec)
     service = RecordService(workspace, spec)
     for number in range(1, DEPARTMENTS + 1):

@@ -10,16 +10,13 @@ import pytest
 from runtime.services.records import RecordService
 from runtime.spec import parse_app_spec
 from runtime.store.audit_verify import verify_workspace
-from runtime.store.workspace import Workspace
 from tests.services.excel_support import (
-    DEPARTMENTS,
-    DEVICES,
     do_import,
     every_type_spec,
     sample_record,
+    seeded_service,
     simple_service,
 )
-from tests.store.conftest import add_department, add_user
 
 
 def verify(service: RecordService):
@@ -35,18 +32,9 @@ def flat(db_url):
     data = every_type_spec().to_json_dict()
     form = next(form for form in data["forms"] if form["key"] == "every")
     form["fields"] = [field for field in form["fields"] if field["type"] != "subtable"]
-    spec = parse_app_spec(data)
-    workspace = Workspace.open(db_url)
-    workspace.install(spec)
-    service = RecordService(workspace, spec)
-    for number in range(1, DEPARTMENTS + 1):
-        add_department(workspace, f"科室 {number}", f"d{number}")
-    add_user(workspace, "zhang.wei", "张伟", 1)
-    add_user(workspace, "li.na", "李娜", 2)
-    for number in range(1, DEVICES + 1):
-        service.create("device", {"name": f"泵 {number}"})
+    service = seeded_service(db_url, parse_app_spec(data))
     yield service
-    workspace.dispose()
+    service.workspace.dispose()
 
 
 def test_bulk_created_records_of_every_type_are_sealed_as_stored(flat):
