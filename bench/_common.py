@@ -23,7 +23,7 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.spec.models import AppSpec
 from runtime.store.workspace import Workspace
 

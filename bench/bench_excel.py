@@ -99,7 +99,7 @@ def row(n: int) -> tuple:
 
 
 def work_seed(db: str, rows: int) -> dict:
-    from runtime.services.records import RecordService
+    from runtime.services.records.service import RecordService
     from runtime.store.workspace import Workspace
 
     workspace = Workspace.open(f"sqlite:///{db}")
@@ -116,9 +116,9 @@ def work_seed(db: str, rows: int) -> dict:
 
 def work_export(db: str, out: str) -> dict:
     from runtime.services.actor import SYSTEM
-    from runtime.services.excel_common import run_steps
-    from runtime.services.excel_export import export_records
-    from runtime.services.records import RecordService
+    from runtime.services.excel.common import run_steps
+    from runtime.services.excel.export import export_records
+    from runtime.services.records.service import RecordService
     from runtime.store.workspace import Workspace
 
     workspace = Workspace.open(f"sqlite:///{db}")
@@ -174,9 +174,9 @@ def work_pandas_export(db: str, out: str, engine: str) -> dict:
 
 def work_import(db: str, source: str) -> dict:
     from runtime.services.actor import SYSTEM
-    from runtime.services.excel_common import run_steps
-    from runtime.services.excel_import import import_records
-    from runtime.services.records import RecordService
+    from runtime.services.excel.common import run_steps
+    from runtime.services.excel.importer import import_records
+    from runtime.services.records.service import RecordService
     from runtime.store.workspace import Workspace
 
     workspace = Workspace.open(f"sqlite:///{db}")

@@ -26,7 +26,7 @@ from typing import Any
 import _common as common
 from _common import Result, median, paired, profiled, timed
 
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.query import Condition, Cursor, RecordQuery, Sort

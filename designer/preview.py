@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from runtime.api import WorkspaceHandle, open_workspace
 from runtime.services.actor import Actor
-from runtime.services.records import RecordError, RecordService, ValidationFailed
+from runtime.services.records.service import RecordError, RecordService, ValidationFailed
 from runtime.spec.models import AppSpec, FormSpec
 from runtime.store.schema import departments_table, user_departments_table, users_table
 from runtime.ui.form_view import RecordFormView

@@ -21,7 +21,7 @@ from typing import Any
 
 from resources.messages import tr
 from runtime.services.actor import SYSTEM, Actor
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.spec.load import load_app
 from runtime.spec.models import AppSpec
 from runtime.store.audit import ChainReport, workspace_id

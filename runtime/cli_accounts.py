@@ -123,7 +123,7 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     """Turn account and workspace errors into one-line CLI errors."""
 
     def run(args: argparse.Namespace) -> int:
-        from runtime.services.accounts import AccountError
+        from runtime.services.accounts.service import AccountError
         from runtime.store.engine import WorkspaceError
 
         cli = _cli()
@@ -165,7 +165,7 @@ def read_password(prompt: str, confirm: bool) -> str:
 
 # -- user ---------------------------------------------------------------------
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     with _workspace(args) as workspace:
         accounts = AccountService(workspace)
@@ -193,7 +193,7 @@ def _db_hint(args: argparse.Namespace) -> str:
 
 
 def cmd_user_passwd(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     with _workspace(args) as workspace:
         accounts = AccountService(workspace)
@@ -205,8 +205,8 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
-    from runtime.services.org import OrgDirectory, memberships
+    from runtime.services.accounts.service import AccountService
+    from runtime.services.org.service import OrgDirectory, memberships
     from runtime.store.audit import utc_now
 
     with _workspace(args) as workspace:
@@ -215,7 +215,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
             directory = OrgDirectory.load(connection)
             departments = {user.id: memberships(connection, user.id)[0] for user in users}
             roles = {}
-            from runtime.services.accounts import user_roles
+            from runtime.services.accounts.service import user_roles
 
             for user in users:
                 roles[user.id] = user_roles(connection, user.id)
@@ -255,7 +255,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     with _workspace(args) as workspace:
         AccountService(workspace).disable_user(args.name)
@@ -264,7 +264,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
 
 
 def cmd_user_enable(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     with _workspace(args) as workspace:
         AccountService(workspace).enable_user(args.name)
@@ -273,7 +273,7 @@ def cmd_user_enable(args: argparse.Namespace) -> int:
 
 
 def cmd_user_unlock(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     with _workspace(args) as workspace:
         was_locked = AccountService(workspace).unlock(args.name)
@@ -282,7 +282,7 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
 
 
 def cmd_user_roles(args: argparse.Namespace) -> int:
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     cli = _cli()
     change = args.add or args.remove
@@ -318,7 +318,7 @@ def cmd_user_roles(args: argparse.Namespace) -> int:
 
 # -- org ----------------------------------------------------------------------
 def cmd_org_import(args: argparse.Namespace) -> int:
-    from runtime.services.org import OrgImportError, OrgService
+    from runtime.services.org.service import OrgImportError, OrgService
 
     cli = _cli()
     with _workspace(args) as workspace:
@@ -337,7 +337,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 
 
 def cmd_org_list(args: argparse.Namespace) -> int:
-    from runtime.services.org import OrgService
+    from runtime.services.org.service import OrgService
 
     with _workspace(args) as workspace:
         directory = OrgService(workspace).directory()

@@ -93,7 +93,7 @@ def _db(parser: argparse.ArgumentParser) -> None:
 
 
 def _service(args, workspace):
-    from runtime.services.records import RecordService
+    from runtime.services.records.service import RecordService
     from runtime.spec.load import load_app
 
     wanted = load_app(args.package)
@@ -141,7 +141,7 @@ def _actor(args, service):
     password = os.environ.get(PASSWORD_ENV)
     if password is None:
         raise CliError(f"formwright: set {PASSWORD_ENV} to the password of '{args.user}'")
-    from runtime.services.accounts import AccountService, LoginFailed
+    from runtime.services.accounts.service import AccountService, LoginFailed
 
     try:
         session = AccountService(service.workspace).login(args.user, password)
@@ -152,9 +152,9 @@ def _actor(args, service):
 
 def cmd_export(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
-    from runtime.services.excel_common import ExcelError, run_steps
-    from runtime.services.excel_export import export_records
-    from runtime.services.excel_filter import WhereError, filter_from_expression
+    from runtime.services.excel.common import ExcelError, run_steps
+    from runtime.services.excel.export import export_records
+    from runtime.services.excel.filter import WhereError, filter_from_expression
     from runtime.store.query import RecordQuery
 
     with open_workspace(args.db) as workspace:
@@ -193,8 +193,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
-    from runtime.services.excel_common import ExcelError, run_steps
-    from runtime.services.excel_import import import_records
+    from runtime.services.excel.common import ExcelError, run_steps
+    from runtime.services.excel.importer import import_records
 
     with open_workspace(args.db) as workspace:
         service = _service(args, workspace)
@@ -245,7 +245,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def _refusal(args, error) -> str:
     """An import's refusal, with the commands that get past it."""
-    from runtime.services.import_journal import (
+    from runtime.services.excel.journal import (
         DuplicateImport,
         ImportInProgress,
         UnfinishedImport,
@@ -271,7 +271,7 @@ def _undo_command(args, entry) -> str:
 
 def _dry_run_warnings(args, result) -> None:
     """What would stop the real import: an unfinished import, rows imported before."""
-    from runtime.services.import_journal import (
+    from runtime.services.excel.journal import (
         blocked_message,
         duplicate_rows_message,
         same_file_message,
@@ -291,7 +291,7 @@ def _dry_run_warnings(args, result) -> None:
 def cmd_imports_list(args: argparse.Namespace) -> int:
     """One line per import: id, status, form, rows, file, when, who, where."""
     from runtime.api import open_workspace
-    from runtime.services.import_journal import ImportJournal, status
+    from runtime.services.excel.journal import ImportJournal, status
 
     with open_workspace(args.db) as workspace:
         service = _service(args, workspace)
@@ -314,8 +314,8 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 
 def cmd_imports_undo(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
-    from runtime.services.excel_common import ExcelError, run_steps
-    from runtime.services.import_journal import ImportJournal
+    from runtime.services.excel.common import ExcelError, run_steps
+    from runtime.services.excel.journal import ImportJournal
 
     args.form = None
     with open_workspace(args.db) as workspace:
@@ -343,8 +343,8 @@ def cmd_imports_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from runtime.services.excel_common import ExcelError
-    from runtime.services.excel_template import write_template
+    from runtime.services.excel.common import ExcelError
+    from runtime.services.excel.template import write_template
     from runtime.spec.load import load_app
 
     spec = load_app(args.package)

@@ -25,8 +25,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from runtime.api import open_workspace  # noqa: E402
-from runtime.services.accounts import AccountService  # noqa: E402
-from runtime.services.org import OrgService  # noqa: E402
+from runtime.services.accounts.service import AccountService  # noqa: E402
+from runtime.services.org.service import OrgService  # noqa: E402
 from runtime.store.query import Condition  # noqa: E402
 from runtime.ui.excel_dialogs import ExportDialog, ImportDialog  # noqa: E402
 from runtime.ui.long_task import LongTask  # noqa: E402

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget  # noqa: E402
 
 from resources.i18n import install_language  # noqa: E402
 from runtime.api import open_workspace  # noqa: E402
-from runtime.services.accounts import AccountService, LoginFailed  # noqa: E402
-from runtime.services.org import OrgService  # noqa: E402
+from runtime.services.accounts.service import AccountService, LoginFailed  # noqa: E402
+from runtime.services.org.service import OrgService  # noqa: E402
 from runtime.ui.app import RuntimeApp  # noqa: E402
 from runtime.ui.first_run_dialog import FirstRunDialog  # noqa: E402
 from runtime.ui.login_dialog import LoginDialog  # noqa: E402

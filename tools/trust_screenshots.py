@@ -43,9 +43,9 @@ from designer.files import RecoveryStore  # noqa: E402
 from designer.main_window import DesignerWindow  # noqa: E402
 from resources.i18n import install_language  # noqa: E402
 from runtime.api import open_workspace  # noqa: E402
-from runtime.services.accounts import AccountService  # noqa: E402
+from runtime.services.accounts.service import AccountService  # noqa: E402
+from runtime.services.accounts.session_guard import session_guard  # noqa: E402
 from runtime.services.actor import SYSTEM  # noqa: E402
-from runtime.services.session_guard import session_guard  # noqa: E402
 from runtime.spec.models import FormSpec  # noqa: E402
 from runtime.ui.app import RuntimeApp  # noqa: E402
 from runtime.ui.excel_import_dialog import ImportDialog  # noqa: E402

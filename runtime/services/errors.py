@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.services.account_errors import AccountError
+from runtime.services.accounts.errors import AccountError
 
 
 class ServiceError(Exception):

@@ -44,7 +44,7 @@ from runtime.store.user_names import (
 from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
 
 if TYPE_CHECKING:
-    from runtime.services.records import RecordService
+    from runtime.services.records.service import RecordService
 
 
 class NameResolver:

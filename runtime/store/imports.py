@@ -5,7 +5,7 @@ An import writes its rows in batches, one transaction each, and advances
 ``rows_done`` (and its owner's ``heartbeat_at``) in the same transaction as the
 batch, so a killed import leaves whole batches and a ``running`` entry. Each entry
 names its owner (user, host, process id): the services tell an import running now
-from one whose process died (:mod:`runtime.services.import_journal`). An undo moves
+from one whose process died (:mod:`runtime.services.excel.journal`). An undo moves
 the records an import created to the trash, batch by batch, advancing
 ``rows_undone`` in the same transaction (state ``undoing``, then ``undone``).
 

@@ -18,11 +18,15 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from shiboken6 import isValid
 
 from runtime.package import PackageError
-from runtime.services.accounts import AccountService, Session
+from runtime.services.accounts.service import AccountService, Session
+from runtime.services.accounts.session_guard import (
+    SESSION_CHECK_SECONDS,
+    require_session,
+    session_guard,
+)
 from runtime.services.actor import Actor
 from runtime.services.errors import SessionEnded
-from runtime.services.records import RecordService
-from runtime.services.session_guard import SESSION_CHECK_SECONDS, require_session, session_guard
+from runtime.services.records.service import RecordService
 from runtime.services.settings import WorkspaceSettings
 from runtime.spec import SpecError, load_app
 from runtime.spec.models import AppSpec

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.records import ConflictError
+from runtime.services.records.service import ConflictError
 from runtime.spec.models import FormSpec
 from runtime.ui.history import EMPTY, local_time_text
 from runtime.ui.i18n import tr

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
-from runtime.services.excel_template import write_template
+from runtime.services.excel.template import write_template
 from runtime.store.query import RecordQuery
 from runtime.ui.excel_export_dialog import ExportDialog, documents_folder, safe_file_name
 from runtime.ui.excel_import_dialog import ImportDialog

@@ -1,7 +1,7 @@
 """Export the current list (its filter, search and sort) to .xlsx or .csv.
 
 The dialog only collects choices — file, columns, subtables — and runs
-:func:`runtime.services.excel_export.export_records` through a :class:`LongTask`;
+:func:`runtime.services.excel.export.export_records` through a :class:`LongTask`;
 the service decides what each cell holds and refuses fields the user may not see.
 """
 
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.excel_export import ExportResult, export_records
+from runtime.services.excel.export import ExportResult, export_records
 from runtime.spec.models import FormSpec
 from runtime.store.query import OPERATOR_LABELS, AllOf, AnyOf, Condition, Filter, RecordQuery
 from runtime.ui.i18n import tr

@@ -1,7 +1,7 @@
 """Import a workbook into a form: choose the file, check the mapping, then import.
 
 A small wizard on one page. Choosing a file runs a dry run of
-:func:`runtime.services.excel_import.import_records`, which matches the columns to
+:func:`runtime.services.excel.importer.import_records`, which matches the columns to
 fields and validates every row; the dialog shows that mapping (the user may change
 it and check again), the errors and the counts. "Import" writes all or nothing,
 "Import the valid rows only" leaves the bad rows out. Matching, converting and
@@ -39,9 +39,8 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.excel_import import RECORD_ID, CellError, ImportResult, import_records
-from runtime.services.excel_template import importable_fields
-from runtime.services.import_journal import (
+from runtime.services.excel.importer import RECORD_ID, CellError, ImportResult, import_records
+from runtime.services.excel.journal import (
     ImportJournal,
     UndoResult,
     describe,
@@ -49,6 +48,7 @@ from runtime.services.import_journal import (
     in_progress,
     same_file_message,
 )
+from runtime.services.excel.template import importable_fields
 from runtime.spec.models import FormSpec
 from runtime.ui.excel_export_dialog import documents_folder
 from runtime.ui.i18n import tr

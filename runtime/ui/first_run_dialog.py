@@ -18,7 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.accounts import AccountError, AccountService, Session, username_problem
+from runtime.services.accounts.service import (
+    AccountError,
+    AccountService,
+    Session,
+    username_problem,
+)
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, password_edit, show_message
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runtime.services.form_logic import FormLogic
+from runtime.services.records.form_logic import FormLogic
 from runtime.spec.models import FormSpec
 from widgets.base import WIDTH_FRACTIONS, FieldSpecBase, ReferenceSource
 from widgets.editors.base import FieldEditor, create_editor

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.accounts import AccountError, AccountService, Session
+from runtime.services.accounts.service import AccountError, AccountService, Session
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, login_message, password_edit, show_message
 

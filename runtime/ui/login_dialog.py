@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.accounts import (
+from runtime.services.accounts.service import (
     AccountDisabled,
     AccountError,
     AccountLocked,

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.services.errors import ServiceError
-from runtime.services.excel_common import ExcelError, Progress
+from runtime.services.excel.common import ExcelError, Progress
 from runtime.store.db_errors import database_problem_in
 from runtime.ui.i18n import tr
 

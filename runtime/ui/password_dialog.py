@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runtime.services.accounts import AccountError, AccountService, LoginFailed
+from runtime.services.accounts.service import AccountError, AccountService, LoginFailed
 from runtime.services.actor import Actor
 from runtime.ui.first_run_dialog import password_form_problems
 from runtime.ui.i18n import tr

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.excel_filter import WhereError, filter_from_expression
+from runtime.services.excel.filter import WhereError, filter_from_expression
 from runtime.spec.models import FormSpec, ViewSpec
 from runtime.store.query import Filter, RecordQuery, Sort, all_of
 from runtime.ui.filter_dialog import FilterDialog

@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from runtime.services.actor import Actor
-from runtime.services.records import RecordService
-from runtime.services.references import NameMap
+from runtime.services.records.references import NameMap
+from runtime.services.records.service import RecordService
 from runtime.spec.models import FormSpec
 from runtime.store.query import Cursor, RecordQuery
 from runtime.store.repository import Record

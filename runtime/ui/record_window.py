@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.services.errors import ServiceError
-from runtime.services.records import ConflictError, ValidationFailed
-from runtime.services.references import NameMap
+from runtime.services.records.references import NameMap
+from runtime.services.records.service import ConflictError, ValidationFailed
 from runtime.spec.models import FormSpec
 from runtime.store.repository import Record
 from runtime.ui.conflict_dialog import ConflictChoice, ConflictDialog

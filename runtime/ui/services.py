@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runtime.services.actor import Actor
-from runtime.services.files import FileStore
-from runtime.services.records import RecordService
-from runtime.services.references import WorkspaceReferences
+from runtime.services.records.files import FileStore
+from runtime.services.records.references import WorkspaceReferences
+from runtime.services.records.service import RecordService
 from runtime.services.settings import WorkspaceSettings
 from runtime.spec.models import AppSpec, FormSpec
 from runtime.store.audit import AuditRow

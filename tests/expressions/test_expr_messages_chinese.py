@@ -21,7 +21,7 @@ import pytest
 import runtime.expressions as package
 from resources.messages import load_strings, use_language
 from runtime.expressions import ExpressionError, TableType, check, evaluate, parse
-from runtime.services.excel_filter import WhereError, filter_from_expression
+from runtime.services.excel.filter import WhereError, filter_from_expression
 from runtime.spec import spec_problems
 from runtime.spec.formula_messages import formula_message
 

@@ -8,7 +8,7 @@ from argon2 import PasswordHasher
 from openpyxl import Workbook
 
 from runtime.cli import main
-from runtime.services.accounts import AccountLocked, AccountService, LoginFailed
+from runtime.services.accounts.service import AccountLocked, AccountService, LoginFailed
 from runtime.store.workspace import Workspace
 
 

@@ -177,7 +177,7 @@ def test_user_needs_a_password(installed, capsys, tmp_path, monkeypatch):
 
 
 def test_user_exports_only_fields_they_see(installed, capsys, tmp_path, monkeypatch):
-    from runtime.services.accounts import AccountService
+    from runtime.services.accounts.service import AccountService
 
     workspace = Workspace.open(installed)
     AccountService(workspace).create_user("admin", "Admin", password="a long pass 1", is_admin=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.services.actor import SYSTEM
-from runtime.services.excel_common import run_steps
-from runtime.services.excel_export import export_records
-from runtime.services.excel_import import import_records
-from runtime.services.records import RecordService
+from runtime.services.excel.common import run_steps
+from runtime.services.excel.export import export_records
+from runtime.services.excel.importer import import_records
+from runtime.services.records.service import RecordService
 from runtime.spec.models import AppSpec
 from runtime.store.workspace import Workspace
 from tests.store.conftest import add_department, add_user, make_spec

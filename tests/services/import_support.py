@@ -14,9 +14,9 @@ import sqlalchemy as sa
 import xlsxwriter
 
 from runtime.services.actor import SYSTEM
-from runtime.services.excel_common import run_steps
-from runtime.services.excel_import import import_records
-from runtime.services.records import RecordService
+from runtime.services.excel.common import run_steps
+from runtime.services.excel.importer import import_records
+from runtime.services.records.service import RecordService
 from runtime.store.schema import imports_table
 from runtime.store.workspace import Workspace
 from tests.store.conftest import make_spec

@@ -16,9 +16,9 @@ from typing import Any
 
 from argon2 import PasswordHasher, Type
 
-from runtime.services.accounts import AccountService
+from runtime.services.accounts.service import AccountService
 from runtime.services.actor import SYSTEM, Actor
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.migrate import apply_upgrade

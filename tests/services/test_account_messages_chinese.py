@@ -12,7 +12,7 @@ from argon2 import PasswordHasher
 from openpyxl import Workbook
 
 from resources.messages import use_language
-from runtime.services.accounts import (
+from runtime.services.accounts.service import (
     AccountError,
     AccountLocked,
     AccountService,
@@ -23,7 +23,7 @@ from runtime.services.accounts import (
 from runtime.services.actor import Actor
 from runtime.services.audit_log import AuditLog
 from runtime.services.errors import PermissionDenied
-from runtime.services.org import OrgError, OrgImportError, OrgService
+from runtime.services.org.service import OrgError, OrgImportError, OrgService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher, Type, extract_parameters
 
-from runtime.services.accounts import (
+from runtime.services.accounts.service import (
     AccountDisabled,
     AccountError,
     AccountLocked,
@@ -18,7 +18,7 @@ from runtime.services.accounts import (
     PasswordPolicyError,
 )
 from runtime.services.actor import Actor
-from runtime.services.org import OrgService
+from runtime.services.org.service import OrgService
 from runtime.spec import parse_app_spec
 from runtime.store.audit import verify_chain
 from runtime.store.schema import audit_table, users_table

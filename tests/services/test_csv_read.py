@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.services.excel_read import read_file
+from runtime.services.excel.read import read_file
 from tests.services.excel_support import do_import, simple_service
 
 ROWS = [

@@ -7,8 +7,8 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from runtime.services.excel_read import read_file
-from runtime.services.excel_safety import ImportLimits, UnsafeWorkbook, check_workbook
+from runtime.services.excel.read import read_file
+from runtime.services.excel.safety import ImportLimits, UnsafeWorkbook, check_workbook
 from tests.services.excel_support import do_import, simple_service
 
 BILLION_LAUGHS = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>

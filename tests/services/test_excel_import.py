@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 import xlsxwriter
 
-from runtime.services.excel_common import ExcelError
-from runtime.services.excel_import import _Import
-from runtime.services.import_journal import DuplicateImport
+from runtime.services.excel.common import ExcelError
+from runtime.services.excel.importer import _Import
+from runtime.services.excel.journal import DuplicateImport
 from runtime.store.schema import audit_table, imports_table
 from tests.services.excel_support import do_import, simple_service
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
-from runtime.services.excel_convert import MISS as _MISS
-from runtime.services.excel_import import _Import
-from runtime.services.excel_mapping import ImportColumn as _Column
+from runtime.services.excel.convert import MISS as _MISS
+from runtime.services.excel.importer import _Import
+from runtime.services.excel.mapping import ImportColumn as _Column
 from tests.services.excel_support import do_import, simple_service
 from widgets.base import ExcelContext, FieldValueError
 from widgets.registry import default_registry

@@ -15,15 +15,15 @@ import pytest
 
 from resources.messages import load_strings, use_language
 from runtime.package import PackageError, read_package
-from runtime.services.excel_common import (
+from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     RECORD_ID_NAMES,
     ExcelError,
     normalize_label,
 )
-from runtime.services.excel_filter import WhereError, filter_from_expression
-from runtime.services.excel_safety import UnsafeWorkbook, check_workbook
-from runtime.services.excel_template import write_template
+from runtime.services.excel.filter import WhereError, filter_from_expression
+from runtime.services.excel.safety import UnsafeWorkbook, check_workbook
+from runtime.services.excel.template import write_template
 from runtime.store.engine import WorkspaceError
 from runtime.store.schema import meta_table
 from runtime.store.workspace import Workspace

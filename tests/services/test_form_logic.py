@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from runtime.services.form_logic import FormLogic
+from runtime.services.records.form_logic import FormLogic
 from runtime.spec.models import FormSpec
 from widgets.registry import default_registry
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.services.record_errors import ValidationFailed
-from runtime.services.records import RecordService
+from runtime.services.records.errors import ValidationFailed
+from runtime.services.records.service import RecordService
 from runtime.store.workspace import Workspace
 from tests.services.excel_support import do_import
 from tests.store.conftest import make_spec
@@ -129,8 +129,8 @@ def test_search_and_filters_with_nul_find_nothing_and_do_not_fail(service):
 def test_names_of_accounts_and_departments_refuse_nul(service):
     from argon2 import PasswordHasher
 
-    from runtime.services.accounts import AccountError, AccountService, LoginFailed
-    from runtime.services.org import OrgError, OrgService
+    from runtime.services.accounts.service import AccountError, AccountService, LoginFailed
+    from runtime.services.org.service import OrgError, OrgService
 
     accounts = AccountService(
         service.workspace, hasher=PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
@@ -149,7 +149,7 @@ def test_names_of_accounts_and_departments_refuse_nul(service):
 
 def test_a_unique_clash_on_restore_names_no_value_and_no_sql(service):
     """Restoring a record whose unique value is taken meets the unique index."""
-    from runtime.services.records import RecordService
+    from runtime.services.records.service import RecordService
 
     unique_spec = make_spec(
         "uniq",

@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from resources.messages import use_language
 from runtime.services.actor import SYSTEM
-from runtime.services.excel_common import ExcelError, run_steps
-from runtime.services.excel_import import import_records
-from runtime.services.import_journal import (
+from runtime.services.excel.common import ExcelError, run_steps
+from runtime.services.excel.importer import import_records
+from runtime.services.excel.journal import (
     STALE_AFTER,
     DuplicateImport,
     ImportInProgress,
@@ -23,7 +23,7 @@ from runtime.services.import_journal import (
     UnfinishedImport,
     status,
 )
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.store.audit import utc_now, verify_chain
 from runtime.store.query import RecordQuery

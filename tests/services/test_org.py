@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from openpyxl import Workbook
 
-from runtime.services.accounts import AccountError, AccountService, LoginFailed
+from runtime.services.accounts.service import AccountError, AccountService, LoginFailed
 from runtime.services.actor import Actor
-from runtime.services.org import (
+from runtime.services.org.service import (
     Department,
     OrgDirectory,
     OrgError,

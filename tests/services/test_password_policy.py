@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runtime.services.accounts import AccountService, PasswordPolicyError
-from runtime.services.passwords import common_passwords
+from runtime.services.accounts.passwords import common_passwords
+from runtime.services.accounts.service import AccountService, PasswordPolicyError
 
 LIST = Path(__file__).resolve().parents[2] / "resources" / "common_passwords.txt.gz"
 

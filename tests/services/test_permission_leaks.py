@@ -104,8 +104,8 @@ def test_filtering_on_a_formula_over_a_hidden_field_is_refused(leak: LeakWorld) 
 def _export_rows(world: LeakWorld, actor, form: str, path) -> list[list]:
     import openpyxl
 
-    from runtime.services.excel_common import run_steps
-    from runtime.services.excel_export import export_records
+    from runtime.services.excel.common import run_steps
+    from runtime.services.excel.export import export_records
 
     fields = Policy(world.service.spec, actor, world.service.registry).visible_fields(form)
     run_steps(export_records(world.service, form, path, actor=actor, visible_fields=fields))
@@ -139,8 +139,8 @@ def _dry_run(world: LeakWorld, actor, tmp_path, rows: list[tuple]) -> list[str]:
     """One problem text per row of a dry-run import of visits (``""``: valid)."""
     import openpyxl
 
-    from runtime.services.excel_common import run_steps
-    from runtime.services.excel_import import import_records
+    from runtime.services.excel.common import run_steps
+    from runtime.services.excel.importer import import_records
 
     path = tmp_path / "visits.xlsx"
     book = openpyxl.Workbook()
@@ -190,7 +190,7 @@ def test_import_by_name_matches_only_records_the_reader_may_read(leak: LeakWorld
 
 def test_screens_name_only_records_the_reader_may_read(leak: LeakWorld) -> None:
     """The runtime's names and pickers (WorkspaceReferences) follow the same rules."""
-    from runtime.services.references import WorkspaceReferences
+    from runtime.services.records.references import WorkspaceReferences
 
     alice = WorkspaceReferences(leak.service, leak.alice)
     staff = ("record", "staff", "name")
@@ -228,8 +228,8 @@ def _audit_rows(world: LeakWorld, action: str) -> list:
 def test_every_export_writes_an_audit_row(leak: LeakWorld, tmp_path) -> None:
     """Who, form, filter, columns, row count and file: from the Python API here and
     from the CLI in tests/runtime/test_cli_excel.py."""
-    from runtime.services.excel_common import run_steps
-    from runtime.services.excel_export import export_records
+    from runtime.services.excel.common import run_steps
+    from runtime.services.excel.export import export_records
 
     path = tmp_path / "mine.csv"
     query = RecordQuery(filter=Condition("name", "contains", "Ali"))

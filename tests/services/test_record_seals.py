@@ -7,7 +7,7 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.store.audit_verify import verify_workspace
 from tests.services.excel_support import (

@@ -1,7 +1,7 @@
 """Issue #11 §3: disabling or locking an account ends its open sessions.
 
 Every service call of a session checks that its user is still enabled and not
-locked (``runtime.services.session_guard``); this process notices at once, another
+locked (``runtime.services.accounts.session_guard``); this process notices at once, another
 one (a second Workspace on the same database) within SESSION_CHECK_SECONDS. On
 SQLite and PostgreSQL.
 """
@@ -12,13 +12,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from runtime.services.account_errors import LoginFailed
+from runtime.services.accounts.errors import LoginFailed
+from runtime.services.accounts.session_guard import SESSION_CHECK_SECONDS, session_guard
 from runtime.services.actor import SYSTEM
 from runtime.services.audit_log import AuditLog
 from runtime.services.errors import SessionEnded
-from runtime.services.org import OrgService
-from runtime.services.records import RecordService
-from runtime.services.session_guard import SESSION_CHECK_SECONDS, session_guard
+from runtime.services.org.service import OrgService
+from runtime.services.records.service import RecordService
 from runtime.store.query import RecordQuery
 from runtime.store.workspace import Workspace
 from tests.services.leak_world import APP_ID, PASSWORD, LeakWorld, build_leak_world

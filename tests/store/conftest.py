@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from runtime.services.accounts.rows import insert_user, set_memberships
 from runtime.services.actor import Actor
-from runtime.services.records import RecordService
-from runtime.services.user_rows import insert_user, set_memberships
+from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.schema import departments_table

@@ -78,7 +78,7 @@ def test_every_change_writes_one_row(workspace, history, nurse, icu):
 
 
 def test_failed_saves_write_no_audit(repair, workspace, icu):
-    from runtime.services.records import ValidationFailed
+    from runtime.services.records.service import ValidationFailed
 
     before = len(audit_rows(workspace))
     with pytest.raises(ValidationFailed):

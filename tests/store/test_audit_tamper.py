@@ -348,7 +348,7 @@ def test_a_checkpoint_is_refused_for_a_broken_log_and_a_forged_one_is_noticed(
 
 
 def record_table_of(workspace):
-    from runtime.services.records import RecordService
+    from runtime.services.records.service import RecordService
 
     service = RecordService(workspace, workspace.installed_spec("equipment_repair"))
     return service.repository.form_tables("device").table

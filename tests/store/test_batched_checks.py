@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from runtime.services.records import BULK_CHECK_ROWS, RecordService, ValidationFailed
+from runtime.services.records.service import BULK_CHECK_ROWS, RecordService, ValidationFailed
 from runtime.store.repository import IN_IDS, IN_VALUES
 from runtime.store.schema import departments_table, users_table
 from tests.store.conftest import add_department, add_user, make_spec

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from runtime.services.records import ConflictError, RecordService
+from runtime.services.records.service import ConflictError, RecordService
 from runtime.store.audit import verify_chain
 from runtime.store.schema import audit_table, table_name
 from runtime.store.workspace import Workspace

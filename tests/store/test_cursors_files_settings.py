@@ -8,8 +8,8 @@ import random
 import pytest
 
 from runtime.services.errors import ServiceError
-from runtime.services.files import FileStore
-from runtime.services.records import RecordService
+from runtime.services.records.files import FileStore
+from runtime.services.records.service import RecordService
 from runtime.services.settings import WorkspaceSettings
 from runtime.store.query import RecordQuery, Sort
 

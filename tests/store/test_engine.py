@@ -14,8 +14,8 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 
 import runtime.store.engine as engine_module
 from runtime.services.actor import SYSTEM
-from runtime.services.records import RecordService
-from runtime.services.references import WorkspaceReferences
+from runtime.services.records.references import WorkspaceReferences
+from runtime.services.records.service import RecordService
 from runtime.services.settings import WorkspaceSettings
 from runtime.store.engine import (
     SQLITE_BUSY_TIMEOUT_MS,
@@ -399,7 +399,7 @@ def test_a_schema_2_workspace_gets_the_new_columns_of_its_imports(db_url):
     """Schema 3 added the owner, heartbeat and undo progress of an import to
     ``fw_imports``: opening an older workspace adds the columns and keeps its rows
     (an old running import, without an owner, is then unfinished)."""
-    from runtime.services.import_journal import status
+    from runtime.services.excel.journal import status
     from runtime.store.imports import imports_of
 
     workspace = Workspace.open(db_url)

@@ -16,7 +16,7 @@ import pytest
 
 from runtime.api import open_workspace
 from runtime.cli import main
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store import integrity
 from runtime.store.integrity import DamagedDatabase
 from runtime.store.workspace import Workspace

@@ -27,7 +27,7 @@ from hypothesis.stateful import (
 
 from resources.messages import tr, use_language
 from runtime.api import open_workspace
-from runtime.services.records import RecordService, ValidationFailed
+from runtime.services.records.service import RecordService, ValidationFailed
 from runtime.spec import parse_app_spec
 from runtime.store import migrate_apply
 from runtime.store.engine import WorkspaceError

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from runtime.cli import main
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.roles import revoke_runtime
 from runtime.store.schema import audit_table, meta_table

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import pytest
 
 from runtime.services.actor import Actor
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store import repository
 from runtime.store.query import Condition, Cursor, RecordQuery, RowScope, Sort
 from runtime.store.repository import Page, Record, RecordRepository

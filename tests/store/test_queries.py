@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store.query import AllOf, AnyOf, Condition, RecordQuery, Sort, all_of
 from runtime.store.repository import UnknownName
 from tests.store.conftest import make_spec

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store import audit_seals
 from runtime.store.audit import SEALS_ACTION, AuditEntry, append, utc_now
 from runtime.store.audit_seals import InsertSealer, Seals, record_seals

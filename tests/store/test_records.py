@@ -10,7 +10,12 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
-from runtime.services.records import ConflictError, NotFound, RecordService, ValidationFailed
+from runtime.services.records.service import (
+    ConflictError,
+    NotFound,
+    RecordService,
+    ValidationFailed,
+)
 from runtime.store.audit import append
 from runtime.store.query import RecordQuery
 from runtime.store.schema import audit_table
@@ -564,7 +569,7 @@ def test_subtable_replace_rolls_back_with_a_failed_save(repair, icu, monkeypatch
         append(connection, entry, at)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("runtime.services.records.append", broken_append)
+    monkeypatch.setattr("runtime.services.records.service.append", broken_append)
     with pytest.raises(RuntimeError):
         repair.update(
             "request", request.id, {"parts": [{"part": "new", "qty": 1}]}, request.version

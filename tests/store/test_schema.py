@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store.query import Condition, RecordQuery
 from runtime.store.schema import table_name
 

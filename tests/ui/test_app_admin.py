@@ -10,11 +10,11 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QPushButton
 
 from runtime.api import open_workspace
-from runtime.services.accounts import AccountLocked, AccountService, LoginFailed
+from runtime.services.accounts.service import AccountLocked, AccountService, LoginFailed
 from runtime.services.audit_log import PAGE_SIZE
-from runtime.services.excel_common import Progress
-from runtime.services.org import OrgService
-from runtime.services.records import RecordService
+from runtime.services.excel.common import Progress
+from runtime.services.org.service import OrgService
+from runtime.services.records.service import RecordService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
 from runtime.ui.admin import AdminWindow

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel
 
 from resources.i18n import SETTING, current_language, install_language, load_strings
 from runtime.api import open_workspace
-from runtime.services.accounts import AccountService
+from runtime.services.accounts.service import AccountService
 from runtime.store.query import OPERATOR_LABELS
 from runtime.ui import i18n
 from runtime.ui.excel_export_dialog import FILE_TYPES

@@ -7,9 +7,9 @@ from PySide6.QtWidgets import QMessageBox, QPlainTextEdit
 from shiboken6 import isValid
 
 from runtime.api import open_workspace
-from runtime.services.accounts import AccountService
-from runtime.services.org import OrgService
-from runtime.services.session_guard import session_guard
+from runtime.services.accounts.service import AccountService
+from runtime.services.accounts.session_guard import session_guard
+from runtime.services.org.service import OrgService
 from runtime.services.settings import WorkspaceSettings
 from runtime.ui.login_dialog import LoginDialog
 from runtime.ui.password_dialog import ChangePasswordDialog

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 import runtime.store.engine as engine_module
 from runtime.api import open_workspace
-from runtime.services.accounts import AccountService
+from runtime.services.accounts.service import AccountService
 from runtime.store.schema import meta_table
 from runtime.ui.app import RuntimeApp
 from runtime.ui.error_dialog import ErrorDialog

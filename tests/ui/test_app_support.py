@@ -17,8 +17,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QWidget
 
 from runtime.api import open_workspace
-from runtime.services import accounts as accounts_module
-from runtime.services.accounts import AccountService
+from runtime.services.accounts import service as accounts_module
+from runtime.services.accounts.service import AccountService
 from runtime.ui import i18n
 from runtime.ui.app import RuntimeApp
 from runtime.ui.first_run_dialog import FirstRunDialog

@@ -7,7 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from runtime.api import open_workspace
-from runtime.services.org import OrgService
+from runtime.services.org.service import OrgService
 from runtime.ui.app import RuntimeApp
 from runtime.ui.login_dialog import LoginDialog
 from runtime.ui.upgrade_dialog import UpgradeDialog

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
-from runtime.services.references import WorkspaceReferences
+from runtime.services.records.references import WorkspaceReferences
 from runtime.store.query import RecordQuery
 from runtime.ui.record_source import RecordSource, list_columns
 from tests.services.leak_world import LeakWorld, build_leak_world

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from runtime.services.records import NotFound
+from runtime.services.records.service import NotFound
 from runtime.ui.conflict_dialog import ConflictChoice, ConflictDialog
 from runtime.ui.record_window import RecordWindow
 

@@ -14,7 +14,12 @@ import pytest
 from resources.messages import use_language
 from runtime.services.actor import Actor
 from runtime.services.permissions import PermissionDenied, Policy
-from runtime.services.records import ConflictError, NotFound, RecordService, ValidationFailed
+from runtime.services.records.service import (
+    ConflictError,
+    NotFound,
+    RecordService,
+    ValidationFailed,
+)
 from tests.store.conftest import add_user, icu, repair
 from widgets.base import EMPTY_CONTEXT, FieldValueError, flatten_errors
 from widgets.registry import default_registry

@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.accounts import AccountError, AccountService
+from runtime.services.accounts.service import AccountError, AccountService
 from runtime.services.actor import Actor
-from runtime.services.org import Department, OrgDirectory, OrgService
+from runtime.services.org.service import Department, OrgDirectory, OrgService
 from runtime.ui.admin.users import ERROR_STYLE, OK_STYLE, Ask, accepted
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label

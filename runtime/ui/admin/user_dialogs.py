@@ -17,9 +17,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from runtime.services.accounts import BUILTIN_APP_ROLES, AccountError, AccountService, UserInfo
+from runtime.services.accounts.service import (
+    BUILTIN_APP_ROLES,
+    AccountError,
+    AccountService,
+    UserInfo,
+)
 from runtime.services.actor import Actor
-from runtime.services.org import Department, OrgDirectory
+from runtime.services.org.service import Department, OrgDirectory
 from runtime.spec.models import AppSpec
 from runtime.ui.first_run_dialog import password_form_problems
 from runtime.ui.i18n import tr

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.accounts import AccountError, AccountService, UserInfo
+from runtime.services.accounts.service import AccountError, AccountService, UserInfo
 from runtime.services.actor import Actor
-from runtime.services.org import OrgService
+from runtime.services.org.service import OrgService
 from runtime.spec.models import AppSpec
 from runtime.store.audit import utc_now
 from runtime.ui.admin.user_dialogs import DepartmentsDialog, NewUserDialog, RolesDialog

@@ -6,10 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
 from resources import icons
-from runtime.services.accounts import AccountService
+from runtime.services.accounts.service import AccountService
 from runtime.services.actor import Actor
 from runtime.services.audit_log import AuditLog
-from runtime.services.org import OrgService
+from runtime.services.org.service import OrgService
 from runtime.spec.models import AppSpec
 from runtime.store.workspace import Workspace
 from runtime.ui.admin.audit import AuditPanel

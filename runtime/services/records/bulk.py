@@ -21,15 +21,15 @@ from sqlalchemy.engine import Connection
 from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
-from runtime.services.form_logic import FormLogic
-from runtime.services.record_checks import BulkChecks, CellCheck, row_key
-from runtime.services.record_errors import ValidationFailed
+from runtime.services.records.checks import BulkChecks, CellCheck, row_key
+from runtime.services.records.errors import ValidationFailed
+from runtime.services.records.form_logic import FormLogic
 from runtime.store.audit import utc_now
 from runtime.store.audit_seals import InsertSealer
 from widgets.base import FieldSpecBase, FieldValueError
 
 if TYPE_CHECKING:
-    from runtime.services.records import RecordService
+    from runtime.services.records.service import RecordService
 
 
 def bulk_create(

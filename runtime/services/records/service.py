@@ -19,21 +19,21 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from resources.messages import tr
+from runtime.services.accounts.session_guard import require_session
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.errors import PermissionDenied
-from runtime.services.form_logic import FormLogic
 from runtime.services.names import NameResolver
 from runtime.services.permissions import Policy
-from runtime.services.record_bulk import bulk_create
-from runtime.services.record_checks import BULK_CHECK_ROWS, checked_values, value_fields
-from runtime.services.record_errors import (
+from runtime.services.records.bulk import bulk_create
+from runtime.services.records.checks import BULK_CHECK_ROWS, checked_values, value_fields
+from runtime.services.records.errors import (
     ConflictError,
     NotFound,
     RecordError,
     StorageFailed,
     ValidationFailed,
 )
-from runtime.services.session_guard import require_session
+from runtime.services.records.form_logic import FormLogic
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.audit_seals import record_seals
@@ -462,7 +462,7 @@ class RecordService:
         the database and in the batch), checked per chunk of rows (``BulkChecks``;
         forms with neither go straight through). Raises ValidationFailed naming the
         row of the first invalid record; nothing is written then. The work is done
-        by :mod:`runtime.services.record_bulk`.
+        by :mod:`runtime.services.records.bulk`.
         """
         return bulk_create(self, form, rows, actor, action)
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from runtime.services.excel_checks import CheckedRow
-from runtime.services.excel_mapping import RECORD_ID, ImportColumn
+from runtime.services.excel.checks import CheckedRow
+from runtime.services.excel.mapping import RECORD_ID, ImportColumn
 from runtime.services.permissions import Policy
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 
 
 class RowsInForm:

@@ -2,7 +2,7 @@
 
 Every cell goes through its field type's ``from_excel`` and ``validate``. Doing
 that one cell at a time through the general path is what makes an import slow, so
-the pieces here let :class:`~runtime.services.excel_import._Import` convert a whole
+the pieces here let :class:`~runtime.services.excel.importer._Import` convert a whole
 column of a batch at once:
 
 - :func:`cell_converter` — ``from_excel`` of one column, bound to its spec and the
@@ -28,13 +28,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from resources.messages import tr
-from runtime.services.excel_names import NameResolver
+from runtime.services.excel.names import NameResolver
 from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
 from widgets.types._shared import StringFieldType
 from widgets.types.date import TemporalFieldType, is_number
 
 if TYPE_CHECKING:  # the mapping module converts subtable sheets with these functions
-    from runtime.services.excel_mapping import ImportColumn
+    from runtime.services.excel.mapping import ImportColumn
 
 #: What the shortcut and the memo answer for a cell they leave to the general path.
 MISS = object()

@@ -30,9 +30,9 @@ from argon2.low_level import ARGON2_VERSION
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
-from runtime.services.account_errors import AccountError, PasswordPolicyError
+from runtime.services.accounts.errors import AccountError, PasswordPolicyError
+from runtime.services.accounts.rows import find_user, require_admin, username_key
 from runtime.services.actor import SYSTEM, Actor
-from runtime.services.user_rows import find_user, require_admin, username_key
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import settings_table
 from runtime.store.workspace import Workspace
@@ -98,7 +98,7 @@ def read_settings(connection: Connection) -> AccountSettings:
 
 class AccountBase:
     """The workspace, clock and password hasher the parts of
-    :class:`~runtime.services.accounts.AccountService` share, with the password
+    :class:`~runtime.services.accounts.service.AccountService` share, with the password
     rules and the account settings."""
 
     def __init__(

@@ -33,7 +33,7 @@ sheet) — the layout export writes.
 
 This module holds the entry point, :func:`import_records` (the steps above, in
 order), its result, and :class:`_Import`, the state one import carries from step to
-step. Each problem found is a :class:`~runtime.services.excel_errors.CellError`; they
+step. Each problem found is a :class:`~runtime.services.excel.errors.CellError`; they
 can be written to an error workbook (:mod:`excel_errors`).
 """
 
@@ -50,8 +50,8 @@ from typing import Any, Literal
 
 from resources.messages import tr
 from runtime.services.actor import Actor
-from runtime.services.excel_checks import CheckedRow, RowChecker
-from runtime.services.excel_common import (
+from runtime.services.excel.checks import CheckedRow, RowChecker
+from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     ExcelError,
     Progress,
@@ -60,7 +60,7 @@ from runtime.services.excel_common import (
     subtable_children,
     value_fields,
 )
-from runtime.services.excel_convert import (
+from runtime.services.excel.convert import (
     IMMUTABLE_TYPES,
     MEMO_SIZE,
     MISS,
@@ -73,25 +73,25 @@ from runtime.services.excel_convert import (
     transpose,
     value_check,
 )
-from runtime.services.excel_duplicates import RowsInForm
-from runtime.services.excel_errors import CellError, write_error_workbook
-from runtime.services.excel_mapping import (
+from runtime.services.excel.duplicates import RowsInForm
+from runtime.services.excel.errors import CellError, write_error_workbook
+from runtime.services.excel.journal import (
+    DuplicateImport,
+    check_before_import,
+    duplicate_rows_message,
+)
+from runtime.services.excel.mapping import (
     RECORD_ID,
     ImportColumn,
     SubtableSheets,
     map_columns,
     split_sheets,
 )
-from runtime.services.excel_names import NameResolver
-from runtime.services.excel_read import SheetData, read_file
-from runtime.services.excel_safety import DEFAULT_LIMITS, ImportLimits, UnsafeWorkbook
-from runtime.services.excel_write import ImportWriter
-from runtime.services.import_journal import (
-    DuplicateImport,
-    check_before_import,
-    duplicate_rows_message,
-)
-from runtime.services.records import RecordService
+from runtime.services.excel.names import NameResolver
+from runtime.services.excel.read import SheetData, read_file
+from runtime.services.excel.safety import DEFAULT_LIMITS, ImportLimits, UnsafeWorkbook
+from runtime.services.excel.write import ImportWriter
+from runtime.services.records.service import RecordService
 from runtime.store.imports import ImportEntry
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 from widgets.protected_files import refuse_database_file
@@ -200,7 +200,7 @@ def import_records(
     ``resume`` continues the form's unfinished import of this very file (same
     SHA-256) after its last committed batch, with the options it was started with.
     Otherwise an import is refused while another into the form is open
-    (:class:`~runtime.services.import_journal.UnfinishedImport`), and a file or
+    (:class:`~runtime.services.excel.journal.UnfinishedImport`), and a file or
     rows imported before are refused (:class:`DuplicateImport`) unless
     ``allow_duplicates``; a dry run reports both instead (``open_import``,
     ``same_file``, ``duplicates``).
@@ -496,7 +496,7 @@ class _Import:
         Conversion errors are reported at once; validation problems wait in
         ``found`` for the row checks. Conversions and ``validate`` are pure, so a
         repeated cell (options, dates, small numbers) is done once per column
-        (:func:`~runtime.services.excel_convert.remembered`); the rest go through
+        (:func:`~runtime.services.excel.convert.remembered`); the rest go through
         the field type one by one.
         """
         key, convert = column.key, cell_converter(column, context, self.text_only)
@@ -554,7 +554,7 @@ class _Import:
         return self._memo[column.key]
 
     def _fast_converter(self, column: ImportColumn) -> Callable[[Any], Any] | None:
-        """The column's shortcut (:func:`~runtime.services.excel_convert.fast_converter`),
+        """The column's shortcut (:func:`~runtime.services.excel.convert.fast_converter`),
         made once per column."""
         if column.key not in self._fast:
             self._fast[column.key] = fast_converter(column, self.text_only)

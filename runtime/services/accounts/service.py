@@ -30,14 +30,15 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 
-from runtime.services.account_errors import (
+from runtime.services.accounts.admin import UserAdministration
+from runtime.services.accounts.errors import (
     AccountDisabled,
     AccountError,
     AccountLocked,
     LoginFailed,
     PasswordPolicyError,
 )
-from runtime.services.passwords import (
+from runtime.services.accounts.passwords import (
     MAX_PASSWORD_LENGTH,
     MEMORY_COST_KIB,
     PARALLELISM,
@@ -48,9 +49,7 @@ from runtime.services.passwords import (
     default_hasher,
     read_settings,
 )
-from runtime.services.sessions import WRONG_CREDENTIALS, Logins, Session
-from runtime.services.user_admin import UserAdministration
-from runtime.services.user_rows import (
+from runtime.services.accounts.rows import (
     BUILTIN_APP_ROLES,
     MAX_USERNAME_LENGTH,
     UserInfo,
@@ -63,6 +62,7 @@ from runtime.services.user_rows import (
     username_key,
     username_problem,
 )
+from runtime.services.accounts.sessions import WRONG_CREDENTIALS, Logins, Session
 from runtime.store.audit import utc_now
 from runtime.store.workspace import Workspace
 

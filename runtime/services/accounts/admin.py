@@ -15,18 +15,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
-from runtime.services.account_errors import (
+from runtime.services.accounts.errors import (
     AccountDisabled,
     AccountError,
     AccountLocked,
     LoginFailed,
     PasswordPolicyError,
 )
-from runtime.services.actor import SYSTEM, Actor
-from runtime.services.org_directory import OrgDirectory
-from runtime.services.passwords import AccountBase
-from runtime.services.session_guard import session_guard
-from runtime.services.user_rows import (
+from runtime.services.accounts.passwords import AccountBase
+from runtime.services.accounts.rows import (
     UserInfo,
     find_user,
     insert_user,
@@ -36,12 +33,15 @@ from runtime.services.user_rows import (
     user_roles,
     username_problem,
 )
+from runtime.services.accounts.session_guard import session_guard
+from runtime.services.actor import SYSTEM, Actor
+from runtime.services.org.directory import OrgDirectory
 from runtime.store.audit import AuditEntry
 from runtime.store.schema import user_roles_table, users_table
 
 
 class UserAdministration(AccountBase):
-    """Users and their roles: a part of :class:`~runtime.services.accounts.AccountService`."""
+    """Users and their roles: a part of :class:`~runtime.services.accounts.service.AccountService`."""
 
     def has_admin(self) -> bool:
         """True once an active administrator exists (the first run is over)."""

@@ -1,5 +1,5 @@
 """Checking an organisation workbook and writing it: the plan behind
-:meth:`OrgService.import_xlsx <runtime.services.org.OrgService.import_xlsx>`.
+:meth:`OrgService.import_xlsx <runtime.services.org.service.OrgService.import_xlsx>`.
 
 Every row is validated first (codes, names, levels, parents and cycles, heads,
 user names, departments, roles) and nothing is written unless all rows are valid.
@@ -15,15 +15,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
+from runtime.services.accounts.rows import (
+    insert_user,
+    role_problem,
+    set_memberships,
+    username_key,
+    username_problem,
+)
 from runtime.services.actor import Actor
-from runtime.services.org_directory import (
+from runtime.services.org.directory import (
     LIST_SEPARATORS,
     MAX_CODE_LENGTH,
     MAX_NAME_LENGTH,
     OrgDirectory,
     normalize_kind,
 )
-from runtime.services.org_workbook import (
+from runtime.services.org.workbook import (
     DEPARTMENT_COLUMNS,
     PASSWORD_HEADERS,
     USER_COLUMNS,
@@ -31,13 +38,6 @@ from runtime.services.org_workbook import (
     ImportResult,
     Sheet,
     header_matches,
-)
-from runtime.services.user_rows import (
-    insert_user,
-    role_problem,
-    set_memberships,
-    username_key,
-    username_problem,
 )
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import departments_table, user_roles_table, users_table

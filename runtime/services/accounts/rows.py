@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
-from runtime.services.account_errors import AccountError
+from runtime.services.accounts.errors import AccountError
+from runtime.services.accounts.session_guard import require_session
 from runtime.services.actor import Actor
-from runtime.services.session_guard import require_session
 from runtime.store.schema import user_departments_table, user_roles_table, users_table
 from runtime.store.workspace import Workspace
 

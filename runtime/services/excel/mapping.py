@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from resources.messages import tr
-from runtime.services.excel_common import (
+from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     RECORD_ID_NAMES,
     ExcelError,
@@ -27,10 +27,10 @@ from runtime.services.excel_common import (
     normalize_label,
     subtable_children,
 )
-from runtime.services.excel_convert import cell_converter, cell_message, reverse_context
-from runtime.services.excel_errors import CellError
-from runtime.services.excel_names import NameResolver
-from runtime.services.excel_read import SheetData
+from runtime.services.excel.convert import cell_converter, cell_message, reverse_context
+from runtime.services.excel.errors import CellError
+from runtime.services.excel.names import NameResolver
+from runtime.services.excel.read import SheetData
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 from widgets.registry import FieldTypeRegistry
 

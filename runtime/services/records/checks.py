@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
-from runtime.services.form_logic import FormLogic
-from runtime.services.record_errors import ValidationFailed
+from runtime.services.records.errors import ValidationFailed
+from runtime.services.records.form_logic import FormLogic
 from runtime.store.repository import RecordRepository
 from runtime.store.schema import FormTables
 from widgets.base import FieldSpecBase, FieldValueError

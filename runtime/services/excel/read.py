@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from resources.messages import tr
-from runtime.services.excel_common import column_letter
-from runtime.services.excel_safety import (
+from runtime.services.excel.common import column_letter
+from runtime.services.excel.safety import (
     DEFAULT_LIMITS,
     ImportLimits,
     UnsafeWorkbook,

@@ -35,7 +35,7 @@ import sqlalchemy as sa
 
 from resources.messages import tr
 from runtime.services.actor import Actor
-from runtime.services.excel_common import (
+from runtime.services.excel.common import (
     DEFAULT_FORMATS,
     MAX_COLUMN_WIDTH,
     RECORD_ID_LABEL,
@@ -54,8 +54,8 @@ from runtime.services.excel_common import (
     text_width,
     value_fields,
 )
-from runtime.services.excel_names import NameResolver
-from runtime.services.records import RecordService
+from runtime.services.excel.names import NameResolver
+from runtime.services.records.service import RecordService
 from runtime.store.query import AllOf, Condition, Filter, RecordQuery
 from widgets.base import ExcelContext, FieldSpecBase, FieldType
 from widgets.protected_files import refuse_database_file

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from resources.messages import tr
-from runtime.services.excel_common import (
+from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     ExcelError,
     column_letter,
@@ -25,7 +25,7 @@ from runtime.services.excel_common import (
     text_width,
     value_fields,
 )
-from runtime.services.excel_export import write_cell
+from runtime.services.excel.export import write_cell
 from runtime.spec.models import AppSpec
 from widgets.base import FieldSpecBase, FieldType
 from widgets.protected_files import refuse_database_file

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from resources.messages import tr
-from runtime.services.org_directory import OrgError
+from runtime.services.org.directory import OrgError
 from widgets.protected_files import refuse_database_file
 
 
@@ -144,8 +144,8 @@ def read_workbook(path: Path) -> list[Sheet]:
     """Every sheet's non-empty rows as text (openpyxl, read-only)."""
     from openpyxl import load_workbook
 
-    from runtime.services.excel_common import ExcelError
-    from runtime.services.excel_safety import check_workbook
+    from runtime.services.excel.common import ExcelError
+    from runtime.services.excel.safety import check_workbook
 
     refuse_database_file(path, OrgError)
     if not path.is_file():

@@ -6,7 +6,7 @@ each at the version it was read at), one ``import_batch`` audit row lists their 
 and the import's ``rows_done`` and its owner's heartbeat in ``fw_imports``
 (:mod:`runtime.store.imports`) advance in that same transaction. An import killed
 mid-way so leaves whole batches and a ``running`` import, which the same file
-resumes after ``rows_done`` (:mod:`runtime.services.import_journal`).
+resumes after ``rows_done`` (:mod:`runtime.services.excel.journal`).
 
 Kept apart from :mod:`excel_import` because it is the only part that writes.
 """
@@ -19,16 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from resources.messages import tr
 from runtime.services.actor import Actor
-from runtime.services.excel_checks import CheckedRow
-from runtime.services.excel_common import ExcelError
-from runtime.services.import_journal import (
+from runtime.services.excel.checks import CheckedRow
+from runtime.services.excel.common import ExcelError
+from runtime.services.excel.journal import (
     ImportInProgress,
     UnfinishedImport,
     blocked_message,
     check_owner,
     this_process,
 )
-from runtime.services.records import RecordService
+from runtime.services.records.service import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
 from runtime.store.audit_seals import InsertSealer, Seals, record_seals
 from runtime.store.imports import (
@@ -46,7 +46,7 @@ from runtime.store.imports import (
 from runtime.store.schema import FormTables
 
 if TYPE_CHECKING:
-    from runtime.services.excel_import import ImportResult
+    from runtime.services.excel.importer import ImportResult
 
 
 class ImportWriter:

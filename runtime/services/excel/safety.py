@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resources.messages import tr
-from runtime.services.excel_common import ExcelError, column_letter
+from runtime.services.excel.common import ExcelError, column_letter
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Kept apart from the record service so screens and the CLI can import what they
 catch (NotFound, ValidationFailed, ConflictError) without the service's
-machinery; ``runtime.services.records`` re-exports every one of them.
+machinery; ``runtime.services.records.service`` re-exports every one of them.
 """
 
 from __future__ import annotations

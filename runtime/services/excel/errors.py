@@ -17,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from resources.messages import tr
-from runtime.services.excel_common import (
+from runtime.services.excel.common import (
     DEFAULT_FORMATS,
     ExcelError,
     column_letter,
     removing_on_failure,
     sibling_temp,
 )
-from runtime.services.excel_read import SheetData
+from runtime.services.excel.read import SheetData
 from widgets.protected_files import refuse_database_file
 
 

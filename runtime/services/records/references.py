@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from runtime.services.actor import Actor
-from runtime.services.files import FileStore
-from runtime.services.records import RecordService
+from runtime.services.records.files import FileStore
+from runtime.services.records.service import RecordService
 from widgets.base import ReferenceSource
 
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from resources.messages import tr
-from runtime.services.excel_common import column_letter
-from runtime.services.excel_convert import IMMUTABLE_TYPES, MEMO_SIZE, Findings
-from runtime.services.excel_errors import CellError
-from runtime.services.excel_mapping import Fields, ImportColumn
-from runtime.services.form_logic import FormLogic
+from runtime.services.excel.common import column_letter
+from runtime.services.excel.convert import IMMUTABLE_TYPES, MEMO_SIZE, Findings
+from runtime.services.excel.errors import CellError
+from runtime.services.excel.mapping import Fields, ImportColumn
 from runtime.services.permissions import Policy
-from runtime.services.records import RecordService
+from runtime.services.records.form_logic import FormLogic
+from runtime.services.records.service import RecordService
 from runtime.store.schema import FormTables
 from widgets.base import FieldValueError
 

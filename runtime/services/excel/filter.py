@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from resources.messages import tr
 from runtime.expressions import ExpressionError, parse
 from runtime.expressions.nodes import Binary, Boolean, Call, Name, Number, String, Unary
-from runtime.services.excel_common import ExcelError
+from runtime.services.excel.common import ExcelError
 from runtime.spec.formula_messages import formula_message
 from runtime.store.query import AllOf, AnyOf, Condition, Filter
 from widgets.base import FieldSpecBase, FieldValueError

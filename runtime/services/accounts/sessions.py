@@ -20,17 +20,17 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
-from runtime.services.account_errors import (
+from runtime.services.accounts.errors import (
     AccountDisabled,
     AccountError,
     AccountLocked,
     LoginFailed,
 )
+from runtime.services.accounts.passwords import AccountBase, read_settings
+from runtime.services.accounts.rows import MAX_USERNAME_LENGTH, UserInfo, find_user, user_roles
+from runtime.services.accounts.session_guard import session_guard
 from runtime.services.actor import Actor
-from runtime.services.org_directory import OrgDirectory, memberships
-from runtime.services.passwords import AccountBase, read_settings
-from runtime.services.session_guard import session_guard
-from runtime.services.user_rows import MAX_USERNAME_LENGTH, UserInfo, find_user, user_roles
+from runtime.services.org.directory import OrgDirectory, memberships
 from runtime.store.audit import AuditEntry
 from runtime.store.schema import users_table
 
@@ -98,7 +98,7 @@ class _Attempt:
 
 
 class Logins(AccountBase):
-    """Logging in and sessions: a part of :class:`~runtime.services.accounts.AccountService`."""
+    """Logging in and sessions: a part of :class:`~runtime.services.accounts.service.AccountService`."""
 
     def login(self, username: str, password: str) -> Session:
         """Check a password and open a session, or raise :class:`LoginFailed`

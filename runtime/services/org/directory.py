@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
-from runtime.services.account_errors import AccountError
+from runtime.services.accounts.errors import AccountError
 from runtime.store.schema import departments_table, user_departments_table
 
 #: Levels of the tree, with the words a sheet may use for them.

@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from resources.messages import tr
+from runtime.services.accounts.rows import find_user, require_admin, set_memberships
 from runtime.services.actor import SYSTEM, Actor
-from runtime.services.org_directory import (
+from runtime.services.org.directory import (
     KINDS,
     LIST_SEPARATORS,
     MAX_CODE_LENGTH,
@@ -38,8 +39,8 @@ from runtime.services.org_directory import (
     memberships,
     normalize_kind,
 )
-from runtime.services.org_import import ImportPlan
-from runtime.services.org_workbook import (
+from runtime.services.org.importer import ImportPlan
+from runtime.services.org.workbook import (
     DEPARTMENT_COLUMNS,
     PASSWORD_HEADERS,
     USER_COLUMNS,
@@ -49,7 +50,6 @@ from runtime.services.org_workbook import (
     Sheet,
     read_workbook,
 )
-from runtime.services.user_rows import find_user, require_admin, set_memberships
 from runtime.store.audit import AuditEntry, append, utc_now
 from runtime.store.schema import departments_table, user_departments_table, users_table
 from runtime.store.workspace import Workspace

@@ -1,0 +1,1 @@
+"""Organisation: departments, the directory of who belongs where, and org workbooks."""

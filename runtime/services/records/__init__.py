@@ -1,0 +1,1 @@
+"""Records: the one write pipeline (service, bulk, checks), form logic, references, attachments."""
