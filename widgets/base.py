@@ -276,6 +276,25 @@ class FieldType:
 
         return check
 
+    def stored_cell_checker(
+        self,
+        spec: FieldSpecBase,
+        check: Callable[[Any], Any],
+        encode: Callable[[Any], Any] | None,
+        dialect: str,
+    ) -> Callable[[Any], Any]:
+        """One cell of the bulk write path: ``check`` (the column's cell check, the
+        required test included), then the column's driver ``encode`` (None: the
+        value is sent as it is) on the database ``dialect`` ("sqlite", "postgresql").
+
+        Types may fuse the two into one faster step for values already canonical;
+        whatever they do must give exactly ``encode(check(value))`` and raise what
+        ``check`` raises.
+        """
+        if encode is None:
+            return check
+        return lambda value: encode(check(value))
+
     def is_empty(self, value: Any) -> bool:
         return value is None or value == "" or value == []
 

@@ -12,6 +12,7 @@ dialect-specific shortcuts (``tests/store/test_bulk_encoders.py`` checks them).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import islice
 from typing import Any
@@ -19,12 +20,29 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+Encoder = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class BulkInsert:
+    """A compiled bulk INSERT: its SQL and how rows become its driver parameters."""
+
+    sql: str
+    #: One row of canonical values (in key order) -> its driver parameters.
+    arrange: Callable[[Sequence[Any]], tuple | dict]
+    #: Per key, its column's driver encoder (None: the value is sent as it is), when
+    #: the driver parameters of a row are its encoded values as a tuple in key order
+    #: (SQLite). A caller may then encode each cell as it checks it and send the
+    #: tuples as they are, skipping :attr:`arrange`. None where the statement needs
+    #: another order or named parameters.
+    cell_encoders: list[Encoder | None] | None
+
 
 def compile_bulk_insert(
     table: sa.Table, keys: Sequence[str], system: dict[str, Any], dialect
-) -> tuple[str, Callable[[Sequence[Any]], tuple | dict]]:
-    """The INSERT's SQL for the fields ``keys``, and the function that turns one row
-    of their canonical values into its driver parameters.
+) -> BulkInsert:
+    """The INSERT for the fields ``keys``, and how one row of their canonical values
+    becomes its driver parameters.
 
     The system values are our own timestamps and ids, never user text, so they go
     into the SQL as literals and each row sends only its field values.
@@ -38,8 +56,8 @@ def compile_bulk_insert(
         .values({key: sa.bindparam(key) for key in keys} | constants)
         .compile(dialect=dialect)
     )
-    sql = str(statement)
-    encoders = [(i, e) for i, key in enumerate(keys) if (e := _encoder(table.c[key], dialect))]
+    per_key = [_encoder(table.c[key], dialect) for key in keys]
+    encoders = [(i, e) for i, e in enumerate(per_key) if e]
     if statement.positional:
         order = [list(keys).index(name) for name in statement.positiontup]
         in_order = order == list(range(len(keys)))
@@ -59,7 +77,7 @@ def compile_bulk_insert(
             return tuple(values[i] for i in order)
         return dict(zip(keys, values, strict=True))
 
-    return sql, arrange
+    return BulkInsert(str(statement), arrange, per_key if in_order else None)
 
 
 def send_batches(

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from runtime.spec.models import AppSpec
-from runtime.store.bulk_encoding import compile_bulk_insert, send_batches
+from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
 from runtime.store.query import Cursor, RecordQuery, RowScope
 from runtime.store.record_conditions import (
     SYSTEM_SORTABLE,
@@ -249,9 +249,26 @@ class RecordRepository:
         and each row sends only its field values. ``sent`` sees every batch of driver
         parameters once sent (an :class:`~runtime.store.audit_seals.InsertSealer`).
         """
+        statement = self.prepare_bulk_insert(connection, form, keys, system)
+        return self.send_bulk_insert(connection, statement, map(statement.arrange, rows), sent)
+
+    def prepare_bulk_insert(
+        self, connection: Connection, form: str, keys: Sequence[str], system: dict[str, Any]
+    ) -> BulkInsert:
+        """The compiled INSERT of :meth:`bulk_insert`, for a caller that encodes the
+        cells itself (see :attr:`BulkInsert.cell_encoders`)."""
         table = self.form_tables(form).table
-        sql, arrange = compile_bulk_insert(table, keys, system, connection.dialect)
-        return send_batches(connection, sql, map(arrange, rows), sent)
+        return compile_bulk_insert(table, keys, system, connection.dialect)
+
+    def send_bulk_insert(
+        self,
+        connection: Connection,
+        statement: BulkInsert,
+        params: Iterable[tuple | dict],
+        sent: Callable[[list], None] | None = None,
+    ) -> int:
+        """Run a prepared bulk INSERT over rows of driver parameters; returns the count."""
+        return send_batches(connection, statement.sql, params, sent)
 
     def insert_many(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import Field
@@ -41,6 +41,21 @@ def number_value(decimals: int, value: Any) -> int | Decimal | None:
             raise FieldValueError(tr("please enter a whole number"))
         return int(exact)
     return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _scaled_bounds(spec: NumberSpec, places: int) -> tuple[int, int]:
+    """The smallest and largest valid values of ``spec``, times ``10**places``, as
+    integers: the fast paths compare plain ints instead of Decimals. Inside them a
+    number is in the field's range and below :data:`MAX_ABS` (which is excluded)."""
+    scale = Decimal(1).scaleb(places)
+    limit = int(MAX_ABS * scale) - 1
+    low = -limit if spec.min is None else max(-limit, _whole(spec.min * scale, ROUND_CEILING))
+    high = limit if spec.max is None else min(limit, _whole(spec.max * scale, ROUND_FLOOR))
+    return low, high
+
+
+def _whole(value: Any, rounding: str) -> int:
+    return int(Decimal(value).to_integral_value(rounding=rounding))
 
 
 def number_text(value: int | Decimal, decimals: int) -> str:
@@ -95,11 +110,10 @@ class NumberType(FieldType):
         slow = super().cell_checker(spec)
         if spec.decimals != 0:
             return self._decimal_checker(spec, slow)
-        low = -MAX_ABS if spec.min is None else max(spec.min, -MAX_ABS)
-        high = MAX_ABS if spec.max is None else min(spec.max, MAX_ABS)
+        low, high = _scaled_bounds(spec, 0)
 
         def check(value: Any) -> Any:
-            if value.__class__ is int and low <= value <= high and -MAX_ABS < value < MAX_ABS:
+            if value.__class__ is int and low <= value <= high:
                 return value
             return slow(value)
 
@@ -108,20 +122,39 @@ class NumberType(FieldType):
     def _decimal_checker(self, spec: NumberSpec, slow):
         """Decimals already rounded to the field's places and in range pass through."""
         exponent = -spec.decimals
-        low = -MAX_ABS if spec.min is None else max(spec.min, -MAX_ABS)
-        high = MAX_ABS if spec.max is None else min(spec.max, MAX_ABS)
+        low, high = (
+            Decimal(bound).scaleb(exponent) for bound in _scaled_bounds(spec, 0 - exponent)
+        )
 
         def check(value: Any) -> Any:
             if (
                 value.__class__ is Decimal
-                and value.as_tuple().exponent == exponent
+                and value.as_tuple().exponent == exponent  # first: NaN's is "n"
                 and low <= value <= high
-                and -MAX_ABS < value < MAX_ABS
             ):
                 return value
             return slow(value)
 
         return check
+
+    def stored_cell_checker(self, spec: NumberSpec, check, encode, dialect: str):
+        """On SQLite a decimal is stored as an integer scaled by ``10**places``: a
+        Decimal with at most that many places, in range, gives that integer
+        directly, without building its rounded copy first (every imported amount)."""
+        if dialect != "sqlite" or spec.decimals == 0 or encode is None:
+            return super().stored_cell_checker(spec, check, encode, dialect)
+        places = spec.decimals
+        low, high = _scaled_bounds(spec, places)
+
+        def check_and_store(value: Any) -> Any:
+            if value.__class__ is Decimal and value.is_finite():
+                scaled = value.scaleb(places)
+                stored = int(scaled)
+                if stored == scaled and low <= stored <= high:
+                    return stored
+            return encode(check(value))
+
+        return check_and_store
 
     def sql_type(self, spec: NumberSpec) -> TypeEngine:
         return BigInteger() if spec.decimals == 0 else ScaledDecimal(spec.decimals)

@@ -44,14 +44,14 @@ def bulk_create(
     policy.require(form, action)
     tables = service.repository.form_tables(form)
     keys = list(tables.columns)
-    convert = _row_converter(service.registry, tables.columns, service.logic(form))
+    logic = service.logic(form)
     writable = (
         set(tables.columns) if policy.full_access else set(policy.writable_fields(form, action))
     )
 
     assigns = any(service.registry.of(spec).assigns_on_create for spec in tables.columns.values())
 
-    def tuples(connection: Connection, now: datetime) -> Iterable[tuple]:
+    def tuples(connection: Connection, now: datetime, convert) -> Iterable[tuple]:
         known = tables.columns.keys()
         for number, row in enumerate(rows, start=1):
             if not row.keys() <= writable:  # writable fields are known ones: one test
@@ -71,13 +71,25 @@ def bulk_create(
     def work(connection: Connection) -> int:
         now = utc_now()
         system = actor.new_record_columns(now)
-        rows = tuples(connection, now)
-        checks = BulkChecks(service.repository, service.registry, form, keys)
+        repository = service.repository
+        statement = repository.prepare_bulk_insert(connection, form, keys, system)
+        checks = BulkChecks(repository, service.registry, form, keys)
+        # Without checks against the database or form rules, each cell is checked and
+        # encoded for the driver in one step and the row goes out as it is; else the
+        # checks and rules see canonical rows, then the statement arranges them.
+        plain = not (checks or logic.formulas or logic.visibility)
+        encoders = statement.cell_encoders if plain else None
+        convert = _row_converter(
+            service.registry, tables.columns, logic, encoders, connection.dialect.name
+        )
+        rows = tuples(connection, now, convert)
         if checks:  # references or unique values: checked chunk by chunk
             rows = checks.passed(connection, rows)
+        if encoders is None:
+            rows = map(statement.arrange, rows)
         sealer = InsertSealer(connection, tables, keys)
         count = service._write(
-            lambda: service.repository.bulk_insert(connection, form, keys, rows, system, sealer.add)
+            lambda: repository.send_bulk_insert(connection, statement, rows, sealer.add)
         )
         details = {"rows": count}
         service._audit(connection, actor, "bulk_create", form, None, details, sealer.seals())
@@ -100,9 +112,15 @@ def _refuse_unwritable(policy, form, action, row, known, writable, number) -> No
 
 
 def _row_converter(
-    registry, columns: dict[str, FieldSpecBase], logic: FormLogic
+    registry,
+    columns: dict[str, FieldSpecBase],
+    logic: FormLogic,
+    encoders: list[Callable[[Any], Any] | None] | None = None,
+    dialect: str = "",
 ) -> Callable[[dict[str, Any]], tuple]:
-    """A function from one row dict to its canonical values in column order.
+    """A function from one row dict to its values in column order: canonical values,
+    or with ``encoders`` (per column, see ``BulkInsert.cell_encoders``) the driver
+    parameters themselves, each cell checked and encoded in one step.
 
     It raises FieldValueError naming the field. Without formulas or visibility
     rules (the common case) it is one pass of per-column checkers straight into
@@ -110,9 +128,17 @@ def _row_converter(
     """
     checks = [(key, CellCheck(spec, registry.of(spec))) for key, spec in columns.items()]
     if logic.formulas or logic.visibility:
+        if encoders is not None:
+            raise ValueError("rows with formulas or visibility rules are encoded by arrange")
         return lambda row: _row_with_rules(checks, logic, row)
     keys = [key for key, _check in checks]
-    fast = [check.fast for _key, check in checks]
+    if encoders is None:
+        fast = [check.fast for _key, check in checks]
+    else:
+        fast = [
+            check.field_type.stored_cell_checker(check.spec, check.fast, encode, dialect)
+            for (_key, check), encode in zip(checks, encoders, strict=True)
+        ]
 
     def convert(row: dict[str, Any]) -> tuple:
         get = row.get
