@@ -38,7 +38,7 @@ from designer.canvas_drop import (
     top_level_target,
 )
 from designer.canvas_keys import handle_key
-from designer.canvas_layout import FormGridLayout, span_of
+from designer.canvas_layout import FormGridLayout
 from designer.clipboard import fields_from_mime, fields_mime, paste_fields
 from designer.document import DesignerDocument, EditError, FieldPath
 from designer.i18n import type_title
@@ -206,11 +206,7 @@ class Canvas(QWidget):
             self._relayout()
 
     def _relayout(self) -> None:
-        entries = []
-        for spec in self.fields():
-            full = self.registry.of(spec).groups_following
-            entries.append((self.cells[spec.key], span_of(spec.width, full)))
-        self.grid.set_entries(entries)
+        self.grid.set_form(self.fields(), self.registry, self.cells)
         self.grid.activate()
 
     def _on_structure(self, form: str, _key: str, parent: str | None, _index: int) -> None:

@@ -1,64 +1,57 @@
-"""The canvas's layout: items in rows of a 12-column grid, like RecordFormView.
+"""The canvas's layout: the form's items where the runtime form puts them.
 
-Each item spans 1–12 columns (a field's ``width``; sections take a whole row). Rows
-depend only on the spans, so the height does not depend on the width; reordering
-is :meth:`FormGridLayout.set_entries` with the same widgets, no rebuilding.
+The cells (row, column, span) come from :mod:`widgets.form_grid`, the one grid the
+runtime's record form uses too. Rows depend only on the spans, so the height does
+not depend on the width; reordering is :meth:`FormGridLayout.set_form` with the
+same widgets, no rebuilding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from PySide6.QtCore import QRect, QSize
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget, QWidgetItem
 
-from widgets.base import WIDTH_FRACTIONS
-
-GRID_COLUMNS = 12
-
-
-def span_of(width: str, full_row: bool = False) -> int:
-    """Grid columns of a field width (``"1/3"`` → 4); layout groups take all."""
-    if full_row:
-        return GRID_COLUMNS
-    return max(1, round(WIDTH_FRACTIONS.get(width, 1.0) * GRID_COLUMNS))
-
-
-def rows_of(spans: list[int]) -> list[list[int]]:
-    """Item indexes per row: an item that does not fit starts the next row."""
-    rows: list[list[int]] = []
-    used = GRID_COLUMNS
-    for index, span in enumerate(spans):
-        if used + span > GRID_COLUMNS:
-            rows.append([])
-            used = 0
-        rows[-1].append(index)
-        used += span
-    return rows
+from widgets.base import FieldSpecBase
+from widgets.form_grid import GRID_COLUMNS, GridCell, column_extent, form_cells, place, rows_of
+from widgets.registry import FieldTypeRegistry
 
 
 class FormGridLayout(QLayout):
-    """Places widgets in rows of 12 columns; row height is its tallest item's hint."""
+    """Places widgets in their grid cells; row height is its tallest item's hint."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
-        self._spans: list[int] = []
+        self._cells: list[GridCell] = []
         self._rows: list[tuple[list[int], int]] | None = None
         self.h_spacing = 16
         self.v_spacing = 12
         self.setContentsMargins(20, 16, 20, 24)
 
     # -- entries -------------------------------------------------------------
-    def set_entries(self, entries: list[tuple[QWidget, int]]) -> None:
-        """The widgets in display order with their spans; new widgets are adopted."""
+    def set_form(
+        self,
+        fields: Sequence[FieldSpecBase],
+        registry: FieldTypeRegistry,
+        widgets: Mapping[str, QWidget],
+    ) -> None:
+        """Lay out the widgets of a form's items (by key) in the form's grid."""
+        cells = form_cells(fields, registry)
+        self.set_entries([(widgets[cell.key], cell) for cell in cells])
+
+    def set_entries(self, entries: list[tuple[QWidget, GridCell]]) -> None:
+        """The widgets in display order with their cells; new widgets are adopted."""
         known = {item.widget(): item for item in self._items}
-        self._items, self._spans = [], []
-        for widget, span in entries:
+        self._items, self._cells = [], []
+        for widget, cell in entries:
             item = known.pop(widget, None)
             if item is None:
                 self.addChildWidget(widget)
                 item = QWidgetItem(widget)
             self._items.append(item)
-            self._spans.append(span)
+            self._cells.append(cell)
         for widget in known:
             widget.hide()
         self.invalidate()
@@ -68,8 +61,9 @@ class FormGridLayout(QLayout):
 
     # -- QLayout -------------------------------------------------------------
     def addItem(self, item: QLayoutItem) -> None:
+        """Qt's generic way in: the item takes a row of its own after the others."""
         self._items.append(item)
-        self._spans.append(GRID_COLUMNS)
+        self._cells = place([*(cell.span for cell in self._cells), GRID_COLUMNS])
         self.invalidate()
 
     def count(self) -> int:
@@ -81,7 +75,7 @@ class FormGridLayout(QLayout):
     def takeAt(self, index: int) -> QLayoutItem | None:
         if not 0 <= index < len(self._items):
             return None
-        self._spans.pop(index)
+        self._cells.pop(index)
         item = self._items.pop(index)
         self.invalidate()
         return item
@@ -101,7 +95,7 @@ class FormGridLayout(QLayout):
         if self._rows is None:
             self._rows = [
                 (row, max(self._items[i].sizeHint().height() for i in row))
-                for row in rows_of(self._spans)
+                for row in rows_of(self._cells)
             ]
         return self._rows
 
@@ -115,14 +109,9 @@ class FormGridLayout(QLayout):
         super().setGeometry(rect)
         margins = self.contentsMargins()
         area = rect.adjusted(margins.left(), margins.top(), -margins.right(), -margins.bottom())
-        column = (area.width() - self.h_spacing * (GRID_COLUMNS - 1)) / GRID_COLUMNS
         y = area.top()
         for row, height in self._row_heights():
-            used = 0
             for index in row:
-                span = self._spans[index]
-                x = area.left() + round(used * (column + self.h_spacing))
-                width = round(span * column + (span - 1) * self.h_spacing)
-                self._items[index].setGeometry(QRect(x, y, width, height))
-                used += span
+                left, width = column_extent(self._cells[index], area.width(), self.h_spacing)
+                self._items[index].setGeometry(QRect(area.left() + left, y, width, height))
             y += height + self.v_spacing

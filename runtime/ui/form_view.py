@@ -24,11 +24,11 @@ from PySide6.QtWidgets import (
 
 from runtime.services.records.form_logic import FormLogic
 from runtime.spec.models import FormSpec
-from widgets.base import WIDTH_FRACTIONS, FieldSpecBase, ReferenceSource
+from widgets.base import FieldSpecBase, ReferenceSource
 from widgets.editors.base import FieldEditor, create_editor
+from widgets.form_grid import GRID_COLUMNS, GridCell, form_cells
 from widgets.registry import FieldTypeRegistry, default_registry
 
-GRID_COLUMNS = 12
 ERROR_STYLE = "color: #c62828;"
 
 
@@ -42,6 +42,20 @@ class FieldCell:
     label: QLabel | None = None
     error: QLabel | None = None
     members: list[str] = field(default_factory=list)  # keys grouped by a section
+
+
+@dataclass
+class _GridBand:
+    """The items between two sections: a QGridLayout whose row 0 is ``first_row``
+    of the form grid."""
+
+    grid: QGridLayout
+    first_row: int
+
+    def add(self, widget: QWidget, cell: GridCell) -> None:
+        # Top-aligned: a short field beside a tall one (radio list) stays level with its row.
+        row = cell.row - self.first_row
+        self.grid.addWidget(widget, row, cell.column, 1, cell.span, Qt.AlignmentFlag.AlignTop)
 
 
 class RecordFormView(QScrollArea):
@@ -74,30 +88,24 @@ class RecordFormView(QScrollArea):
 
     # -- building -----------------------------------------------------------
     def _build(self) -> QWidget:
+        """Each item in its ``form_grid`` cell: sections in the page's column, the
+        items between two sections in a grid of their own."""
         page = QWidget(self)
         column = QVBoxLayout(page)
         column.setContentsMargins(16, 12, 16, 16)
-        grid: QGridLayout | None = None
-        row, used = 0, 0
-        section: FieldCell | None = None
-        for spec in self.form.fields:
-            field_type = self.registry.of(spec)
+        band: _GridBand | None = None
+        cells = form_cells(self.form.fields, self.registry)
+        for spec, placed in zip(self.form.fields, cells, strict=True):
             cell = self._cell(spec, page)
             self.cells[spec.key] = cell
-            if field_type.groups_following:
+            if placed.section is not None:
+                self.cells[placed.section].members.append(spec.key)
+            if placed.heads_section:
                 column.addWidget(cell.container)
-                section, grid, row, used = cell, None, 0, 0
-                continue
-            if section is not None:
-                section.members.append(spec.key)
-            if grid is None:
-                grid = self._new_grid(column)
-            span = max(1, round(WIDTH_FRACTIONS[spec.width] * GRID_COLUMNS))
-            if used + span > GRID_COLUMNS:
-                row, used = row + 1, 0
-            # Top-aligned: a short field beside a tall one (radio list) stays level with its row.
-            grid.addWidget(cell.container, row, used, 1, span, Qt.AlignmentFlag.AlignTop)
-            used += span
+                band = None
+            else:
+                band = band or _GridBand(self._new_grid(column), placed.row)
+                band.add(cell.container, placed)
         column.addStretch(1)
         self._order_tabs()
         return page
