@@ -198,6 +198,9 @@ class LongTask(QObject):
 
     # -- outcomes (GUI thread) ----------------------------------------------------
     def _on_progress(self, step: Progress) -> None:
+        # Listeners first: once shown, a modal QProgressDialog's setValue runs the
+        # event loop, which handles the next queued steps before this one returns.
+        self.progressed.emit(step)
         dialog = self.progress_dialog
         dialog.setLabelText(step_text(step.message))
         if step.total:
@@ -205,7 +208,6 @@ class LongTask(QObject):
             dialog.setValue(min(step.done, step.total))
         else:
             dialog.setMaximum(0)  # unknown: a busy bar
-        self.progressed.emit(step)
 
     def _on_success(self, result: Any) -> None:
         self.result = result
