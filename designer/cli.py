@@ -1,7 +1,7 @@
 """``formwright design [PACKAGE]``: the designer's sub-command.
 
-``runtime.cli`` adds it with ``importlib.import_module("designer.cli")`` by name:
-the layers contract (designer → runtime → widgets) forbids runtime importing the
+It is one of ``runtime.cli.commands.COMMAND_MODULES``, imported there by name: the
+layers contract (designer → runtime → widgets) forbids runtime importing the
 designer, and this module stays free of Qt at import so ``formwright check`` and
 the other commands start without loading PySide6.
 """
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+
+from runtime.cli.errors import EXIT_OK
+from runtime.cli.parsing import Commands
 
 
-def register(commands: Any) -> None:
+def register(commands: Commands) -> None:
     """Add the ``design`` sub-command to ``formwright``'s sub-parsers."""
     design = commands.add_parser("design", help="open the designer (a new app if none)")
     design.add_argument("package", nargs="?", metavar="PACKAGE")
@@ -30,4 +32,4 @@ def main(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"there is no package at {package}")
     window = run_designer(package, exec_loop=not args.no_exec)
     main.last_window = window  # type: ignore[attr-defined]  (tests look at it)
-    return 0
+    return EXIT_OK

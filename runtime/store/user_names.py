@@ -45,6 +45,15 @@ def user_names(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
     return found
 
 
+def usernames(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """User name (the login name, not the display name) of each of these users that exists."""
+    identity, name = users_table.c.id, users_table.c.username
+    found: dict[int, str] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        found.update(connection.execute(sa.select(identity, name).where(identity.in_(chunk))).all())
+    return found
+
+
 def department_names(connection: Connection, ids: Iterable[int]) -> dict[int, str]:
     table = departments_table
     found: dict[int, str] = {}

@@ -10,7 +10,7 @@ delete/restore/purge, Excel export and import), on SQLite and PostgreSQL.
 The expected results (``ORACLE``) are written out by hand: which records each
 persona reaches per action, and the mode of each field. Nothing in the oracle is
 computed with :class:`runtime.services.permissions.Policy`; the policy is used
-only where a real caller uses it (``cli_excel`` derives the ``visible_fields``
+only where a real caller uses it (``runtime.cli.excel`` derives the ``visible_fields``
 the Excel services take from it).
 
 The app is installed as version 1, records are written, then it is upgraded to
@@ -902,7 +902,7 @@ def check_delete_many(world: World, form: str, persona: str, access, problems) -
 
 
 def policy_fields(world: World, persona: str, form: str, writing: bool) -> list[str]:
-    """The ``visible_fields`` a real caller passes (as ``cli_excel`` derives them)."""
+    """The ``visible_fields`` a real caller passes (as ``runtime.cli.excel`` derives them)."""
     policy = Policy(world.service.spec, world.actors[persona], world.service.registry)
     return policy.writable_fields(form, "create") if writing else policy.visible_fields(form)
 

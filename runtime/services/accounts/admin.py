@@ -8,7 +8,7 @@ audit row (a lock and an unlock too).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +38,7 @@ from runtime.services.actor import SYSTEM, Actor
 from runtime.services.org.directory import OrgDirectory
 from runtime.store.audit import AuditEntry
 from runtime.store.schema import user_roles_table, users_table
+from runtime.store.user_names import usernames
 
 
 class UserAdministration(AccountBase):
@@ -56,6 +57,11 @@ class UserAdministration(AccountBase):
         with self._read() as connection:
             rows = connection.execute(sa.select(users_table).order_by(users_table.c.username_key))
             return [UserInfo.from_row(row) for row in rows]
+
+    def usernames(self, user_ids: Iterable[int]) -> dict[int, str]:
+        """User id -> user name, for the ids of users that exist."""
+        with self._read() as connection:
+            return usernames(connection, user_ids)
 
     def create_user(
         self,

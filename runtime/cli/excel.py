@@ -18,16 +18,18 @@ import os
 import sys
 from pathlib import Path
 
-from runtime.cli import EXIT_INVALID, EXIT_OK, CliError, _Parser
+from runtime.cli.accounts import PASSWORD_VARIABLE
+from runtime.cli.errors import EXIT_INVALID, EXIT_OK, CliError
+from runtime.cli.parsing import Commands, add_db_option, add_subcommands
 
-PASSWORD_ENV = "FORMWRIGHT_PASSWORD"
+DB_HELP = "workspace database (default: local)"
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     """Add the export, import and template sub-commands to ``formwright``."""
     export = commands.add_parser("export", help="export a form's records to .xlsx or .csv")
     export.add_argument("package", metavar="PACKAGE")
-    _db(export)
+    add_db_option(export, help=DB_HELP)
     export.add_argument("--form", required=True, metavar="KEY")
     export.add_argument("-o", "--output", required=True, metavar="FILE.xlsx|FILE.csv")
     export.add_argument("--where", metavar="EXPR", help='e.g. AND(status = "open", labour > 0)')
@@ -38,12 +40,12 @@ def register(commands) -> None:
         default="sheet",
         help="subtable rows on their own sheet (default), one line each, or left out",
     )
-    export.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
+    _add_user_option(export)
     export.set_defaults(handler=cmd_export)
 
     imp = commands.add_parser("import", help="import records from .xlsx or .csv")
     imp.add_argument("package", metavar="PACKAGE")
-    _db(imp)
+    add_db_option(imp, help=DB_HELP)
     imp.add_argument("--form", required=True, metavar="KEY")
     imp.add_argument("file", metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
@@ -60,16 +62,14 @@ def register(commands) -> None:
         action="store_true",
         help="import even if the file or some rows were imported into the form before",
     )
-    imp.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
+    _add_user_option(imp)
     imp.set_defaults(handler=cmd_import)
 
     imports = commands.add_parser("imports", help="list imports; undo one")
-    imports_commands = imports.add_subparsers(
-        dest="imports_command", required=True, parser_class=_Parser
-    )
+    imports_commands = add_subcommands(imports, "imports_command")
     listing = imports_commands.add_parser("list", help="the imports of an app, newest first")
     listing.add_argument("package", metavar="PACKAGE")
-    _db(listing)
+    add_db_option(listing, help=DB_HELP)
     listing.add_argument("--form", metavar="KEY")
     listing.set_defaults(handler=cmd_imports_list)
     undo = imports_commands.add_parser(
@@ -77,8 +77,8 @@ def register(commands) -> None:
     )
     undo.add_argument("package", metavar="PACKAGE")
     undo.add_argument("import_id", metavar="ID", help="the import's id or its first characters")
-    _db(undo)
-    undo.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_ENV})")
+    add_db_option(undo, help=DB_HELP)
+    _add_user_option(undo)
     undo.set_defaults(handler=cmd_imports_undo)
 
     template = commands.add_parser("template", help="write the import template of a form")
@@ -88,8 +88,8 @@ def register(commands) -> None:
     template.set_defaults(handler=cmd_template)
 
 
-def _db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="URL", help="workspace database (default: local)")
+def _add_user_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--user", metavar="NAME", help=f"act as this user ({PASSWORD_VARIABLE})")
 
 
 def _service(args, workspace):
@@ -138,9 +138,9 @@ def _actor(args, service):
 
     if not args.user:
         return SYSTEM
-    password = os.environ.get(PASSWORD_ENV)
+    password = os.environ.get(PASSWORD_VARIABLE)
     if password is None:
-        raise CliError(f"formwright: set {PASSWORD_ENV} to the password of '{args.user}'")
+        raise CliError(f"formwright: set {PASSWORD_VARIABLE} to the password of '{args.user}'")
     from runtime.services.accounts.service import AccountService, LoginFailed
 
     try:

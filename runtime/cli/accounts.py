@@ -15,6 +15,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from runtime.cli.errors import EXIT_OK, EXIT_USAGE, CliError
+from runtime.cli.parsing import Commands, add_db_option, add_subcommands
+
 PASSWORD_VARIABLE = "FORMWRIGHT_PASSWORD"
 NO_PASSWORD_ARGUMENT = (
     "passwords are never taken as arguments; set the environment variable "
@@ -22,39 +25,22 @@ NO_PASSWORD_ARGUMENT = (
 )
 
 
-_cli_module = None
-
-
-def _cli():
-    """The module of the ``formwright`` command that registered us (``runtime.cli``,
-    or ``__main__`` under ``python -m runtime.cli``, whose CliError main catches)."""
-    if _cli_module is None:
-        import runtime.cli as cli
-
-        return cli
-    return _cli_module
-
-
 class _RefusePassword(argparse.Action):
     """``--password`` exists only to explain why it is refused."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        raise _cli().CliError(f"formwright: {NO_PASSWORD_ARGUMENT}", _cli().EXIT_USAGE)
+        raise CliError(f"formwright: {NO_PASSWORD_ARGUMENT}", EXIT_USAGE)
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     """Add the ``user`` and ``org`` sub-commands to ``formwright``'s sub-parsers."""
-    global _cli_module
-    parser_class = getattr(commands, "_parser_class", None)
-    module = sys.modules.get(getattr(parser_class, "__module__", ""))
-    _cli_module = module if hasattr(module, "CliError") else None
-    cli = _cli()
-    parser_class = cli._Parser
+    _register_user(commands)
+    _register_org(commands)
 
+
+def _register_user(commands: Commands) -> None:
     user = commands.add_parser("user", help="user accounts: add, passwd, list, roles …")
-    user_commands = user.add_subparsers(
-        dest="user_command", required=True, parser_class=parser_class
-    )
+    user_commands = add_subcommands(user, "user_command")
 
     add = user_commands.add_parser(
         "add", help="create a user (the first one must be the administrator: --admin)"
@@ -71,24 +57,12 @@ def register(commands) -> None:
     )
     _common(add, cmd_user_add)
 
-    passwd = user_commands.add_parser("passwd", help="set a user's password")
-    passwd.add_argument("name", metavar="NAME")
-    _common(passwd, cmd_user_passwd)
-
+    _add_on_one_user(user_commands, "passwd", "set a user's password", cmd_user_passwd)
     listing = user_commands.add_parser("list", help="list the users")
     _common(listing, cmd_user_list)
-
-    disable = user_commands.add_parser("disable", help="stop a user from logging in")
-    disable.add_argument("name", metavar="NAME")
-    _common(disable, cmd_user_disable)
-
-    enable = user_commands.add_parser("enable", help="let a disabled user log in again")
-    enable.add_argument("name", metavar="NAME")
-    _common(enable, cmd_user_enable)
-
-    unlock = user_commands.add_parser("unlock", help="lift a lockout after failed logins")
-    unlock.add_argument("name", metavar="NAME")
-    _common(unlock, cmd_user_unlock)
+    _add_on_one_user(user_commands, "disable", "stop a user from logging in", cmd_user_disable)
+    _add_on_one_user(user_commands, "enable", "let a disabled user log in again", cmd_user_enable)
+    _add_on_one_user(user_commands, "unlock", "lift a lockout after failed logins", cmd_user_unlock)
 
     roles = user_commands.add_parser("roles", help="show, add or remove a user's roles")
     roles.add_argument("name", metavar="NAME")
@@ -98,8 +72,19 @@ def register(commands) -> None:
     change.add_argument("--remove", metavar="ROLE")
     _common(roles, cmd_user_roles)
 
+
+def _add_on_one_user(
+    commands: Commands, name: str, help_text: str, handler: Callable[[argparse.Namespace], int]
+) -> None:
+    """A ``user`` sub-command whose only argument is the user's NAME."""
+    parser = commands.add_parser(name, help=help_text)
+    parser.add_argument("name", metavar="NAME")
+    _common(parser, handler)
+
+
+def _register_org(commands: Commands) -> None:
     org = commands.add_parser("org", help="departments: import from Excel, list")
-    org_commands = org.add_subparsers(dest="org_command", required=True, parser_class=parser_class)
+    org_commands = add_subcommands(org, "org_command")
     org_import = org_commands.add_parser(
         "import", help="import departments and users from an .xlsx workbook"
     )
@@ -112,7 +97,7 @@ def register(commands) -> None:
 
 
 def _common(parser: argparse.ArgumentParser, handler: Callable[[argparse.Namespace], int]) -> None:
-    _cli()._add_db(parser)
+    add_db_option(parser)
     parser.add_argument(
         "--password", nargs="?", action=_RefusePassword, help=argparse.SUPPRESS, metavar=""
     )
@@ -126,11 +111,10 @@ def _guarded(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse
         from runtime.services.accounts.service import AccountError
         from runtime.store.engine import WorkspaceError
 
-        cli = _cli()
         try:
             return handler(args)
         except (AccountError, WorkspaceError) as error:
-            raise cli.CliError(f"formwright: {error.message}") from None
+            raise CliError(f"formwright: {error.message}") from None
 
     run.__doc__ = handler.__doc__
     return run
@@ -149,17 +133,16 @@ def _workspace(args: argparse.Namespace) -> Iterator:
 
 def read_password(prompt: str, confirm: bool) -> str:
     """The password from ``FORMWRIGHT_PASSWORD`` or typed (twice when ``confirm``)."""
-    cli = _cli()
     from_environment = os.environ.get(PASSWORD_VARIABLE)
     if from_environment is not None:
         return from_environment
     if not sys.stdin.isatty():
-        raise cli.CliError(
+        raise CliError(
             f"formwright: no terminal to type a password in; set {PASSWORD_VARIABLE} instead"
         )
     first = getpass.getpass(prompt)
     if confirm and getpass.getpass("Repeat the password: ") != first:
-        raise cli.CliError("formwright: the two passwords differ; nothing was changed")
+        raise CliError("formwright: the two passwords differ; nothing was changed")
     return first
 
 
@@ -171,7 +154,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         accounts = AccountService(workspace)
         if not args.admin and not accounts.has_admin():
             # Before asking for a password that would be thrown away.
-            raise _cli().CliError(
+            raise CliError(
                 "formwright: create the administrator first: "
                 f"formwright user add NAME --admin{_db_hint(args)}"
             )
@@ -185,7 +168,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         )
     kind = "administrator" if user.is_admin else "user"
     print(f"created {kind} {user.username} ({user.display_name})")
-    return _cli().EXIT_OK
+    return EXIT_OK
 
 
 def _db_hint(args: argparse.Namespace) -> str:
@@ -201,11 +184,11 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
         password = read_password(f"New password for {user.username}: ", confirm=True)
         accounts.set_password(user.username, password)
     print(f"password of {user.username} set")
-    return _cli().EXIT_OK
+    return EXIT_OK
 
 
 def cmd_user_list(args: argparse.Namespace) -> int:
-    from runtime.services.accounts.service import AccountService
+    from runtime.services.accounts.service import AccountService, user_roles
     from runtime.services.org.service import OrgDirectory, memberships
     from runtime.store.audit import utc_now
 
@@ -214,16 +197,12 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         with workspace.reader() as connection:
             directory = OrgDirectory.load(connection)
             departments = {user.id: memberships(connection, user.id)[0] for user in users}
-            roles = {}
-            from runtime.services.accounts.service import user_roles
-
-            for user in users:
-                roles[user.id] = user_roles(connection, user.id)
+            roles = {user.id: user_roles(connection, user.id) for user in users}
     if not users:
         print(
             f"no users yet; create the administrator: formwright user add NAME --admin{_db_hint(args)}"
         )
-        return _cli().EXIT_OK
+        return EXIT_OK
     now = utc_now()
     for user in users:
         flags = []
@@ -251,7 +230,7 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         if flags:
             parts.append("[" + ", ".join(flags) + "]")
         print("  ".join(parts))
-    return _cli().EXIT_OK
+    return EXIT_OK
 
 
 def cmd_user_disable(args: argparse.Namespace) -> int:
@@ -260,7 +239,7 @@ def cmd_user_disable(args: argparse.Namespace) -> int:
     with _workspace(args) as workspace:
         AccountService(workspace).disable_user(args.name)
     print(f"{args.name} can no longer log in")
-    return _cli().EXIT_OK
+    return EXIT_OK
 
 
 def cmd_user_enable(args: argparse.Namespace) -> int:
@@ -269,7 +248,7 @@ def cmd_user_enable(args: argparse.Namespace) -> int:
     with _workspace(args) as workspace:
         AccountService(workspace).enable_user(args.name)
     print(f"{args.name} can log in again")
-    return _cli().EXIT_OK
+    return EXIT_OK
 
 
 def cmd_user_unlock(args: argparse.Namespace) -> int:
@@ -278,22 +257,17 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
     with _workspace(args) as workspace:
         was_locked = AccountService(workspace).unlock(args.name)
     print(f"{args.name} unlocked" if was_locked else f"{args.name} was not locked")
-    return _cli().EXIT_OK
+    return EXIT_OK
 
 
 def cmd_user_roles(args: argparse.Namespace) -> int:
     from runtime.services.accounts.service import AccountService
 
-    cli = _cli()
     change = args.add or args.remove
     if change and not args.app:
-        raise cli.CliError(
-            "formwright user roles: --add and --remove need --app APP", cli.EXIT_USAGE
-        )
+        raise CliError("formwright user roles: --add and --remove need --app APP", EXIT_USAGE)
     if args.app and not change:
-        raise cli.CliError(
-            "formwright user roles: --app needs --add ROLE or --remove ROLE", cli.EXIT_USAGE
-        )
+        raise CliError("formwright user roles: --app needs --add ROLE or --remove ROLE", EXIT_USAGE)
     with _workspace(args) as workspace:
         accounts = AccountService(workspace)
         if args.add:
@@ -313,14 +287,13 @@ def cmd_user_roles(args: argparse.Namespace) -> int:
         for app_id, keys in sorted(roles.items()):
             for key in sorted(keys):
                 print(f"{app_id}:{key}")
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 # -- org ----------------------------------------------------------------------
 def cmd_org_import(args: argparse.Namespace) -> int:
     from runtime.services.org.service import OrgImportError, OrgService
 
-    cli = _cli()
     with _workspace(args) as workspace:
         try:
             result = OrgService(workspace).import_xlsx(args.file, dry_run=args.dry_run)
@@ -328,35 +301,28 @@ def cmd_org_import(args: argparse.Namespace) -> int:
             for problem in error.problems:
                 print(f"{args.file}: {problem}", file=sys.stderr)
             count = len(error.problems)
-            raise cli.CliError(
+            raise CliError(
                 f"formwright: {count} problem{'s' if count != 1 else ''} found; nothing was imported"
             ) from None
     for line in result.lines():
         print(line)
-    return cli.EXIT_OK
+    return EXIT_OK
 
 
 def cmd_org_list(args: argparse.Namespace) -> int:
+    from runtime.services.accounts.service import AccountService
     from runtime.services.org.service import OrgService
 
     with _workspace(args) as workspace:
         directory = OrgService(workspace).directory()
-        users = {}
-        if len(directory):
-            import sqlalchemy as sa
-
-            from runtime.store.schema import users_table
-
-            with workspace.reader() as connection:
-                users = dict(
-                    connection.execute(sa.select(users_table.c.id, users_table.c.username)).all()
-                )
+        heads = {d.head_user_id for d in directory if d.head_user_id is not None}
+        head_names = AccountService(workspace).usernames(heads) if heads else {}
     if not len(directory):
         print("no departments yet; import them with formwright org import FILE.xlsx")
-        return _cli().EXIT_OK
+        return EXIT_OK
 
     def show(department, depth: int) -> None:
-        head = users.get(department.head_user_id)
+        head = head_names.get(department.head_user_id)
         extra = f"  head {head}" if head else ""
         print(f"{'  ' * depth}{department.code or '-'}  {department.name}{extra}")
         for child in directory.children(department.id):
@@ -364,4 +330,4 @@ def cmd_org_list(args: argparse.Namespace) -> int:
 
     for root in sorted(directory.roots(), key=lambda d: (d.name, d.id)):
         show(root, 0)
-    return _cli().EXIT_OK
+    return EXIT_OK

@@ -8,18 +8,15 @@ command then exits with status 1.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+
+from runtime.cli.parsing import Commands, add_db_option
 
 
-def register(commands: Any) -> None:
-    """Add the ``run`` sub-command to ``formwright``'s sub-parsers."""
+def register(commands: Commands) -> None:
+    """Add the ``run`` sub-command."""
     run = commands.add_parser("run", help="open the runtime for an app package")
     run.add_argument("package", metavar="PACKAGE", help="a .fwapp file or a package folder")
-    run.add_argument(
-        "--db",
-        metavar="URL",
-        help="sqlite:///FILE or postgresql+psycopg://USER@HOST/DB (default: local workspace)",
-    )
+    add_db_option(run)
     run.set_defaults(handler=main)
 
 
