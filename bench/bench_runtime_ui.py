@@ -73,10 +73,10 @@ from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QApplication, QTableView, QWidget
 
-from runtime.services.accounts.rows import insert_user, set_memberships
 from runtime.services.actor import Actor
 from runtime.services.records.service import RecordService
 from runtime.spec.models import AppSpec
+from runtime.store.accounts import insert_user, set_memberships
 from runtime.store.query import RecordQuery, Sort
 from runtime.store.workspace import Workspace
 from runtime.ui import page_loader

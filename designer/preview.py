@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +25,10 @@ from PySide6.QtWidgets import (
 )
 
 from runtime.api import WorkspaceHandle, open_workspace
+from runtime.services.accounts.trial import add_trial_user
 from runtime.services.actor import Actor
 from runtime.services.records.service import RecordError, RecordService, ValidationFailed
 from runtime.spec.models import AppSpec, FormSpec
-from runtime.store.schema import departments_table, user_departments_table, users_table
 from runtime.ui.form_view import RecordFormView
 from runtime.ui.services import UiServices
 from widgets.base import FieldValueError
@@ -57,32 +56,10 @@ def open_session(spec: AppSpec) -> PreviewSession:
     folder = tempfile.TemporaryDirectory(prefix="formwright-preview-")
     handle = open_workspace(f"sqlite:///{Path(folder.name) / 'preview.sqlite'}")
     handle.upgrade(spec)
-    actor = _preview_user(handle)
+    actor = add_trial_user(
+        handle.workspace, "preview", "Preview user", "Preview ward", is_admin=True
+    )
     return PreviewSession(handle, handle.app(spec.id, actor).service, actor, folder)
-
-
-def _preview_user(handle: WorkspaceHandle) -> Actor:
-    with handle.workspace.engine.begin() as connection:
-        department = connection.execute(
-            departments_table.insert().values(name="Preview ward", active=True)
-        ).inserted_primary_key[0]
-        user = connection.execute(
-            users_table.insert().values(
-                username="preview",
-                display_name="Preview user",
-                created_at=datetime.now(),
-                is_admin=True,
-                active=True,
-                failed_logins=0,
-            )
-        ).inserted_primary_key[0]
-        connection.execute(
-            user_departments_table.insert().values(
-                user_id=user, department_id=department, is_primary=True
-            )
-        )
-    ids = frozenset({department})
-    return Actor(user, "preview", "Preview user", True, department, ids)
 
 
 def sample_values(

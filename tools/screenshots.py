@@ -25,10 +25,10 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from resources.i18n import install_language  # noqa: E402
 from runtime.api import WorkspaceHandle, open_workspace  # noqa: E402
-from runtime.services.accounts.rows import insert_user, set_memberships  # noqa: E402
 from runtime.services.actor import Actor  # noqa: E402
 from runtime.services.records.references import NameMap  # noqa: E402
 from runtime.services.records.service import ConflictError  # noqa: E402
+from runtime.store.accounts import insert_user, set_memberships  # noqa: E402
 from runtime.store.schema import (  # noqa: E402
     departments_table,
 )

@@ -4,9 +4,9 @@ The chain check of a long log is also offered as :class:`Progress` steps, so a
 screen can run it off the GUI thread with a bar and a Cancel button.
 
 Times are stored as naive UTC; a filter's dates are local calendar days and are
-turned into UTC bounds here. Pages are keyset pages (``id < the last id shown``),
-so paging stays fast on a long log and rows added meanwhile do not shift a page.
-Every read uses the workspace's read-only connection and never writes.
+turned into UTC bounds here. The queries (keyset pages, counts, a column's
+values) are :mod:`runtime.store.audit_reads`. Every read uses the workspace's
+read-only connection and never writes.
 """
 
 from __future__ import annotations
@@ -15,18 +15,22 @@ import json
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from resources.messages import tr
 from runtime.services.accounts.session_guard import require_session
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.excel.common import Progress, Steps, run_steps
 from runtime.store.audit import ChainReport
+from runtime.store.audit_reads import (
+    AuditRow,
+    AuditSelection,
+    audit_count,
+    audit_page,
+    audit_values,
+)
 from runtime.store.audit_verify import verify_workspace_steps
+from runtime.store.connection import Connection
 from runtime.store.integrity import damaged_error
-from runtime.store.schema import audit_table
 from runtime.store.workspace import Workspace
 
 PAGE_SIZE = 100
@@ -47,21 +51,16 @@ class AuditFilter:
     start: date | None = None
     end: date | None = None
 
-    def conditions(self) -> list[sa.ColumnElement[bool]]:
-        table, found = audit_table, []
-        for column, value in (
-            (table.c.username, self.username),
-            (table.c.action, self.action),
-            (table.c.app_id, self.app_id),
-            (table.c.form, self.form),
-        ):
-            if value:
-                found.append(column == value)
-        if self.start is not None:
-            found.append(table.c.at >= _utc(self.start))
-        if self.end is not None:
-            found.append(table.c.at < _utc(self.end + timedelta(days=1)))
-        return found
+    def selection(self) -> AuditSelection:
+        """The rows the store reads: the days become UTC bounds (``end`` inclusive)."""
+        return AuditSelection(
+            username=self.username,
+            action=self.action,
+            app_id=self.app_id,
+            form=self.form,
+            since=None if self.start is None else _utc(self.start),
+            before=None if self.end is None else _utc(self.end + timedelta(days=1)),
+        )
 
 
 @dataclass(frozen=True)
@@ -93,27 +92,21 @@ class AuditLog:
         self, where: AuditFilter, before_id: int | None = None, limit: int = PAGE_SIZE
     ) -> list[AuditLine]:
         """Up to ``limit`` rows, newest first, older than ``before_id`` when given."""
-        query = sa.select(audit_table).where(*where.conditions())
-        if before_id is not None:
-            query = query.where(audit_table.c.id < before_id)
-        query = query.order_by(audit_table.c.id.desc()).limit(limit)
         with self._reader() as connection:
-            return [_line(row) for row in connection.execute(query).mappings()]
+            rows = audit_page(connection, where.selection(), before_id, limit)
+        return [_line(row) for row in rows]
 
     def count(self, where: AuditFilter) -> int:
-        query = sa.select(sa.func.count()).select_from(audit_table).where(*where.conditions())
         with self._reader() as connection:
-            return int(connection.execute(query).scalar_one())
+            return audit_count(connection, where.selection())
 
     def distinct_values(self, column: str) -> list[str]:
         """The values a filter combo offers (actions, user names), sorted."""
         self._require_admin()
         if column not in CHOICE_COLUMNS:
             raise ValueError(f"the audit log offers no choices of '{column}'")
-        field = audit_table.c[column]
-        query = sa.select(field).where(field.is_not(None)).distinct().order_by(field)
         with self._reader() as connection:
-            return [value for (value,) in connection.execute(query)]
+            return audit_values(connection, column)
 
     def verify(self) -> ChainReport:
         """Walk the hash chain: intact, or the first row that was changed or removed."""
@@ -195,17 +188,17 @@ def _utc(day: date) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
-def _line(row) -> AuditLine:
+def _line(row: AuditRow) -> AuditLine:
     return AuditLine(
-        id=row["id"],
-        at=row["at"],
-        username=row["username"] or "",
-        workstation=row["workstation"] or "",
-        action=row["action"],
-        app_id=row["app_id"] or "",
-        form=row["form"] or "",
-        record_id=row["record_id"],
-        details=_details(row["details"]),
+        id=row.id,
+        at=row.at,
+        username=row.username or "",
+        workstation=row.workstation or "",
+        action=row.action,
+        app_id=row.app_id or "",
+        form=row.form or "",
+        record_id=row.record_id,
+        details=_details(row.details),
     )
 
 

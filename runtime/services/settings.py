@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlalchemy as sa
-
 from resources.messages import tr
-from runtime.store.schema import settings_table
+from runtime.store.settings import read_setting, write_setting
 from runtime.store.workspace import Workspace
 
 MAX_SETTING_BYTES = 256 * 1024
@@ -29,10 +27,8 @@ class WorkspaceSettings:
         self.workspace = workspace
 
     def get(self, scope: str, key: str, default: Any = None) -> Any:
-        table = settings_table
-        query = sa.select(table.c.value).where(table.c.scope == scope, table.c.key == key)
         with self.workspace.reader() as connection:
-            text = connection.execute(query).scalar()
+            text = read_setting(connection, scope, key)
         if text is None:
             return default
         try:
@@ -44,12 +40,8 @@ class WorkspaceSettings:
         text = json.dumps(value, ensure_ascii=False)
         if len(text.encode()) > MAX_SETTING_BYTES:
             raise ValueError(tr("this setting is too large to save"))
-        table = settings_table
-        where = (table.c.scope == scope) & (table.c.key == key)
         with self.workspace.engine.begin() as connection:
-            updated = connection.execute(table.update().where(where).values(value=text)).rowcount
-            if not updated:
-                connection.execute(table.insert().values(scope=scope, key=key, value=text))
+            write_setting(connection, scope, key, text)
 
     # -- auto-lock ----------------------------------------------------------
     def idle_minutes(self) -> float:

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from runtime.services.accounts.rows import insert_user, set_memberships
 from runtime.services.actor import Actor
 from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec
-from runtime.store.schema import departments_table
+from runtime.store.accounts import insert_user, set_memberships
+from runtime.store.org import insert_department
 from runtime.store.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,11 +42,9 @@ def make_spec(app_id: str, forms: list[dict[str, Any]], views: list | None = Non
 
 
 def add_department(workspace: Workspace, name: str, code: str | None = None) -> int:
-    """A department row (there is no accounts service yet); returns its id."""
+    """A department row (no audit row, unlike OrgService); returns its id."""
     with workspace.engine.begin() as connection:
-        return connection.execute(
-            departments_table.insert().values(name=name, code=code, active=True)
-        ).inserted_primary_key[0]
+        return insert_department(connection, name=name, code=code)
 
 
 def add_user(

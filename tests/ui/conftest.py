@@ -11,8 +11,8 @@ import pytest
 import shiboken6
 
 from runtime.api import WorkspaceHandle, open_workspace
-from runtime.services.accounts.rows import insert_user, set_memberships
 from runtime.services.actor import Actor
+from runtime.store.accounts import insert_user, set_memberships
 from runtime.store.schema import departments_table
 from runtime.ui.gc_guard import GuiThreadCollector
 from runtime.ui.services import UiServices

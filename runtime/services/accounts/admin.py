@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from resources.messages import tr
 from runtime.services.accounts.errors import (
     AccountDisabled,
@@ -25,19 +22,16 @@ from runtime.services.accounts.errors import (
 from runtime.services.accounts.passwords import AccountBase
 from runtime.services.accounts.rows import (
     UserInfo,
-    find_user,
-    insert_user,
     require_admin,
     role_problem,
-    set_memberships,
-    user_roles,
     username_problem,
 )
 from runtime.services.accounts.session_guard import session_guard
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.org.directory import OrgDirectory
+from runtime.store import accounts as accounts_store
 from runtime.store.audit import AuditEntry
-from runtime.store.schema import user_roles_table, users_table
+from runtime.store.connection import Connection
 from runtime.store.user_names import usernames
 
 
@@ -47,16 +41,15 @@ class UserAdministration(AccountBase):
     def has_admin(self) -> bool:
         """True once an active administrator exists (the first run is over)."""
         with self._read() as connection:
-            return _has_admin(connection)
+            return accounts_store.has_active_admin(connection)
 
     def get_user(self, username: str) -> UserInfo:
         with self._read() as connection:
-            return UserInfo.from_row(self._user(connection, username))
+            return UserInfo.of(self._user(connection, username))
 
     def list_users(self) -> list[UserInfo]:
         with self._read() as connection:
-            rows = connection.execute(sa.select(users_table).order_by(users_table.c.username_key))
-            return [UserInfo.from_row(row) for row in rows]
+            return [UserInfo.of(user) for user in accounts_store.all_users(connection)]
 
     def usernames(self, user_ids: Iterable[int]) -> dict[int, str]:
         """User id -> user name, for the ids of users that exist."""
@@ -86,7 +79,7 @@ class UserAdministration(AccountBase):
         name = username.strip()
         now = self.clock()
         with self.engine.begin() as connection:
-            if _has_admin(connection):
+            if accounts_store.has_active_admin(connection):
                 require_admin(actor, tr("only an administrator may create users"), self.workspace)
             elif not is_admin:
                 raise AccountError(
@@ -94,10 +87,10 @@ class UserAdministration(AccountBase):
                 )
             if is_admin and password is None:
                 raise AccountError(tr("an administrator account needs a password"))
-            if find_user(connection, name) is not None:
+            if accounts_store.find_user_by_name(connection, name) is not None:
                 raise AccountError(tr("a user named '{user}' already exists").format(user=name))
             password_hash = None if password is None else self._hash(password, name, connection)
-            user_id = insert_user(
+            user_id = accounts_store.insert_user(
                 connection,
                 name,
                 display_name or name,
@@ -107,7 +100,9 @@ class UserAdministration(AccountBase):
             )
             department_ids = self._department_ids(connection, departments)
             if department_ids:
-                set_memberships(connection, user_id, department_ids, department_ids[0])
+                accounts_store.set_memberships(
+                    connection, user_id, department_ids, department_ids[0]
+                )
             self._audit(
                 connection,
                 AuditEntry(
@@ -123,7 +118,7 @@ class UserAdministration(AccountBase):
                     },
                 ),
             )
-            return UserInfo.from_row(self._user(connection, name))
+            return UserInfo.of(self._user(connection, name))
 
     def _department_ids(self, connection: Connection, codes: Sequence[str]) -> list[int]:
         directory = OrgDirectory.load(connection)
@@ -158,9 +153,7 @@ class UserAdministration(AccountBase):
                     self._keep_an_admin(connection, row.id)
                 values["is_admin"] = is_admin
             if values:
-                connection.execute(
-                    users_table.update().where(users_table.c.id == row.id).values(**values)
-                )
+                accounts_store.update_profile(connection, row.id, **values)
                 self._audit(
                     connection,
                     AuditEntry(
@@ -170,7 +163,7 @@ class UserAdministration(AccountBase):
                         details={"user": row.username, **values},
                     ),
                 )
-            return UserInfo.from_row(self._user(connection, username))
+            return UserInfo.of(self._user(connection, username))
 
     def set_password(self, username: str, password: str, actor: Actor = SYSTEM) -> None:
         """An administrator sets (resets) a password; this also lifts a lockout."""
@@ -180,7 +173,7 @@ class UserAdministration(AccountBase):
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
             new_hash = self._hash(password, row.username, connection)
-            self._store_password(connection, row, new_hash)
+            accounts_store.store_password(connection, row.id, new_hash, self.clock())
             self._audit(
                 connection,
                 AuditEntry(
@@ -194,7 +187,7 @@ class UserAdministration(AccountBase):
     def change_password(self, username: str, current_password: str, new_password: str) -> None:
         """A user changes their own password, proving the current one."""
         with self._read() as connection:
-            row = find_user(connection, username)
+            row = accounts_store.find_user_by_name(connection, username)
         stored = row.password_hash if row is not None else None
         if not self._verify(stored or self._dummy(), current_password) or stored is None:
             raise LoginFailed(tr("the current password is wrong"))
@@ -206,25 +199,12 @@ class UserAdministration(AccountBase):
             raise PasswordPolicyError([tr("the new password must differ from the current one")])
         with self.engine.begin() as connection:
             row = self._user(connection, username, lock=True)
-            self._store_password(
-                connection, row, self._hash(new_password, row.username, connection)
-            )
+            new_hash = self._hash(new_password, row.username, connection)
+            accounts_store.store_password(connection, row.id, new_hash, self.clock())
             self._audit(
                 connection,
                 AuditEntry("password_changed", row.id, row.username),
             )
-
-    def _store_password(self, connection: Connection, row, new_hash: str) -> None:
-        connection.execute(
-            users_table.update()
-            .where(users_table.c.id == row.id)
-            .values(
-                password_hash=new_hash,
-                password_changed_at=self.clock(),
-                failed_logins=0,
-                locked_until=None,
-            )
-        )
 
     def disable_user(self, username: str, actor: Actor = SYSTEM) -> None:
         """The user can no longer log in; records keep their name."""
@@ -246,9 +226,7 @@ class UserAdministration(AccountBase):
                     raise AccountError(tr("you cannot disable your own account"))
                 if row.is_admin:
                     self._keep_an_admin(connection, row.id)
-            connection.execute(
-                users_table.update().where(users_table.c.id == row.id).values(active=active)
-            )
+            accounts_store.set_active(connection, row.id, active)
             self._audit(
                 connection,
                 AuditEntry(
@@ -261,16 +239,7 @@ class UserAdministration(AccountBase):
         session_guard(self.workspace).forget(row.id)  # its open sessions end now
 
     def _keep_an_admin(self, connection: Connection, leaving_id: int) -> None:
-        others = connection.execute(
-            sa.select(sa.func.count())
-            .select_from(users_table)
-            .where(
-                users_table.c.is_admin.is_(True),
-                users_table.c.active.is_(True),
-                users_table.c.id != leaving_id,
-            )
-        ).scalar_one()
-        if not others:
+        if not accounts_store.has_active_admin(connection, besides=leaving_id):
             raise AccountError(tr("the workspace must keep at least one active administrator"))
 
     def unlock(self, username: str, actor: Actor = SYSTEM) -> bool:
@@ -281,11 +250,7 @@ class UserAdministration(AccountBase):
             was_locked = row.locked_until is not None and row.locked_until > self.clock()
             if not was_locked and not row.failed_logins and row.locked_until is None:
                 return False
-            connection.execute(
-                users_table.update()
-                .where(users_table.c.id == row.id)
-                .values(failed_logins=0, locked_until=None)
-            )
+            accounts_store.clear_lockout(connection, row.id)
             self._audit(
                 connection,
                 AuditEntry(
@@ -301,7 +266,7 @@ class UserAdministration(AccountBase):
     # -- roles ------------------------------------------------------------------
     def roles_of(self, username: str) -> dict[str, frozenset[str]]:
         with self._read() as connection:
-            return user_roles(connection, self._user(connection, username).id)
+            return accounts_store.roles_of(connection, self._user(connection, username).id)
 
     def assign_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
         """Give a user a role an installed app defines; False if already held."""
@@ -311,11 +276,9 @@ class UserAdministration(AccountBase):
             problem = role_problem(self.workspace, connection, app_id, role_key)
             if problem:
                 raise AccountError(problem)
-            if role_key in user_roles(connection, row.id).get(app_id, ()):
+            if role_key in accounts_store.roles_of(connection, row.id).get(app_id, ()):
                 return False
-            connection.execute(
-                user_roles_table.insert().values(user_id=row.id, app_id=app_id, role_key=role_key)
-            )
+            accounts_store.grant_role(connection, row.id, app_id, role_key)
             self._audit(
                 connection,
                 AuditEntry(
@@ -333,13 +296,7 @@ class UserAdministration(AccountBase):
         require_admin(actor, tr("only an administrator may remove roles"), self.workspace)
         with self.engine.begin() as connection:
             row = self._user(connection, username)
-            removed = connection.execute(
-                user_roles_table.delete().where(
-                    user_roles_table.c.user_id == row.id,
-                    user_roles_table.c.app_id == app_id,
-                    user_roles_table.c.role_key == role_key,
-                )
-            ).rowcount
+            removed = accounts_store.revoke_role(connection, row.id, app_id, role_key)
             if removed:
                 self._audit(
                     connection,
@@ -351,18 +308,7 @@ class UserAdministration(AccountBase):
                         details={"user": row.username, "user_id": row.id, "role": role_key},
                     ),
                 )
-            return bool(removed)
-
-
-def _has_admin(connection: Connection) -> bool:
-    return (
-        connection.execute(
-            sa.select(users_table.c.id)
-            .where(users_table.c.is_admin.is_(True), users_table.c.active.is_(True))
-            .limit(1)
-        ).first()
-        is not None
-    )
+            return removed
 
 
 def _check_display_name(display_name: str | None) -> None:

@@ -23,18 +23,18 @@ from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from argon2.low_level import ARGON2_VERSION
-from sqlalchemy.engine import Connection
 
 from resources.messages import tr
 from runtime.services.accounts.errors import AccountError, PasswordPolicyError
-from runtime.services.accounts.rows import find_user, require_admin, username_key
+from runtime.services.accounts.rows import require_admin, username_key
 from runtime.services.actor import SYSTEM, Actor
+from runtime.store.accounts import StoredUser, find_user_by_name
 from runtime.store.audit import AuditEntry, append
-from runtime.store.schema import settings_table
+from runtime.store.connection import Connection
+from runtime.store.settings import settings_in_scope, write_setting
 from runtime.store.workspace import Workspace
 
 #: argon2id cost: 2 passes over 46 MiB, one lane (OWASP's second recommended
@@ -80,13 +80,9 @@ SETTING_LIMITS: dict[str, tuple[int, int]] = {
 
 
 def read_settings(connection: Connection) -> AccountSettings:
-    rows = connection.execute(
-        sa.select(settings_table.c.key, settings_table.c.value).where(
-            settings_table.c.scope == SETTINGS_SCOPE
-        )
-    )
+    """The account settings, each within its limits (a damaged value: the default)."""
     values: dict[str, int] = {}
-    for key, value in rows:
+    for key, value in settings_in_scope(connection, SETTINGS_SCOPE).items():
         if key in SETTING_LIMITS:
             low, high = SETTING_LIMITS[key]
             try:
@@ -120,11 +116,11 @@ class AccountBase:
     def _audit(self, connection: Connection, entry: AuditEntry) -> None:
         append(connection, entry, at=self.clock())
 
-    def _user(self, connection: Connection, username: str, *, lock: bool = False):
-        row = find_user(connection, username, lock=lock)
-        if row is None:
+    def _user(self, connection: Connection, username: str, *, lock: bool = False) -> StoredUser:
+        user = find_user_by_name(connection, username, lock=lock)
+        if user is None:
             raise AccountError(tr("there is no user named '{user}'").format(user=username.strip()))
-        return row
+        return user
 
     # -- settings -------------------------------------------------------------
     def settings(self) -> AccountSettings:
@@ -149,16 +145,7 @@ class AccountBase:
                 )
         with self.engine.begin() as connection:
             for key, value in values.items():
-                where = (settings_table.c.scope == SETTINGS_SCOPE) & (settings_table.c.key == key)
-                updated = connection.execute(
-                    settings_table.update().where(where).values(value=str(value))
-                ).rowcount
-                if not updated:
-                    connection.execute(
-                        settings_table.insert().values(
-                            scope=SETTINGS_SCOPE, key=key, value=str(value)
-                        )
-                    )
+                write_setting(connection, SETTINGS_SCOPE, key, str(value))
             self._audit(
                 connection,
                 AuditEntry("settings_changed", actor.user_id, actor.username, details=values),

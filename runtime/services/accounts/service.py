@@ -2,9 +2,9 @@
 
 :class:`AccountService` is put together from its parts: :mod:`.passwords`
 (hashing, policy, settings), :mod:`.sessions` (login and lockout),
-:mod:`.user_admin` (users and roles), :mod:`.user_rows` (the row helpers
-the organisation service shares) and :mod:`.account_errors`; their names are
-importable from here.
+:mod:`.admin` (users and roles), :mod:`.rows` (the rules the organisation
+service shares) and :mod:`.errors`; their names are importable from here. The
+rows live in :mod:`runtime.store.accounts`.
 
 * Passwords are hashed with argon2id; the parameters live in each hash and a
   login re-hashes a password whose parameters are weaker than the current ones.
@@ -53,16 +53,14 @@ from runtime.services.accounts.rows import (
     BUILTIN_APP_ROLES,
     MAX_USERNAME_LENGTH,
     UserInfo,
-    find_user,
-    insert_user,
     require_admin,
     role_problem,
-    set_memberships,
-    user_roles,
     username_key,
     username_problem,
 )
 from runtime.services.accounts.sessions import WRONG_CREDENTIALS, Logins, Session
+from runtime.store.accounts import insert_user, set_memberships
+from runtime.store.accounts import roles_of as user_roles
 from runtime.store.audit import utc_now
 from runtime.store.workspace import Workspace
 
@@ -100,7 +98,6 @@ __all__ = [
     "Session",
     "UserInfo",
     "default_hasher",
-    "find_user",
     "insert_user",
     "read_settings",
     "require_admin",

@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from resources.messages import tr
 from runtime.services.accounts.errors import (
     AccountDisabled,
@@ -27,12 +24,14 @@ from runtime.services.accounts.errors import (
     LoginFailed,
 )
 from runtime.services.accounts.passwords import AccountBase, read_settings
-from runtime.services.accounts.rows import MAX_USERNAME_LENGTH, UserInfo, find_user, user_roles
+from runtime.services.accounts.rows import MAX_USERNAME_LENGTH, UserInfo
 from runtime.services.accounts.session_guard import session_guard
 from runtime.services.actor import Actor
-from runtime.services.org.directory import OrgDirectory, memberships
+from runtime.services.org.directory import OrgDirectory
+from runtime.store import accounts as accounts_store
+from runtime.store.accounts import StoredUser
 from runtime.store.audit import AuditEntry
-from runtime.store.schema import users_table
+from runtime.store.connection import Connection
 
 WRONG_CREDENTIALS = "wrong user name or password"
 
@@ -106,7 +105,7 @@ class Logins(AccountBase):
         attempted = username.strip()[:MAX_USERNAME_LENGTH].replace("\x00", "\ufffd")  # audited
         dummy = self._dummy()  # made before any lookup, so no first-unknown-name delay
         with self._read() as connection:
-            row = find_user(connection, attempted) if attempted else None
+            row = accounts_store.find_user_by_name(connection, attempted) if attempted else None
         stored = row.password_hash if row is not None else None
         # An unknown name or a user without a password does the same work.
         verified = self._verify(stored or dummy, password) and stored is not None
@@ -131,7 +130,11 @@ class Logins(AccountBase):
         new_hash: str | None,
     ) -> _Attempt:
         now = self.clock()
-        row = find_user(connection, attempted, lock=True) if attempted else None
+        row = (
+            accounts_store.find_user_by_name(connection, attempted, lock=True)
+            if attempted
+            else None
+        )
         if row is not None and row.password_hash != read_hash:
             # Changed between our read and this transaction (a reset, a rehash).
             verified = row.password_hash is not None and self._verify(row.password_hash, password)
@@ -147,7 +150,7 @@ class Logins(AccountBase):
                 self._failure(connection, row, attempted, {"reason": "locked"})
                 return _Attempt(error=AccountLocked(row.username, row.locked_until))
             failures = 0  # the lock has expired: a fresh count
-            self._update(connection, row.id, failed_logins=0, locked_until=None)
+            accounts_store.clear_lockout(connection, row.id)
             self._audit(
                 connection,
                 AuditEntry(
@@ -169,7 +172,7 @@ class Logins(AccountBase):
             details: dict[str, Any] = {"reason": "wrong_password", "failures": failures}
             if failures >= settings.lockout_threshold:
                 until = now + timedelta(minutes=settings.lockout_minutes)
-                self._update(connection, row.id, failed_logins=failures, locked_until=until)
+                accounts_store.record_failed_login(connection, row.id, failures, until)
                 self._failure(connection, row, attempted, details)
                 self._audit(
                     connection,
@@ -182,24 +185,20 @@ class Logins(AccountBase):
                 )
                 session_guard(self.workspace).forget(row.id)  # its open sessions end
                 return _Attempt(error=AccountLocked(row.username, until))
-            self._update(connection, row.id, failed_logins=failures)
+            accounts_store.record_failed_login(connection, row.id, failures, None)
             self._failure(connection, row, attempted, details)
             return _Attempt(error=_wrong_credentials())
 
-        values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
-        if new_hash is not None:
-            values["password_hash"] = new_hash
-        self._update(connection, row.id, **values)
+        accounts_store.record_login(connection, row.id, now, new_hash)
         self._audit(
             connection,
             AuditEntry("login", row.id, row.username, details={"rehashed": new_hash is not None}),
         )
         return _Attempt(user_id=row.id)
 
-    def _update(self, connection: Connection, user_id: int, **values: Any) -> None:
-        connection.execute(users_table.update().where(users_table.c.id == user_id).values(values))
-
-    def _failure(self, connection: Connection, row, attempted: str, details: dict) -> None:
+    def _failure(
+        self, connection: Connection, row: StoredUser | None, attempted: str, details: dict
+    ) -> None:
         self._audit(
             connection,
             AuditEntry(
@@ -213,15 +212,14 @@ class Logins(AccountBase):
     def session_for(self, user_id: int) -> Session:
         """The session of a user as the database says now (after a role change …)."""
         with self._read() as connection:
-            row = connection.execute(sa.select(users_table).where(users_table.c.id == user_id))
-            row = row.first()
-            if row is None:
+            user = accounts_store.find_user_by_id(connection, user_id)
+            if user is None:
                 raise AccountError(tr("there is no user #{id}").format(id=user_id))
-            department_ids, primary = memberships(connection, user_id)
+            department_ids, primary = accounts_store.memberships(connection, user_id)
             tree = OrgDirectory.load(connection).descendants(department_ids)
-            roles = user_roles(connection, user_id)
+            roles = accounts_store.roles_of(connection, user_id)
         return Session(
-            user=UserInfo.from_row(row),
+            user=UserInfo.of(user),
             department_ids=frozenset(department_ids),
             primary_department=primary,
             department_tree_ids=frozenset(tree),

@@ -4,21 +4,20 @@ Departments form a tree (hospital → division → department → ward); each ha
 unique code and optionally a head (a user). Users belong to one or more
 departments, one of them primary. :class:`OrgDirectory` answers the fast
 questions: ``descendants`` for the ``department_tree`` row scope, ``head_of`` for
-approvals.
+approvals. The rows live in :mod:`runtime.store.org` (``Department``) and
+:mod:`runtime.store.accounts` (``memberships``); both names are importable from here.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 
 from resources.messages import tr
 from runtime.services.accounts.errors import AccountError
-from runtime.store.schema import departments_table, user_departments_table
+from runtime.store.accounts import memberships
+from runtime.store.connection import Connection
+from runtime.store.org import Department, load_departments
 
 #: Levels of the tree, with the words a sheet may use for them.
 KINDS: dict[str, str] = {
@@ -44,17 +43,6 @@ class OrgError(AccountError):
     """An organisation change that cannot be done; ``message`` says why."""
 
 
-@dataclass(frozen=True)
-class Department:
-    id: int
-    code: str | None
-    name: str
-    parent_id: int | None
-    head_user_id: int | None
-    kind: str | None = None
-    active: bool = True
-
-
 class OrgDirectory:
     """A snapshot of the department tree."""
 
@@ -67,19 +55,8 @@ class OrgDirectory:
 
     @classmethod
     def load(cls, connection: Connection) -> OrgDirectory:
-        rows = connection.execute(sa.select(departments_table))
-        return cls(
-            Department(
-                id=row.id,
-                code=row.code,
-                name=row.name,
-                parent_id=row.parent_id,
-                head_user_id=row.head_user_id,
-                kind=row.kind,
-                active=bool(row.active),
-            )
-            for row in rows
-        )
+        """The tree as the database holds it now."""
+        return cls(load_departments(connection))
 
     def __iter__(self) -> Iterator[Department]:
         return iter(self._by_id.values())
@@ -159,20 +136,6 @@ class OrgDirectory:
         return new_parent_id in self.descendants([department_id])
 
 
-def memberships(connection: Connection, user_id: int) -> tuple[list[int], int | None]:
-    """A user's department ids (primary first) and the primary one."""
-    rows = connection.execute(
-        sa.select(user_departments_table.c.department_id, user_departments_table.c.is_primary)
-        .where(user_departments_table.c.user_id == user_id)
-        .order_by(
-            user_departments_table.c.is_primary.desc(), user_departments_table.c.department_id
-        )
-    ).all()
-    ids = [row.department_id for row in rows]
-    primary = next((row.department_id for row in rows if row.is_primary), None)
-    return ids, primary
-
-
 def normalize_kind(text: str | None) -> str | None:
     """``"病区"`` → ``"ward"``; ``None`` for an empty text; ValueError if unknown."""
     if text is None or not text.strip():
@@ -185,3 +148,16 @@ def normalize_kind(text: str | None) -> str | None:
             )
         )
     return kind
+
+
+__all__ = [
+    "KINDS",
+    "LIST_SEPARATORS",
+    "MAX_CODE_LENGTH",
+    "MAX_NAME_LENGTH",
+    "Department",
+    "OrgDirectory",
+    "OrgError",
+    "memberships",
+    "normalize_kind",
+]

@@ -11,17 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from resources.messages import tr
-from runtime.services.accounts.rows import (
-    insert_user,
-    role_problem,
-    set_memberships,
-    username_key,
-    username_problem,
-)
+from runtime.services.accounts.rows import role_problem, username_key, username_problem
 from runtime.services.actor import Actor
 from runtime.services.org.directory import (
     LIST_SEPARATORS,
@@ -39,8 +30,10 @@ from runtime.services.org.workbook import (
     Sheet,
     header_matches,
 )
+from runtime.store import accounts as accounts_store
+from runtime.store import org as org_store
 from runtime.store.audit import AuditEntry, append
-from runtime.store.schema import departments_table, user_roles_table, users_table
+from runtime.store.connection import Connection
 from runtime.store.workspace import Workspace
 
 
@@ -93,11 +86,7 @@ class ImportPlan:
 
     @classmethod
     def build(cls, workspace: Workspace, connection: Connection, sheets: list[Sheet]):
-        existing = {
-            row.username_key: row.id
-            for row in connection.execute(sa.select(users_table.c.id, users_table.c.username_key))
-            if row.username_key
-        }
+        existing = accounts_store.user_ids_by_key(connection)
         plan = cls(OrgDirectory.load(connection), existing)
         department_sheet = user_sheet = None
         for sheet in sheets:
@@ -395,19 +384,15 @@ class ImportPlan:
             code = row.code.casefold()
             existing = self.directory.by_code(row.code)
             if existing is None:
-                ids[code] = connection.execute(
-                    departments_table.insert().values(
-                        code=row.code, name=row.name, kind=row.kind, active=True
-                    )
-                ).inserted_primary_key[0]
+                ids[code] = org_store.insert_department(
+                    connection, code=row.code, name=row.name, kind=row.kind
+                )
                 audit(
                     "department_created", {"code": row.code, "name": row.name, "source": "import"}
                 )
             else:
-                connection.execute(
-                    departments_table.update()
-                    .where(departments_table.c.id == existing.id)
-                    .values(name=row.name, kind=row.kind or existing.kind)
+                org_store.update_department(
+                    connection, existing.id, name=row.name, kind=row.kind or existing.kind
                 )
                 audit(
                     "department_changed", {"code": row.code, "name": row.name, "source": "import"}
@@ -418,7 +403,9 @@ class ImportPlan:
             key = username_key(user.username)
             user_id = user_ids.get(key)
             if user_id is None:
-                user_id = insert_user(connection, user.username, user.display_name, now)
+                user_id = accounts_store.insert_user(
+                    connection, user.username, user.display_name, now
+                )
                 user_ids[key] = user_id
                 audit(
                     "user_created",
@@ -430,35 +417,22 @@ class ImportPlan:
                     },
                 )
             elif user.display_name:
-                connection.execute(
-                    users_table.update()
-                    .where(users_table.c.id == user_id)
-                    .values(display_name=user.display_name)
-                )
+                accounts_store.update_profile(connection, user_id, display_name=user.display_name)
                 audit(
                     "user_changed", {"user": user.username, "user_id": user_id, "source": "import"}
                 )
             if user.has_departments:
-                set_memberships(connection, user_id, [ids[c] for c in user.department_codes])
+                department_ids = [ids[c] for c in user.department_codes]
+                accounts_store.set_memberships(connection, user_id, department_ids)
             if user.has_roles:
-                connection.execute(
-                    user_roles_table.delete().where(user_roles_table.c.user_id == user_id)
-                )
-                for app_id, role_key in user.roles:
-                    connection.execute(
-                        user_roles_table.insert().values(
-                            user_id=user_id, app_id=app_id, role_key=role_key
-                        )
-                    )
+                accounts_store.replace_roles(connection, user_id, user.roles)
         # 3. parents and heads
         for row in self.departments:
-            connection.execute(
-                departments_table.update()
-                .where(departments_table.c.id == ids[row.code.casefold()])
-                .values(
-                    parent_id=ids[row.parent_code.casefold()] if row.parent_code else None,
-                    head_user_id=user_ids[username_key(row.head)] if row.head else None,
-                )
+            org_store.update_department(
+                connection,
+                ids[row.code.casefold()],
+                parent_id=ids[row.parent_code.casefold()] if row.parent_code else None,
+                head_user_id=user_ids[username_key(row.head)] if row.head else None,
             )
 
 

@@ -10,8 +10,9 @@ approvals). :meth:`OrgService.import_xlsx` reads departments and users from an
 Excel workbook: every row is validated first and nothing is written unless all
 rows are valid.
 
-The tree lives in :mod:`.org_directory`, the workbook import in :mod:`.org_workbook`
-and :mod:`.org_import`; their names are importable from here.
+The tree lives in :mod:`.directory`, the workbook import in :mod:`.workbook`
+and :mod:`.importer`; their names are importable from here. The rows live in
+:mod:`runtime.store.org` and :mod:`runtime.store.accounts`.
 """
 
 from __future__ import annotations
@@ -22,11 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
-
 from resources.messages import tr
-from runtime.services.accounts.rows import find_user, require_admin, set_memberships
+from runtime.services.accounts.rows import require_admin
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.org.directory import (
     KINDS,
@@ -50,8 +48,11 @@ from runtime.services.org.workbook import (
     Sheet,
     read_workbook,
 )
+from runtime.store import accounts as accounts_store
+from runtime.store import org as org_store
+from runtime.store.accounts import StoredUser
 from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.schema import departments_table, user_departments_table, users_table
+from runtime.store.connection import Connection
 from runtime.store.workspace import Workspace
 
 _KEEP: Any = object()
@@ -104,17 +105,15 @@ class OrgService:
                     tr("a department with the code '{code}' already exists").format(code=code)
                 )
             parent_id = _department(directory, parent).id if parent else None
-            head_id = _user_id(connection, head) if head else None
-            department_id = connection.execute(
-                departments_table.insert().values(
-                    code=code,
-                    name=name,
-                    parent_id=parent_id,
-                    head_user_id=head_id,
-                    kind=kind,
-                    active=True,
-                )
-            ).inserted_primary_key[0]
+            head_id = _user(connection, head).id if head else None
+            department_id = org_store.insert_department(
+                connection,
+                code=code,
+                name=name,
+                parent_id=parent_id,
+                head_user_id=head_id,
+                kind=kind,
+            )
             self._audit(
                 connection,
                 actor,
@@ -152,15 +151,11 @@ class OrgService:
                     )
                 values["parent_id"] = parent_id
             if head is not _KEEP:
-                values["head_user_id"] = _user_id(connection, head) if head else None
+                values["head_user_id"] = _user(connection, head).id if head else None
             if kind is not _KEEP:
                 values["kind"] = _kind(kind)
             if values:
-                connection.execute(
-                    departments_table.update()
-                    .where(departments_table.c.id == department.id)
-                    .values(**values)
-                )
+                org_store.update_department(connection, department.id, **values)
                 self._audit(
                     connection,
                     actor,
@@ -186,9 +181,7 @@ class OrgService:
         codes = list(codes)
         with self.engine.begin() as connection:
             directory = OrgDirectory.load(connection)
-            user = find_user(connection, username)
-            if user is None:
-                raise OrgError(tr("there is no user named '{user}'").format(user=username))
+            user = _user(connection, username)
             ids = [_department(directory, code).id for code in codes]
             primary_id = _department(directory, primary).id if primary else None
             if primary_id is not None and primary_id not in ids:
@@ -197,7 +190,7 @@ class OrgService:
                         code=primary
                     )
                 )
-            set_memberships(connection, user.id, ids, primary_id)
+            accounts_store.set_memberships(connection, user.id, ids, primary_id)
             self._audit(
                 connection,
                 actor,
@@ -208,10 +201,8 @@ class OrgService:
     def user_departments(self, username: str) -> list[Department]:
         """A user's departments, the primary one first."""
         with self._read() as connection:
-            user = find_user(connection, username)
-            if user is None:
-                raise OrgError(tr("there is no user named '{user}'").format(user=username))
-            ids, _primary = memberships(connection, user.id)
+            user = _user(connection, username)
+            ids, _primary = accounts_store.memberships(connection, user.id)
             directory = OrgDirectory.load(connection)
         return [directory.get(i) for i in ids if directory.get(i) is not None]  # type: ignore[misc]
 
@@ -219,15 +210,7 @@ class OrgService:
         """``(user id, user name, is primary)`` of a department's members."""
         with self._read() as connection:
             department = _department(OrgDirectory.load(connection), code)
-            rows = connection.execute(
-                sa.select(
-                    users_table.c.id, users_table.c.username, user_departments_table.c.is_primary
-                )
-                .join(users_table, users_table.c.id == user_departments_table.c.user_id)
-                .where(user_departments_table.c.department_id == department.id)
-                .order_by(users_table.c.username)
-            )
-            return [(row.id, row.username, bool(row.is_primary)) for row in rows]
+            return accounts_store.department_members(connection, department.id)
 
     # -- import ---------------------------------------------------------------
     def import_xlsx(
@@ -318,11 +301,11 @@ def _department(directory: OrgDirectory, code: str | None) -> Department:
     return department
 
 
-def _user_id(connection: Connection, username: str) -> int:
-    user = find_user(connection, username)
+def _user(connection: Connection, username: str) -> StoredUser:
+    user = accounts_store.find_user_by_name(connection, username)
     if user is None:
         raise OrgError(tr("there is no user named '{user}'").format(user=username))
-    return user.id
+    return user
 
 
 __all__ = [

@@ -5,13 +5,10 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 
-import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
-
 from resources.messages import tr
 from runtime.services.errors import ServiceError
 from runtime.store.audit import utc_now
-from runtime.store.schema import attachments_table
+from runtime.store.files import add_file, file_content, stored_hashes
 from runtime.store.workspace import Workspace
 
 #: The largest single file the workspace accepts, whatever a field allows.
@@ -40,33 +37,17 @@ class FileStore:
             if len(data) > MAX_FILE_BYTES:
                 raise ServiceError(tr("a file is larger than 200 MB and cannot be stored"))
         with self.workspace.engine.begin() as connection:
-            stored = self._stored(connection, list(files))
+            stored = stored_hashes(connection, files)
             for sha256, data in files.items():
                 if sha256 not in stored:
-                    self._insert(connection, sha256, data, (names or {}).get(sha256, ""))
-
-    def _stored(self, connection, hashes: list[str]) -> set[str]:
-        table = attachments_table
-        query = sa.select(table.c.sha256).where(table.c.sha256.in_(hashes))
-        return {row.sha256 for row in connection.execute(query)}
-
-    def _insert(self, connection, sha256: str, data: bytes, name: str) -> None:
-        mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        row = {
-            "sha256": sha256,
-            "size": len(data),
-            "mime": mime,
-            "content": data,
-            "created_at": utc_now(),
-        }
-        try:
-            with connection.begin_nested():
-                connection.execute(attachments_table.insert(), row)
-        except IntegrityError:
-            pass  # another workstation stored the same file at the same moment
+                    mime = _mime((names or {}).get(sha256, ""))
+                    add_file(connection, sha256, data, mime, utc_now())
 
     def read_file(self, sha256: str) -> bytes | None:
-        table = attachments_table
         with self.workspace.reader() as connection:
-            query = sa.select(table.c.content).where(table.c.sha256 == sha256)
-            return connection.execute(query).scalar()
+            return file_content(connection, sha256)
+
+
+def _mime(name: str) -> str:
+    """The media type a file name suggests (``report.pdf`` → ``application/pdf``)."""
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
