@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.services.errors import ServiceError
-from runtime.services.excel.common import ExcelError, Progress
+from runtime.services.excel.common import ExcelError
+from runtime.services.progress import Progress, Steps
 from runtime.store.db_errors import database_problem_in
 from runtime.ui.i18n import tr
 
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 #: Errors whose message is meant for the user (one plain sentence).
 USER_ERRORS = (ServiceError, ExcelError, OSError)
 SHOW_AFTER_MS = 300
-Steps = Generator[Progress, None, Any]
 RunDialog = Callable[[QDialog], Any]
 
 
@@ -116,7 +116,7 @@ class LongTask(QObject):
 
     def __init__(
         self,
-        steps: Steps,
+        steps: Steps[Any],
         title: str,
         parent: QWidget | None = None,
         *,
