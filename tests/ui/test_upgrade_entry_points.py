@@ -4,7 +4,6 @@ migration; and the same refusal, with nothing changed, when the backup fails."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from runtime.ui.app import RuntimeApp
 from runtime.ui.login_dialog import LoginDialog
 from runtime.ui.long_task import step_text
 from runtime.ui.upgrade_dialog import UpgradeDialog
+from tests.store.test_backup import same_second
 from tests.ui.test_app_support import (
     ADMIN,
     ADMIN_PASSWORD,
@@ -32,23 +32,11 @@ from tests.ui.test_app_support import (
     ready_db,
 )
 
-__all__ = ["close_windows", "db", "english", "fast_hashing", "ready_db"]  # fixtures
+__all__ = ["close_windows", "db", "english", "fast_hashing", "ready_db", "same_second"]  # fixtures
 
 ENTRY_POINTS = ["api", "runtime"]
-STAMP = "20261126-101500"
-
-
-class _FrozenClock(dt.datetime):
-    """Every backup is taken in the same second, so their names can be compared."""
-
-    @classmethod
-    def now(cls, tz=None):
-        return cls(2026, 11, 26, 10, 15, 0)
-
-
-@pytest.fixture(autouse=True)
-def same_second(monkeypatch) -> None:
-    monkeypatch.setattr(backup_module, "datetime", _FrozenClock)
+STAMP = "20261126-101500"  # every backup is taken in this second (same_second)
+pytestmark = pytest.mark.usefixtures("same_second")
 
 
 def upgrade_through(entry: str, db_url: str, package: Path) -> str:
