@@ -116,8 +116,8 @@ def work_seed(db: str, rows: int) -> dict:
 
 def work_export(db: str, out: str) -> dict:
     from runtime.services.actor import SYSTEM
-    from runtime.services.excel.common import run_steps
     from runtime.services.excel.export import export_records
+    from runtime.services.progress import run_steps
     from runtime.services.records.service import RecordService
     from runtime.store.workspace import Workspace
 
@@ -174,8 +174,8 @@ def work_pandas_export(db: str, out: str, engine: str) -> dict:
 
 def work_import(db: str, source: str) -> dict:
     from runtime.services.actor import SYSTEM
-    from runtime.services.excel.common import run_steps
     from runtime.services.excel.importer import import_records
+    from runtime.services.progress import run_steps
     from runtime.services.records.service import RecordService
     from runtime.store.workspace import Workspace
 

@@ -20,8 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from resources.messages import tr
+from runtime.services import upgrade as upgrades
 from runtime.services.actor import SYSTEM, Actor
+from runtime.services.errors import WorkspaceError
+from runtime.services.query import Filter, Record, RecordQuery, Sort
 from runtime.services.records.service import RecordService
+from runtime.services.upgrade import MigrationPlan
+from runtime.services.workspace import Workspace
 from runtime.spec.load import load_app
 from runtime.spec.models import AppSpec
 from runtime.store.audit import ChainReport, workspace_id
@@ -32,12 +37,7 @@ from runtime.store.audit_verify import (
     verify_workspace,
     write_checkpoint,
 )
-from runtime.store.backup import backup, backup_before_upgrade
-from runtime.store.engine import WorkspaceError
-from runtime.store.migrate import MigrationPlan, apply_upgrade, plan_upgrade
-from runtime.store.query import Filter, RecordQuery, Sort
-from runtime.store.repository import Record
-from runtime.store.workspace import Workspace
+from runtime.store.backup import backup
 
 
 class WorkspaceHandle:
@@ -57,7 +57,7 @@ class WorkspaceHandle:
 
     def plan(self, package: str | Path | AppSpec) -> MigrationPlan:
         """What installing or upgrading to this package would change."""
-        return plan_upgrade(self.workspace, _spec(package))
+        return upgrades.plan(self.workspace, _spec(package))
 
     def upgrade(
         self,
@@ -68,17 +68,12 @@ class WorkspaceHandle:
     ) -> MigrationPlan:
         """Install the app, or upgrade it keeping every value (see runtime.store.migrate).
 
-        Before a real upgrade changes the data, a backup is written (``plan.backup_path``).
+        Before a real upgrade changes the data, a backup is written (``plan.backup_path``);
+        the rule is :mod:`runtime.services.upgrade`'s, the same as the runtime's.
         """
-        spec = _spec(package)
-        plan = plan_upgrade(self.workspace, spec)
-        backup_path = None
-        changes_data = not plan.is_install and plan.changes_anything and not plan.blockers
-        if take_backup and not dry_run and changes_data:
-            backup_path = backup_before_upgrade(self.workspace.engine)
-        plan = apply_upgrade(self.workspace, spec, actor.user_id, dry_run=dry_run)
-        plan.backup_path = backup_path
-        return plan
+        return upgrades.upgrade(
+            self.workspace, _spec(package), actor, dry_run=dry_run, take_backup=take_backup
+        )
 
     def app(self, app_id: str, actor: Actor = SYSTEM) -> AppHandle:
         spec = self.workspace.installed_spec(app_id)

@@ -152,9 +152,10 @@ def _actor(args, service):
 
 def cmd_export(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
-    from runtime.services.excel.common import ExcelError, run_steps
+    from runtime.services.excel.common import ExcelError
     from runtime.services.excel.export import export_records
     from runtime.services.excel.filter import WhereError, filter_from_expression
+    from runtime.services.progress import run_steps
     from runtime.store.query import RecordQuery
 
     with open_workspace(args.db) as workspace:
@@ -193,8 +194,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
-    from runtime.services.excel.common import ExcelError, run_steps
+    from runtime.services.excel.common import ExcelError
     from runtime.services.excel.importer import import_records
+    from runtime.services.progress import run_steps
 
     with open_workspace(args.db) as workspace:
         service = _service(args, workspace)
@@ -314,8 +316,9 @@ def cmd_imports_list(args: argparse.Namespace) -> int:
 
 def cmd_imports_undo(args: argparse.Namespace) -> int:
     from runtime.api import open_workspace
-    from runtime.services.excel.common import ExcelError, run_steps
+    from runtime.services.excel.common import ExcelError
     from runtime.services.excel.journal import ImportJournal
+    from runtime.services.progress import run_steps
 
     args.form = None
     with open_workspace(args.db) as workspace:

@@ -19,7 +19,7 @@ from resources.messages import tr
 from runtime.services.accounts.session_guard import require_session
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
-from runtime.services.excel.common import Progress, Steps, run_steps
+from runtime.services.progress import Progress, Steps, run_steps
 from runtime.store.audit import ChainReport
 from runtime.store.audit_reads import (
     AuditRow,

@@ -1,8 +1,23 @@
-"""Errors the services report to users: each has a plain-language ``message``."""
+"""Errors the services report to users: each has a plain-language ``message``.
+
+The store's :class:`WorkspaceError` (a database that cannot be used) and
+:func:`database_problem_in` (a database error's plain sentence) are re-exported
+here, so a screen catches and words every error without importing the store.
+"""
 
 from __future__ import annotations
 
 from runtime.services.accounts.errors import AccountError
+from runtime.store.db_errors import database_problem_in
+from runtime.store.engine import WorkspaceError
+
+__all__ = [
+    "PermissionDenied",
+    "ServiceError",
+    "SessionEnded",
+    "WorkspaceError",
+    "database_problem_in",
+]
 
 
 class ServiceError(Exception):

@@ -88,14 +88,21 @@ def upgrade_backup_folder(engine: Engine) -> Path | None:
     return Path(platformdirs.user_data_dir("Formwright", appauthor=False)) / "backups"
 
 
+def automatic_backup_folder(engine: Engine) -> Path | None:
+    """Where :func:`backup_before_upgrade` writes, or ``None`` when it can write
+    nothing here (a database in memory, or PostgreSQL without pg_dump)."""
+    folder = upgrade_backup_folder(engine)
+    if engine.dialect.name != "sqlite" and shutil.which("pg_dump") is None:
+        return None
+    return folder
+
+
 def backup_before_upgrade(engine: Engine) -> Path | None:
     """The automatic backup before a migration; ``None`` when none can be made here
-    (PostgreSQL without pg_dump, or a database in memory) — the migration still runs
-    in one transaction, so a failure rolls everything back."""
-    folder = upgrade_backup_folder(engine)
+    (see :func:`automatic_backup_folder`) — the migration still runs in one
+    transaction, so a failure rolls everything back."""
+    folder = automatic_backup_folder(engine)
     if folder is None:
-        return None
-    if engine.dialect.name != "sqlite" and shutil.which("pg_dump") is None:
         return None
     output = default_backup_path(engine, folder)
     try:

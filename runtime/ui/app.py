@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QWidget
 from shiboken6 import isValid
 
 from runtime.package import PackageError
+from runtime.services import upgrade as upgrades
 from runtime.services.accounts.service import AccountService, Session
 from runtime.services.accounts.session_guard import (
     SESSION_CHECK_SECONDS,
@@ -25,15 +26,13 @@ from runtime.services.accounts.session_guard import (
     session_guard,
 )
 from runtime.services.actor import Actor
-from runtime.services.errors import SessionEnded
+from runtime.services.errors import SessionEnded, WorkspaceError
 from runtime.services.records.service import RecordService
 from runtime.services.settings import WorkspaceSettings
+from runtime.services.upgrade import MigrationPlan
+from runtime.services.workspace import Workspace, describe_database
 from runtime.spec import SpecError, load_app
 from runtime.spec.models import AppSpec
-from runtime.store.backup import backup_before_upgrade, upgrade_backup_folder
-from runtime.store.engine import WorkspaceError, describe_url
-from runtime.store.migrate import apply_upgrade, plan_upgrade
-from runtime.store.workspace import Workspace
 from runtime.ui.error_dialog import ErrorDialog, StartError, describe_start_error
 from runtime.ui.excel_dialogs import ExcelActions
 from runtime.ui.first_run_dialog import FirstRunDialog
@@ -42,6 +41,7 @@ from runtime.ui.i18n import choose_language, start_language, tr
 from runtime.ui.idle import IdleWatcher
 from runtime.ui.lock_screen import LockScreen
 from runtime.ui.login_dialog import LoginDialog
+from runtime.ui.long_task import step_texts
 from runtime.ui.main_window import MainWindow
 from runtime.ui.menus import decorate_main_window
 from runtime.ui.password_dialog import ChangePasswordDialog
@@ -139,49 +139,47 @@ class RuntimeApp(QObject):
         return dialog.session if accepted else None
 
     def _subtitle(self) -> str:
-        url = (
-            self.workspace.engine.url.render_as_string(hide_password=True) if self.workspace else ""
-        )
-        return f"{self.package.name} · {describe_url(url)}" if url else self.package.name
+        if self.workspace is None:
+            return self.package.name
+        return f"{self.package.name} · {describe_database(self.workspace)}"
 
     # -- install and upgrade ----------------------------------------------------
     def install_or_upgrade(self, spec: AppSpec, session: Session) -> bool:
         """Show the plan when the package is new or newer and apply it if confirmed."""
         assert self.workspace is not None
-        plan = plan_upgrade(self.workspace, spec)
-        if not plan.is_install and plan.from_version == plan.to_version:
+        plan = upgrades.plan(self.workspace, spec)
+        if upgrades.is_current(plan):
             return True  # the same version: open the installed app as it is
         if not session.is_admin:
             raise WorkspaceError(
                 f"this package brings version {spec.version} of '{spec.title}', which is not "
                 "installed in this database yet; an administrator must open it first"
             )
-        if not plan.is_install and not plan.blockers:
-            plan = apply_upgrade(self.workspace, spec, session.user_id, dry_run=True)
+        plan = upgrades.preview(self.workspace, spec, session.actor())
         dialog = UpgradeDialog(
-            plan, spec.title, lambda: self._upgrade_steps(spec, session), self._backup_note()
+            plan, spec.title, lambda: self._upgrade_steps(spec, session), self._backup_note(plan)
         )
         return _as_int(self.run_dialog(dialog)) == ACCEPTED and dialog.applied
 
-    def _backup_note(self) -> str:
+    def _backup_note(self, plan: MigrationPlan) -> str:
+        """What the dialog says about the backup the upgrade service will (not) write."""
         assert self.workspace is not None
-        folder = upgrade_backup_folder(self.workspace.engine)
-        if folder is None or self.workspace.dialect != "sqlite":
+        if not upgrades.takes_backup(plan):
+            return ""
+        folder = upgrades.backup_folder(self.workspace, plan)
+        if folder is None:
             return tr("Make sure the IT department has a recent backup of the database.")
         return tr("A backup of the database is written to {folder} first.").format(folder=folder)
 
     def _upgrade_steps(self, spec: AppSpec, session: Session) -> Iterator[str]:
+        """The upgrade service's steps in the user's words; its blockers as a refusal."""
         assert self.workspace is not None
-        installed = self.workspace.installed_spec(spec.id) is not None
-        if installed:
-            yield tr("Backing up the database…")
-            path = backup_before_upgrade(self.workspace.engine)
-            if path is not None:
-                yield tr("Backup written to {path}").format(path=path)
-        yield tr("Upgrading…") if installed else tr("Installing…")
-        plan = apply_upgrade(self.workspace, spec, session.user_id)
+        steps = upgrades.upgrade_steps(self.workspace, spec, session.actor())
+        plan = yield from step_texts(steps)
         if plan.blockers:
             raise WorkspaceError("; ".join(plan.blockers))
+        if plan.backup_path is not None:
+            yield tr("Backup written to {path}").format(path=plan.backup_path)
         yield tr("Done")
 
     # -- sessions ---------------------------------------------------------------

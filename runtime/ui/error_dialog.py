@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.package import PackageError
+from runtime.services.errors import WorkspaceError, database_problem_in
 from runtime.spec import SpecError
-from runtime.store.db_errors import database_problem_in
-from runtime.store.engine import WorkspaceError
 from runtime.ui.i18n import tr
 
 MAX_PROBLEMS = 8

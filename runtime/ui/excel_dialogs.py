@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMessageBox
 
 from runtime.services.excel.template import write_template
-from runtime.store.query import RecordQuery
+from runtime.services.query import RecordQuery
 from runtime.ui.excel_export_dialog import ExportDialog, documents_folder, safe_file_name
 from runtime.ui.excel_import_dialog import ImportDialog
 from runtime.ui.i18n import tr

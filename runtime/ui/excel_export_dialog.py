@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.services.excel.export import ExportResult, export_records
+from runtime.services.query import OPERATOR_LABELS, AllOf, AnyOf, Condition, Filter, RecordQuery
 from runtime.spec.models import FormSpec
-from runtime.store.query import OPERATOR_LABELS, AllOf, AnyOf, Condition, Filter, RecordQuery
 from runtime.ui.i18n import tr
 from runtime.ui.long_task import LongTask, RunDialog, file_row
 from runtime.ui.record_source import SYSTEM_COLUMNS

@@ -24,8 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
+from runtime.services.query import (
+    OPERATOR_LABELS,
+    OPERATORS_BY_KIND,
+    AllOf,
+    AnyOf,
+    Condition,
+    Filter,
+)
 from runtime.spec.models import FormSpec
-from runtime.store.query import OPERATOR_LABELS, OPERATORS_BY_KIND, AllOf, AnyOf, Condition, Filter
 from runtime.ui.i18n import tr
 from widgets.base import FieldSpecBase, FieldValueError, ReferenceSource
 from widgets.editors.base import create_editor

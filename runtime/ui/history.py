@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime.services.query import AuditRow
 from runtime.spec.models import FormSpec
-from runtime.store.audit import AuditRow
 from runtime.ui.i18n import tr
 from widgets.base import ExcelContext, FieldValueError
 from widgets.registry import FieldTypeRegistry, default_registry

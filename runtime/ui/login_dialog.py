@@ -29,7 +29,7 @@ from runtime.services.accounts.service import (
     LoginFailed,
     Session,
 )
-from runtime.store.audit import utc_now
+from runtime.services.workspace import utc_now
 from runtime.ui.i18n import tr
 
 ERROR_STYLE = "color: #c62828;"

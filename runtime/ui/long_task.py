@@ -18,7 +18,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import Callable, Generator
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtWidgets import (
@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.errors import ServiceError
-from runtime.services.excel.common import ExcelError, Progress
-from runtime.store.db_errors import database_problem_in
+from runtime.services.errors import ServiceError, database_problem_in
+from runtime.services.excel.common import ExcelError
+from runtime.services.progress import Progress, Steps
 from runtime.ui.i18n import tr
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 #: Errors whose message is meant for the user (one plain sentence).
 USER_ERRORS = (ServiceError, ExcelError, OSError)
 SHOW_AFTER_MS = 300
-Steps = Generator[Progress, None, Any]
+T = TypeVar("T")
 RunDialog = Callable[[QDialog], Any]
 
 
@@ -57,8 +57,21 @@ def step_text(message: str) -> str:
         "finding the selected records": tr("Finding the selected records…"),
         "moving to the trash": tr("Moving records to the trash…"),
         "restoring": tr("Restoring records…"),
+        "backing up": tr("Backing up the database…"),
+        "installing": tr("Installing…"),
+        "upgrading": tr("Upgrading…"),
     }
     return texts.get(message, message or tr("Working…"))
+
+
+def step_texts(steps: Steps[T]) -> Generator[str, None, T]:
+    """The steps in the user's words (:func:`step_text`); returns the steps' result."""
+    while True:
+        try:
+            step = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        yield step_text(step.message)
 
 
 def error_text(error: BaseException) -> str:
@@ -116,7 +129,7 @@ class LongTask(QObject):
 
     def __init__(
         self,
-        steps: Steps,
+        steps: Steps[Any],
         title: str,
         parent: QWidget | None = None,
         *,

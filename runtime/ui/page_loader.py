@@ -43,8 +43,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from runtime.store.db_errors import database_problem_in
-from runtime.store.query import Cursor
+from runtime.services.errors import database_problem_in
+from runtime.services.query import Cursor
 from runtime.ui.record_source import LoadedPage, RecordSource
 
 PAGE_SIZE = 100

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runtime.services.errors import ServiceError
-from runtime.services.excel.common import Progress, Steps
-from runtime.store.query import Cursor
+from runtime.services.progress import Progress, Steps
+from runtime.services.query import Cursor
 from runtime.ui.i18n import tr
 from runtime.ui.record_source import RecordSource
 

@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.services.excel.filter import WhereError, filter_from_expression
+from runtime.services.query import Filter, RecordQuery, Sort, all_of
 from runtime.spec.models import FormSpec, ViewSpec
-from runtime.store.query import Filter, RecordQuery, Sort, all_of
 from runtime.ui.filter_dialog import FilterDialog
 from runtime.ui.i18n import tr
 from runtime.ui.long_task import LongTask, RunDialog

@@ -35,8 +35,8 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor
 
+from runtime.services.query import RecordQuery, Sort
 from runtime.spec.models import FormSpec
-from runtime.store.query import RecordQuery, Sort
 from runtime.ui.i18n import tr
 from runtime.ui.page_loader import PAGE_SIZE, PageLoader
 from runtime.ui.record_source import Column, LoadedPage, RecordSource, Row, list_columns

@@ -13,11 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from runtime.services.actor import Actor
+from runtime.services.query import Cursor, Record, RecordQuery
 from runtime.services.records.references import NameMap
 from runtime.services.records.service import RecordService
 from runtime.spec.models import FormSpec
-from runtime.store.query import Cursor, RecordQuery
-from runtime.store.repository import Record
 from runtime.ui.history import local_time_text
 from widgets.base import ExcelContext, FieldSpecBase, ReferenceSource
 from widgets.registry import FieldTypeRegistry

@@ -28,10 +28,10 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.services.errors import ServiceError
+from runtime.services.query import Record
 from runtime.services.records.references import NameMap
 from runtime.services.records.service import ConflictError, ValidationFailed
 from runtime.spec.models import FormSpec
-from runtime.store.repository import Record
 from runtime.ui.conflict_dialog import ConflictChoice, ConflictDialog
 from runtime.ui.form_view import RecordFormView
 from runtime.ui.history import history_lines

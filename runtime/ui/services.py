@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from runtime.services.actor import Actor
+from runtime.services.query import AuditRow
 from runtime.services.records.files import FileStore
 from runtime.services.records.references import WorkspaceReferences
 from runtime.services.records.service import RecordService
 from runtime.services.settings import WorkspaceSettings
+from runtime.services.workspace import describe_database
 from runtime.spec.models import AppSpec, FormSpec
-from runtime.store.audit import AuditRow
-from runtime.store.engine import describe_url
 from runtime.ui.view_settings import ViewSettingsStore
 from widgets.base import ReferenceSource
 from widgets.registry import FieldTypeRegistry
@@ -73,8 +73,7 @@ class UiServices:
 
     def database(self) -> str:
         """A password-free description of the workspace database."""
-        url = self.records.workspace.engine.url.render_as_string(hide_password=True)
-        return describe_url(url)
+        return describe_database(self.records.workspace)
 
     def history(self, form: str, record_id: int) -> list[AuditRow]:
         return self.records.history(form, record_id, actor=self.actor)

@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from runtime.package import PackageError
+from runtime.services.errors import WorkspaceError
+from runtime.services.upgrade import MigrationPlan
 from runtime.spec import SpecError
-from runtime.store.engine import WorkspaceError
-from runtime.store.migrate import MigrationPlan
 from runtime.ui.i18n import tr
 from runtime.ui.login_dialog import error_label, show_message
 
-Steps = Callable[[], Iterator[str]]
+#: The work, as a generator of texts for the status line (see RuntimeApp._upgrade_steps).
+StepTexts = Callable[[], Iterator[str]]
 FAILURES = (WorkspaceError, PackageError, SpecError, OSError)
 
 
@@ -45,7 +46,7 @@ class UpgradeDialog(QDialog):
         self,
         plan: MigrationPlan,
         app_title: str,
-        steps: Steps,
+        steps: StepTexts,
         backup_note: str = "",
         parent: QWidget | None = None,
     ) -> None:

@@ -12,8 +12,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from runtime.services.query import AllOf, AnyOf, Condition, Filter, Sort
 from runtime.spec.models import FormSpec
-from runtime.store.query import AllOf, AnyOf, Condition, Filter, Sort
 from widgets.registry import FieldTypeRegistry, default_registry
 
 #: Operators whose value is a piece of text or one list element, kept as it is.

@@ -22,7 +22,7 @@ from runtime.api import WorkspaceHandle, open_workspace
 from runtime.cli import main
 from runtime.package import PackageContents, PackageError, read_package, write_package
 from runtime.services.actor import SYSTEM
-from runtime.services.excel.common import ExcelError, run_steps
+from runtime.services.excel.common import ExcelError
 from runtime.services.excel.errors import write_error_workbook
 from runtime.services.excel.export import export_records
 from runtime.services.excel.importer import import_records
@@ -30,6 +30,7 @@ from runtime.services.excel.read import SheetData
 from runtime.services.excel.template import write_template
 from runtime.services.org.directory import OrgError
 from runtime.services.org.workbook import read_workbook
+from runtime.services.progress import run_steps
 from runtime.store.engine import WorkspaceError
 from tests.sqlite_locks import locks_held, other_process
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from runtime.services.actor import SYSTEM
-from runtime.services.excel.common import run_steps
 from runtime.services.excel.export import export_records
 from runtime.services.excel.importer import import_records
+from runtime.services.progress import run_steps
 from runtime.services.records.service import RecordService
 from runtime.spec.models import AppSpec
 from runtime.store.workspace import Workspace

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import xlsxwriter
 
 from runtime.services.actor import SYSTEM
-from runtime.services.excel.common import run_steps
 from runtime.services.excel.importer import import_records
+from runtime.services.progress import run_steps
 from runtime.services.records.service import RecordService
 from runtime.store.schema import imports_table
 from runtime.store.workspace import Workspace

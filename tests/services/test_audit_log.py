@@ -12,7 +12,7 @@ import pytest
 from runtime.services.actor import Actor
 from runtime.services.audit_log import PAGE_SIZE, AuditFilter, AuditLog
 from runtime.services.errors import PermissionDenied
-from runtime.services.excel.common import Progress, run_steps
+from runtime.services.progress import Progress, run_steps
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table
 from runtime.store.workspace import Workspace

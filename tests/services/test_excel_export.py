@@ -10,8 +10,9 @@ import pytest
 from openpyxl.utils.escape import unescape
 
 from runtime.services.actor import SYSTEM
-from runtime.services.excel.common import ExcelError, Progress, run_steps
+from runtime.services.excel.common import ExcelError
 from runtime.services.excel.export import export_records
+from runtime.services.progress import Progress, run_steps
 from runtime.store.query import Condition, RecordQuery, Sort
 from tests.services.excel_support import (
     all_fields,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from resources.messages import use_language
 from runtime.services.actor import SYSTEM
-from runtime.services.excel.common import ExcelError, run_steps
+from runtime.services.excel.common import ExcelError
 from runtime.services.excel.importer import import_records
 from runtime.services.excel.journal import (
     STALE_AFTER,
@@ -23,6 +23,7 @@ from runtime.services.excel.journal import (
     UnfinishedImport,
     status,
 )
+from runtime.services.progress import run_steps
 from runtime.services.records.service import RecordService
 from runtime.spec import parse_app_spec
 from runtime.store.audit import utc_now, verify_chain

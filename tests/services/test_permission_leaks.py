@@ -104,8 +104,8 @@ def test_filtering_on_a_formula_over_a_hidden_field_is_refused(leak: LeakWorld) 
 def _export_rows(world: LeakWorld, actor, form: str, path) -> list[list]:
     import openpyxl
 
-    from runtime.services.excel.common import run_steps
     from runtime.services.excel.export import export_records
+    from runtime.services.progress import run_steps
 
     fields = Policy(world.service.spec, actor, world.service.registry).visible_fields(form)
     run_steps(export_records(world.service, form, path, actor=actor, visible_fields=fields))
@@ -139,8 +139,8 @@ def _dry_run(world: LeakWorld, actor, tmp_path, rows: list[tuple]) -> list[str]:
     """One problem text per row of a dry-run import of visits (``""``: valid)."""
     import openpyxl
 
-    from runtime.services.excel.common import run_steps
     from runtime.services.excel.importer import import_records
+    from runtime.services.progress import run_steps
 
     path = tmp_path / "visits.xlsx"
     book = openpyxl.Workbook()
@@ -228,8 +228,8 @@ def _audit_rows(world: LeakWorld, action: str) -> list:
 def test_every_export_writes_an_audit_row(leak: LeakWorld, tmp_path) -> None:
     """Who, form, filter, columns, row count and file: from the Python API here and
     from the CLI in tests/runtime/test_cli_excel.py."""
-    from runtime.services.excel.common import run_steps
     from runtime.services.excel.export import export_records
+    from runtime.services.progress import run_steps
 
     path = tmp_path / "mine.csv"
     query = RecordQuery(filter=Condition("name", "contains", "Ali"))

@@ -39,11 +39,12 @@ from runtime.api import AppHandle
 from runtime.services.accounts.service import AccountService
 from runtime.services.actor import SYSTEM, Actor
 from runtime.services.errors import PermissionDenied
-from runtime.services.excel.common import ExcelError, run_steps
+from runtime.services.excel.common import ExcelError
 from runtime.services.excel.export import export_records
 from runtime.services.excel.importer import import_records
 from runtime.services.org.service import OrgService
 from runtime.services.permissions import Policy
+from runtime.services.progress import run_steps
 from runtime.services.records.service import NotFound, RecordService
 from runtime.spec import parse_app_spec
 from runtime.spec.models import AppSpec

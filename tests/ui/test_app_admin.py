@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QPushButton
 from runtime.api import open_workspace
 from runtime.services.accounts.service import AccountLocked, AccountService, LoginFailed
 from runtime.services.audit_log import PAGE_SIZE
-from runtime.services.excel.common import Progress
 from runtime.services.org.service import OrgService
+from runtime.services.progress import Progress
 from runtime.services.records.service import RecordService
 from runtime.store.audit import AuditEntry, append
 from runtime.store.schema import audit_table

@@ -14,7 +14,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QPushButton
 
-from runtime.services.excel.common import ExcelError, Progress
+from runtime.services.excel.common import ExcelError
+from runtime.services.progress import Progress
 from runtime.store.query import Condition, RecordQuery
 from runtime.ui.excel_dialogs import ExcelActions, ExportDialog, ImportDialog
 from runtime.ui.long_task import LongTask

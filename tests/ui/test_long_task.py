@@ -6,7 +6,7 @@ import threading
 
 from PySide6.QtWidgets import QWidget
 
-from runtime.services.excel.common import Progress
+from runtime.services.progress import Progress
 from runtime.ui.long_task import LongTask
 
 

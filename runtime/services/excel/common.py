@@ -1,8 +1,8 @@
 """Pieces shared by Excel/CSV export, import and templates (Qt-free).
 
-Long-running work (export, import) is a generator of :class:`Progress` steps whose
-return value is the result: a screen shows a bar and cancels by closing the
-generator; scripts call :func:`run_steps`.
+Long-running work (export, import) is a generator of
+:class:`~runtime.services.progress.Progress` steps whose return value is the
+result (see :mod:`runtime.services.progress`).
 """
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Generator, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
+# Re-exported until every caller imports them from runtime.services.progress
+# (runtime/cli_excel.py, moved by the CLI restructuring, still imports them here).
 from runtime.store.query import AllOf, AnyOf, Condition, Filter
 from widgets.base import FieldSpecBase, FieldType
 from widgets.registry import FieldTypeRegistry
-
-T = TypeVar("T")
 
 #: Header of the column that links subtable rows to their record.
 RECORD_ID_LABEL = "Record ID"
@@ -42,29 +41,6 @@ class ExcelError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-@dataclass(frozen=True)
-class Progress:
-    """One step of long work: ``done`` of ``total`` units (``total`` None: unknown)."""
-
-    done: int
-    total: int | None
-    message: str = ""
-
-
-Steps = Generator[Progress, None, T]
-
-
-def run_steps(steps: Steps[T], on_progress: Callable[[Progress], Any] | None = None) -> T:
-    """Drive a progress generator to its end and return its result."""
-    while True:
-        try:
-            step = next(steps)
-        except StopIteration as stop:
-            return stop.value
-        if on_progress is not None:
-            on_progress(step)
 
 
 def normalize_label(text: Any) -> str:

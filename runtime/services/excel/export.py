@@ -42,8 +42,6 @@ from runtime.services.excel.common import (
     WIDTH_SAMPLE_ROWS,
     ExcelError,
     GuardedFile,
-    Progress,
-    Steps,
     cell_text,
     filter_fields,
     is_dangerous,
@@ -55,6 +53,7 @@ from runtime.services.excel.common import (
     value_fields,
 )
 from runtime.services.excel.names import NameResolver
+from runtime.services.progress import Progress, Steps
 from runtime.services.records.service import RecordService
 from runtime.store.query import AllOf, Condition, Filter, RecordQuery
 from widgets.base import ExcelContext, FieldSpecBase, FieldType

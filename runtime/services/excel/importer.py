@@ -54,8 +54,6 @@ from runtime.services.excel.checks import CheckedRow, RowChecker
 from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     ExcelError,
-    Progress,
-    Steps,
     column_letter,
     subtable_children,
     value_fields,
@@ -91,6 +89,7 @@ from runtime.services.excel.names import NameResolver
 from runtime.services.excel.read import SheetData, read_file
 from runtime.services.excel.safety import DEFAULT_LIMITS, ImportLimits, UnsafeWorkbook
 from runtime.services.excel.write import ImportWriter
+from runtime.services.progress import Progress, Steps
 from runtime.services.records.service import RecordService
 from runtime.store.imports import ImportEntry
 from widgets.base import FieldSpecBase, FieldType, FieldValueError

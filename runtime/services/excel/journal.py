@@ -29,7 +29,8 @@ from datetime import UTC, datetime, timedelta
 
 from resources.messages import tr
 from runtime.services.actor import Actor
-from runtime.services.excel.common import ExcelError, Progress, Steps
+from runtime.services.excel.common import ExcelError
+from runtime.services.progress import Progress, Steps
 from runtime.services.records.service import RecordService
 from runtime.store.audit import AuditEntry, append, utc_now
 from runtime.store.audit_seals import record_seals

@@ -24,9 +24,15 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.audit_log import PAGE_SIZE, VERIFY_BATCH, AuditFilter, AuditLine, AuditLog
+from runtime.services.audit_log import (
+    PAGE_SIZE,
+    VERIFY_BATCH,
+    AuditFilter,
+    AuditLine,
+    AuditLog,
+    ChainReport,
+)
 from runtime.spec.models import AppSpec
-from runtime.store.audit import ChainReport
 from runtime.ui.i18n import tr
 from runtime.ui.long_task import LongTask, RunDialog
 

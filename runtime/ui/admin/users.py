@@ -26,8 +26,8 @@ from resources import icons
 from runtime.services.accounts.service import AccountError, AccountService, UserInfo
 from runtime.services.actor import Actor
 from runtime.services.org.service import OrgService
+from runtime.services.workspace import utc_now
 from runtime.spec.models import AppSpec
-from runtime.store.audit import utc_now
 from runtime.ui.admin.user_dialogs import DepartmentsDialog, NewUserDialog, RolesDialog
 from runtime.ui.i18n import tr
 from runtime.ui.password_dialog import ResetPasswordDialog

@@ -10,8 +10,8 @@ from runtime.services.accounts.service import AccountService
 from runtime.services.actor import Actor
 from runtime.services.audit_log import AuditLog
 from runtime.services.org.service import OrgService
+from runtime.services.workspace import Workspace
 from runtime.spec.models import AppSpec
-from runtime.store.workspace import Workspace
 from runtime.ui.admin.audit import AuditPanel
 from runtime.ui.admin.departments import DepartmentsPanel
 from runtime.ui.admin.users import UsersPanel
