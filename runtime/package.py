@@ -609,8 +609,13 @@ def _write_folder(folder: Path, files: dict[str, bytes]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for name in sorted(files, key=lambda item: item == APP_JSON):
         target = _folder_target(folder, name)
-        _atomic_write(target, lambda stream, data=files[name]: stream.write(data))
+        _atomic_write(target, _bytes_writer(files[name]))
     _remove_stale_assets(folder, set(files))
+
+
+def _bytes_writer(data: bytes) -> Callable[[IO[bytes]], object]:
+    """A ``write`` for :func:`_atomic_write` that writes ``data`` as it is."""
+    return lambda stream: stream.write(data)
 
 
 def _folder_target(folder: Path, name: str) -> Path:

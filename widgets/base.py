@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -116,6 +116,10 @@ class FieldSpecBase(SpecModel):
     unique: bool = False
 
 
+#: The spec model of one field type: ``NumberType`` is a ``FieldType[NumberSpec]``.
+SpecT = TypeVar("SpecT", bound=FieldSpecBase)
+
+
 @dataclass(frozen=True)
 class Reference:
     """A name in a field spec that must resolve elsewhere in the app.
@@ -154,14 +158,19 @@ class ExcelContext:
 EMPTY_CONTEXT = ExcelContext()
 
 
-class FieldType:
+class FieldType(Generic[SpecT]):
     """Everything that varies by field type. Subclasses override what differs.
 
     Instances are stateless; methods take the field's spec model as first argument.
+    A type names its spec model as the parameter (``FieldType[NumberSpec]``), so its
+    methods may take that model; code that reaches types through the registry holds
+    a ``FieldType[Any]`` and passes any spec.
     """
 
     name: ClassVar[str]
-    spec_model: ClassVar[type[FieldSpecBase]]
+    #: The pydantic model of this type's spec. A class attribute in practice;
+    #: not declared ``ClassVar`` because a ClassVar may not hold a type variable.
+    spec_model: type[SpecT]
     title: ClassVar[str]
     title_zh: ClassVar[str]
     group: ClassVar[str]
@@ -189,20 +198,20 @@ class FieldType:
     sample_attributes: ClassVar[dict[str, Any]] = {}
 
     # -- spec ---------------------------------------------------------------
-    def new_spec(self, key: str, label: str, **attributes: Any) -> FieldSpecBase:
+    def new_spec(self, key: str, label: str, **attributes: Any) -> SpecT:
         """A fresh spec of this type (used by the designer's palette)."""
         return self.spec_model(key=key, type=self.name, label=label, **attributes)
 
-    def sample_spec(self, key: str = "sample", label: str = "Sample") -> FieldSpecBase:
+    def sample_spec(self, key: str = "sample", label: str = "Sample") -> SpecT:
         """An example spec with :attr:`sample_attributes` (tests, preview)."""
         return self.new_spec(key, label, **self.sample_attributes)
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: SpecT) -> list[Any]:
         """A few valid, non-empty canonical values (tests and preview sample records)."""
         return []
 
     def assign_on_create(
-        self, spec: FieldSpecBase, when: datetime, next_number: Callable[[str], int]
+        self, spec: SpecT, when: datetime, next_number: Callable[[str], int]
     ) -> Any:
         """A value the engine assigns when a record is created (serial numbers).
 
@@ -211,13 +220,13 @@ class FieldType:
         """
         return None
 
-    def reference_kind(self, spec: FieldSpecBase) -> Any:
+    def reference_kind(self, spec: SpecT) -> Any:
         """What ids in this value refer to: ``"user"``, ``"department"``,
         ``("record", form_key, display_field)`` or ``None``. Services resolve display
         names by it."""
         return None
 
-    def check_spec(self, spec: FieldSpecBase) -> list[SpecProblem]:
+    def check_spec(self, spec: SpecT) -> list[SpecProblem]:
         """Type-specific consistency checks beyond the pydantic model (min <= max...)."""
         problems = []
         if spec.default is not None and self.has_value:
@@ -227,40 +236,40 @@ class FieldType:
                 problems.append(SpecProblem("default", error.message))
         return problems
 
-    def references(self, spec: FieldSpecBase) -> list[Reference]:
+    def references(self, spec: SpecT) -> list[Reference]:
         """Names this spec points at (lookup target form and display field)."""
         return []
 
-    def children(self, spec: FieldSpecBase) -> list[FieldSpecBase]:
+    def children(self, spec: SpecT) -> list[FieldSpecBase]:
         """Nested field specs (the columns of a subtable)."""
         return []
 
-    def expressions(self, spec: FieldSpecBase) -> dict[str, ExprType | None]:
+    def expressions(self, spec: SpecT) -> dict[str, ExprType | None]:
         """Attributes holding an expression, with the result type each must have.
 
         ``visible_when`` is common to all types and checked by the spec validator.
         """
         return {}
 
-    def expression_type(self, spec: FieldSpecBase) -> ExprType:
+    def expression_type(self, spec: SpecT) -> ExprType:
         """How a formula sees this field's value."""
         return "any"
 
     # -- values -------------------------------------------------------------
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: SpecT, value: Any) -> Any:
         """Bring a loosely typed value (JSON, editor, import) to the canonical form.
 
         Raises :class:`FieldValueError` when it cannot be understood.
         """
         return value
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: SpecT, value: Any) -> None:
         """Check a canonical value against the spec's limits. ``None`` is empty.
 
         ``required`` is checked by the caller (it depends on visibility).
         """
 
-    def cell_checker(self, spec: FieldSpecBase) -> Callable[[Any], Any]:
+    def cell_checker(self, spec: SpecT) -> Callable[[Any], Any]:
         """``coerce`` then ``validate`` in one call: the bulk paths run it per cell.
 
         Types may return a faster closure for values that are already canonical,
@@ -278,7 +287,7 @@ class FieldType:
 
     def stored_cell_checker(
         self,
-        spec: FieldSpecBase,
+        spec: SpecT,
         check: Callable[[Any], Any],
         encode: Callable[[Any], Any] | None,
         dialect: str,
@@ -299,43 +308,37 @@ class FieldType:
         return value is None or value == "" or value == []
 
     # -- storage ------------------------------------------------------------
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine | None:
+    def sql_type(self, spec: SpecT) -> TypeEngine | None:
         """The column type; ``None`` when the type has no column of its own."""
         raise NotImplementedError
 
-    def to_json(self, spec: FieldSpecBase, value: Any) -> Any:
+    def to_json(self, spec: SpecT, value: Any) -> Any:
         """A JSON-safe form of a canonical value (audit log, clipboard, CLI)."""
         return value
 
-    def from_json(self, spec: FieldSpecBase, data: Any) -> Any:
+    def from_json(self, spec: SpecT, data: Any) -> Any:
         return self.coerce(spec, data)
 
     # -- text ---------------------------------------------------------------
-    def display(
-        self, spec: FieldSpecBase, value: Any, context: ExcelContext = EMPTY_CONTEXT
-    ) -> str:
+    def display(self, spec: SpecT, value: Any, context: ExcelContext = EMPTY_CONTEXT) -> str:
         """Human-readable text of a value (lists, audit, conflict dialog)."""
         return "" if value is None else str(value)
 
-    def parse(self, spec: FieldSpecBase, text: str, context: ExcelContext = EMPTY_CONTEXT) -> Any:
+    def parse(self, spec: SpecT, text: str, context: ExcelContext = EMPTY_CONTEXT) -> Any:
         """Read a value typed as text (CSV cell, filter box). Empty text is ``None``."""
         text = text.strip()
         return None if text == "" else self.coerce(spec, text)
 
     # -- Excel --------------------------------------------------------------
-    def to_excel(
-        self, spec: FieldSpecBase, value: Any, context: ExcelContext = EMPTY_CONTEXT
-    ) -> Any:
+    def to_excel(self, spec: SpecT, value: Any, context: ExcelContext = EMPTY_CONTEXT) -> Any:
         """A cell value: str, int, float, Decimal, date, datetime, time, bool or None."""
         return self.display(spec, value, context) if value is not None else None
 
-    def excel_number_format(self, spec: FieldSpecBase) -> str | None:
+    def excel_number_format(self, spec: SpecT) -> str | None:
         """The Excel number format for this column (``"yyyy-mm-dd"``, ``"0.00"``...)."""
         return None
 
-    def from_excel(
-        self, spec: FieldSpecBase, cell: Any, context: ExcelContext = EMPTY_CONTEXT
-    ) -> Any:
+    def from_excel(self, spec: SpecT, cell: Any, context: ExcelContext = EMPTY_CONTEXT) -> Any:
         """The canonical value of a cell as a reader returns it; ``None`` if blank."""
         if cell is None:
             return None
@@ -343,7 +346,7 @@ class FieldType:
             return self.parse(spec, cell, context)
         return self.coerce(spec, cell)
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: SpecT) -> str:
         """One line for an import template's help sheet (type and limits)."""
         return self.title
 
@@ -494,7 +497,9 @@ class ReferenceSource:
 NO_REFERENCES = ReferenceSource()
 
 
-def default_value(field_type: FieldType, spec: FieldSpecBase, references: ReferenceSource) -> Any:
+def default_value(
+    field_type: FieldType[Any], spec: FieldSpecBase, references: ReferenceSource
+) -> Any:
     """The value a new record (or a new subtable row) starts with in a field: the
     current user or department for ``default_current`` people fields, else the
     spec's ``default`` through its type. A default the type refuses gives ``None``

@@ -88,7 +88,8 @@ def in_use_by_another_process(path: str | os.PathLike[str], locks: str = "/proc/
     base = os.fspath(path)
     for suffix in SQLITE_FILE_SUFFIXES[1:]:
         base = base.removesuffix(suffix)
-    files = {_identity(base + suffix) for suffix in SQLITE_FILE_SUFFIXES} - {None}
+    identities = (_identity(base + suffix) for suffix in SQLITE_FILE_SUFFIXES)
+    files = {identity for identity in identities if identity is not None}
     if not files:
         return False
     wanted = {(os.major(dev), os.minor(dev), inode) for dev, inode in files}

@@ -96,7 +96,7 @@ def fn_sum(items: Sequence[Any], pos: int, name: str = "SUM") -> int | Decimal:
     return total
 
 
-def fn_average(items: Sequence[Any], pos: int) -> Decimal | None:
+def fn_average(items: Sequence[Any], pos: int) -> v.Number | None:
     """Blank when there is nothing to average (an empty subtable is not an error)."""
     if not items:
         return None

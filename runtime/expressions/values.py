@@ -90,7 +90,7 @@ def check_number(value: Number | float, pos: int | None) -> Number:
         value = Decimal(repr(value))
     if isinstance(value, Decimal) and not value.is_finite():
         raise ExpressionError("not a valid number", pos)
-    if abs(value) >= MAX_NUMBER:
+    if not -MAX_NUMBER < value < MAX_NUMBER:
         raise ExpressionError("number too large", pos)
     return value
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Literal
+from typing import Final, Literal
 
 from pydantic import Field
 
 from widgets.base import KEY_PATTERN, FieldSpec, FieldSpecBase, SpecModel
 
-FORMAT_NAME = "formwright-app"
+FORMAT_NAME: Final = "formwright-app"
 #: The package format this runtime writes. Older formats are upgraded on load.
 SPEC_VERSION = 1
 

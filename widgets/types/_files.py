@@ -10,14 +10,14 @@ import hashlib
 import json
 import mimetypes
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import JSON
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 MB = 1024 * 1024
 
@@ -128,7 +128,11 @@ class FilesSpecBase(FieldSpecBase):
     max_size_mb: int = Field(default=20, ge=1, le=200)
 
 
-class FilesFieldType(FieldType):
+#: The spec model of one files type.
+FilesSpecT = TypeVar("FilesSpecT", bound=FilesSpecBase)
+
+
+class FilesFieldType(FieldType[FilesSpecT]):
     """A list of files (attachment, image). Subclasses say which extensions fit."""
 
     group = "files"
@@ -136,11 +140,11 @@ class FilesFieldType(FieldType):
     excel_roundtrip = False
     text_roundtrip = False
 
-    def allowed_extensions(self, spec: FilesSpecBase) -> list[str]:
+    def allowed_extensions(self, spec: FilesSpecT) -> list[str]:
         """Lower-case extensions without a dot; empty means any."""
         return []
 
-    def coerce(self, spec: FilesSpecBase, value: Any) -> Any:
+    def coerce(self, spec: FilesSpecT, value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, (Mapping, FileRef)):
@@ -150,7 +154,7 @@ class FilesFieldType(FieldType):
         refs = [file_ref(item) for item in value]
         return refs or None
 
-    def validate(self, spec: FilesSpecBase, value: Any) -> None:
+    def validate(self, spec: FilesSpecT, value: Any) -> None:
         if value is None:
             return
         if len(value) > spec.max_files:
@@ -166,26 +170,26 @@ class FilesFieldType(FieldType):
             if problem:
                 raise FieldValueError(problem)
 
-    def sql_type(self, spec: FilesSpecBase) -> TypeEngine:
+    def sql_type(self, spec: FilesSpecT) -> TypeEngine:
         return JSON()
 
-    def display(self, spec: FilesSpecBase, value: Any, context: Any = None) -> str:
+    def display(self, spec: FilesSpecT, value: Any, context: Any = None) -> str:
         return ", ".join(ref["name"] for ref in value or [])
 
-    def parse(self, spec: FilesSpecBase, text: str, context: Any = None) -> Any:
+    def parse(self, spec: FilesSpecT, text: str, context: Any = None) -> Any:
         return None if not text.strip() else self.coerce(spec, json_text_value(text))
 
-    def expression_type(self, spec: FilesSpecBase) -> str:
+    def expression_type(self, spec: FilesSpecT) -> ExprType:
         return "list"
 
-    def check_spec(self, spec: FilesSpecBase) -> list[SpecProblem]:
+    def check_spec(self, spec: FilesSpecT) -> list[SpecProblem]:
         # A default makes no sense here; report that alone, not also its value.
         problems = [p for p in super().check_spec(spec) if p.attribute != "default"]
         if spec.default is not None:
             problems.append(SpecProblem("default", tr("files can't have a default")))
         return problems
 
-    def describe(self, spec: FilesSpecBase) -> str:
+    def describe(self, spec: FilesSpecT) -> str:
         extensions = ", ".join(self.allowed_extensions(spec))
         if not extensions:
             return tr(

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError
+from widgets.base import ExprType, FieldType, FieldValueError, SpecT
 
 NUL = "\x00"
 
@@ -23,14 +23,14 @@ def refuse_nul(text: str) -> str:
     return text
 
 
-class StringFieldType(FieldType):
+class StringFieldType(FieldType[SpecT]):
     """Base for types whose value is a string: text, textarea, phone, email, id_card."""
 
     searchable = True
     #: Column length when the spec sets no ``max_length``.
     default_length: int | None = 200
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: SpecT, value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, bool):
@@ -42,11 +42,11 @@ class StringFieldType(FieldType):
             return text if text.strip() else None
         raise FieldValueError(tr("please enter text"))
 
-    def length_limit(self, spec: FieldSpecBase) -> int | None:
+    def length_limit(self, spec: SpecT) -> int | None:
         """The most characters a value may have: the spec's, else the column's."""
         return getattr(spec, "max_length", None) or self.default_length
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: SpecT, value: Any) -> None:
         if value is None:
             return
         refuse_nul(value)
@@ -58,17 +58,17 @@ class StringFieldType(FieldType):
                 )
             )
 
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+    def sql_type(self, spec: SpecT) -> TypeEngine:
         length = self.length_limit(spec)
         return String(length) if length and length <= 4000 else Text()
 
-    def parse(self, spec: FieldSpecBase, text: str, context: Any = None) -> Any:
+    def parse(self, spec: SpecT, text: str, context: Any = None) -> Any:
         return self.coerce(spec, text.strip()) if text.strip() else None
 
-    def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
+    def to_excel(self, spec: SpecT, value: Any, context: Any = None) -> Any:
         return value
 
-    def expression_type(self, spec: FieldSpecBase) -> str:
+    def expression_type(self, spec: SpecT) -> ExprType:
         return "text"
 
 

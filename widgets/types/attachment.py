@@ -31,7 +31,7 @@ class AttachmentSpec(FilesSpecBase):
         return cleaned
 
 
-class AttachmentType(FilesFieldType):
+class AttachmentType(FilesFieldType[AttachmentSpec]):
     name = "attachment"
     spec_model = AttachmentSpec
     title = "Attachment"

@@ -9,7 +9,7 @@ from sqlalchemy import Boolean
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError
 
 TRUE_WORDS = frozenset({"yes", "y", "true", "t", "1", "是", "对", "有", "√", "✓", "✔"})
 FALSE_WORDS = frozenset({"no", "n", "false", "f", "0", "否", "错", "无", "没有", "×", "✗", "✘"})
@@ -24,7 +24,7 @@ class CheckboxSpec(FieldSpecBase):
     pass
 
 
-class CheckboxType(FieldType):
+class CheckboxType(FieldType[CheckboxSpec]):
     name = "checkbox"
     spec_model = CheckboxSpec
     title = "Checkbox"
@@ -34,14 +34,14 @@ class CheckboxType(FieldType):
     editor = "widgets.editors.checkbox:CheckboxEditor"
     description = "A yes/no question answered with a tick (urgent, consent given)."
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: CheckboxSpec) -> list[Any]:
         return [True, False]
 
     def cell_checker(self, spec):
         slow = super().cell_checker(spec)
         return lambda value: value if value is True or value is False else slow(value)
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: CheckboxSpec, value: Any) -> Any:
         if value is None or isinstance(value, bool):
             return value
         if isinstance(value, (int, float)):
@@ -62,28 +62,28 @@ class CheckboxType(FieldType):
             return False
         raise FieldValueError(hint())
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: CheckboxSpec, value: Any) -> None:
         if value is not None and not isinstance(value, bool):
             raise FieldValueError(hint())
 
     def is_empty(self, value: Any) -> bool:
         return value is None or value == ""
 
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+    def sql_type(self, spec: CheckboxSpec) -> TypeEngine:
         return Boolean()
 
-    def display(self, spec: FieldSpecBase, value: Any, context: Any = None) -> str:
+    def display(self, spec: CheckboxSpec, value: Any, context: Any = None) -> str:
         if value is None:
             return ""
         return tr("Yes") if value else tr("No")
 
-    def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
+    def to_excel(self, spec: CheckboxSpec, value: Any, context: Any = None) -> Any:
         return value
 
-    def expression_type(self, spec: FieldSpecBase) -> str:
+    def expression_type(self, spec: CheckboxSpec) -> ExprType:
         return "boolean"
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: CheckboxSpec) -> str:
         return tr("yes or no (是/否, TRUE/FALSE, 1/0)")
 
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Date
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 _DATE = r"(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*[日号]?"
 _COMPACT_DATE = r"(?P<cy>\d{4})(?P<cm>\d{2})(?P<cd>\d{2})"
@@ -179,7 +179,18 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-class TemporalFieldType(FieldType):
+class TemporalSpec(FieldSpecBase):
+    """The attributes date, datetime and time share: ISO limits."""
+
+    min: str | None = None
+    max: str | None = None
+
+
+#: The spec model of one temporal type.
+TemporalSpecT = TypeVar("TemporalSpecT", bound=TemporalSpec)
+
+
+class TemporalFieldType(FieldType[TemporalSpecT]):
     """Shared behaviour of date, datetime and time: ISO limits, typed Excel cells.
 
     Subclasses set the hooks: how text, objects and Excel serials become a value,
@@ -210,12 +221,12 @@ class TemporalFieldType(FieldType):
     def from_serial(self, serial: float) -> Any:
         raise NotImplementedError
 
-    def limits(self, spec: FieldSpecBase) -> tuple[Any, Any]:
+    def limits(self, spec: TemporalSpecT) -> tuple[Any, Any]:
         low = self.limit(spec.min) if spec.min else None
         high = self.limit(spec.max) if spec.max else None
         return low, high
 
-    def check_spec(self, spec: FieldSpecBase) -> list[SpecProblem]:
+    def check_spec(self, spec: TemporalSpecT) -> list[SpecProblem]:
         problems = []
         parsed = {}
         for attribute in ("min", "max"):
@@ -237,7 +248,7 @@ class TemporalFieldType(FieldType):
             return problems  # the default cannot be checked against broken limits
         return super().check_spec(spec)
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: TemporalSpecT, value: Any) -> Any:
         if value is None:
             return None
         if isinstance(value, str):
@@ -251,7 +262,7 @@ class TemporalFieldType(FieldType):
         """Whether a value is already exactly what ``coerce`` would return."""
         return False
 
-    def cell_checker(self, spec: FieldSpecBase):
+    def cell_checker(self, spec: TemporalSpecT):
         """Limits parsed once; canonical values skip parsing (bulk imports)."""
         low, high = self.limits(spec)
         coerce, validate, is_canonical = self.coerce, self.validate, self.is_canonical
@@ -267,7 +278,7 @@ class TemporalFieldType(FieldType):
 
         return check
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: TemporalSpecT, value: Any) -> None:
         if value is None:
             return
         low, high = self.limits(spec)
@@ -280,13 +291,13 @@ class TemporalFieldType(FieldType):
                 tr("must be {limit} or earlier").format(limit=self.display(spec, high))
             )
 
-    def to_json(self, spec: FieldSpecBase, value: Any) -> Any:
+    def to_json(self, spec: TemporalSpecT, value: Any) -> Any:
         return None if value is None else self.iso(value)
 
     def iso(self, value: Any) -> str:
         return value.isoformat()
 
-    def display(self, spec: FieldSpecBase, value: Any, context: Any = None) -> str:
+    def display(self, spec: TemporalSpecT, value: Any, context: Any = None) -> str:
         """``display_format`` text. A canonical value (naive, of the type's own
         class) takes ``isoformat``, which gives the same text several times faster
         than ``strftime`` (slower still once Qt is loaded); lists show thousands."""
@@ -303,15 +314,15 @@ class TemporalFieldType(FieldType):
         """``display_format`` of a canonical value, through ``isoformat``."""
         return value.isoformat()
 
-    def to_excel(self, spec: FieldSpecBase, value: Any, context: Any = None) -> Any:
+    def to_excel(self, spec: TemporalSpecT, value: Any, context: Any = None) -> Any:
         return value
 
-    def from_excel(self, spec: FieldSpecBase, cell: Any, context: Any = None) -> Any:
+    def from_excel(self, spec: TemporalSpecT, cell: Any, context: Any = None) -> Any:
         if is_number(cell):
             return self.from_serial(float(cell))
         return super().from_excel(spec, cell, context)
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: TemporalSpecT) -> str:
         text = self.example_text(self.display(spec, self.sample_values(spec)[0]))
         if spec.min and spec.max:
             return tr("{text}, from {min}, until {max}").format(
@@ -324,12 +335,11 @@ class TemporalFieldType(FieldType):
         return text
 
 
-class DateSpec(FieldSpecBase):
-    min: str | None = None
-    max: str | None = None
+class DateSpec(TemporalSpec):
+    pass
 
 
-class DateType(TemporalFieldType):
+class DateType(TemporalFieldType[DateSpec]):
     name = "date"
     spec_model = DateSpec
     title = "Date"
@@ -340,7 +350,7 @@ class DateType(TemporalFieldType):
     description = "A calendar day, picked from a calendar or typed like 2024-03-15."
     sample_attributes = {"min": "2000-01-01", "max": "2099-12-31"}
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: DateSpec) -> list[Any]:
         return [dt.date(2024, 3, 15), dt.date(2000, 1, 1), dt.date(2025, 12, 31)]
 
     def limit(self, text: str) -> dt.date:
@@ -361,13 +371,13 @@ class DateType(TemporalFieldType):
     def from_serial(self, serial: float) -> dt.date:
         return excel_serial_to_datetime(serial).date()
 
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+    def sql_type(self, spec: DateSpec) -> TypeEngine:
         return Date()
 
-    def excel_number_format(self, spec: FieldSpecBase) -> str:
+    def excel_number_format(self, spec: DateSpec) -> str:
         return "yyyy-mm-dd"
 
-    def expression_type(self, spec: FieldSpecBase) -> str:
+    def expression_type(self, spec: DateSpec) -> ExprType:
         return "date"
 
 

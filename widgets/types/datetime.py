@@ -9,9 +9,10 @@ from sqlalchemy import DateTime
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase
+from widgets.base import ExprType
 from widgets.types.date import (
     TemporalFieldType,
+    TemporalSpec,
     datetime_hint,
     excel_serial_to_datetime,
     local_naive,
@@ -20,12 +21,11 @@ from widgets.types.date import (
 )
 
 
-class DateTimeSpec(FieldSpecBase):
-    min: str | None = None
-    max: str | None = None
+class DateTimeSpec(TemporalSpec):
+    pass
 
 
-class DateTimeType(TemporalFieldType):
+class DateTimeType(TemporalFieldType[DateTimeSpec]):
     name = "datetime"
     spec_model = DateTimeSpec
     title = "Date and time"
@@ -43,7 +43,7 @@ class DateTimeType(TemporalFieldType):
     def example_text(self, example: str) -> str:
         return tr("date and time like {example}").format(example=example)
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: DateTimeSpec) -> list[Any]:
         return [
             dt.datetime(2024, 3, 15, 8, 30),
             dt.datetime(2023, 12, 31, 23, 59),
@@ -80,13 +80,13 @@ class DateTimeType(TemporalFieldType):
     def iso_display(self, value: dt.datetime) -> str:
         return value.isoformat(" ", "minutes")
 
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+    def sql_type(self, spec: DateTimeSpec) -> TypeEngine:
         return DateTime()
 
-    def excel_number_format(self, spec: FieldSpecBase) -> str:
+    def excel_number_format(self, spec: DateTimeSpec) -> str:
         return "yyyy-mm-dd hh:mm"
 
-    def expression_type(self, spec: FieldSpecBase) -> str:
+    def expression_type(self, spec: DateTimeSpec) -> ExprType:
         return "datetime"
 
 

@@ -13,7 +13,7 @@ class DepartmentSpec(PeopleSpec):
     pass
 
 
-class DepartmentType(ReferenceFieldType):
+class DepartmentType(ReferenceFieldType[DepartmentSpec]):
     name = "department"
     spec_model = DepartmentSpec
     title = "Department"

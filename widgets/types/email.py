@@ -41,7 +41,7 @@ class EmailSpec(FieldSpecBase):
     pass
 
 
-class EmailType(StringFieldType):
+class EmailType(StringFieldType[EmailSpec]):
     name = "email"
     spec_model = EmailSpec
     title = "E-mail"
@@ -52,18 +52,18 @@ class EmailType(StringFieldType):
     description = "An e-mail address, checked for a plausible form."
     default_length = MAX_LENGTH
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: EmailSpec) -> list[Any]:
         return ["zhang.san@hospital.cn", "Nurse.Li+icu@example.com", "it-support@xn--fiqs8s.cn"]
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: EmailSpec, value: Any) -> Any:
         text = super().coerce(spec, value)
         return None if text is None else normalize_email(text)
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: EmailSpec, value: Any) -> None:
         if value is not None and normalize_email(value) != value:
             raise FieldValueError(hint())
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: EmailSpec) -> str:
         return tr("e-mail address, like name@hospital.cn")
 
 

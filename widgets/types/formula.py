@@ -35,7 +35,7 @@ class NumberResult:
         if isinstance(value, str) and not value.strip():
             return None
         result = number_value(spec.decimals, value)
-        if abs(result) >= MAX_ABS:
+        if result is not None and not -MAX_ABS < result < MAX_ABS:
             raise FieldValueError(tr("the result is too large"))
         return result
 
@@ -189,7 +189,7 @@ RESULTS: dict[str, NumberResult | TextResult | DateResult | BooleanResult] = {
 }
 
 
-class FormulaType(FieldType):
+class FormulaType(FieldType[FormulaSpec]):
     name = "formula"
     spec_model = FormulaSpec
     title = "Formula"
@@ -213,7 +213,7 @@ class FormulaType(FieldType):
     def expressions(self, spec: FormulaSpec) -> dict[str, ExprType | None]:
         return {"expression": spec.result}
 
-    def expression_type(self, spec: FormulaSpec) -> str:
+    def expression_type(self, spec: FormulaSpec) -> ExprType:
         return spec.result
 
     def sample_values(self, spec: FormulaSpec) -> list[Any]:

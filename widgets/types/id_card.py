@@ -78,7 +78,7 @@ class IdCardSpec(FieldSpecBase):
     pass
 
 
-class IdCardType(StringFieldType):
+class IdCardType(StringFieldType[IdCardSpec]):
     name = "id_card"
     spec_model = IdCardSpec
     title = "ID card number"
@@ -89,10 +89,10 @@ class IdCardType(StringFieldType):
     description = "A PRC resident ID number (18 characters), with its check digit verified."
     default_length = 18
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: IdCardSpec) -> list[Any]:
         return ["11010519491231002X", "440305199001011256", "330106201502280032"]
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: IdCardSpec, value: Any) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             # a workbook cell holding the number as a number has lost its digits
             raise FieldValueError(tr("enter the ID number as text (Excel rounds long numbers)"))
@@ -103,14 +103,14 @@ class IdCardType(StringFieldType):
         self.validate(spec, number)
         return number
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: IdCardSpec, value: Any) -> None:
         if value is None:
             return
         problem = id_problem(value)
         if problem:
             raise FieldValueError(problem)
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: IdCardSpec) -> str:
         return tr("18-character PRC ID number (enter as text; last character may be X)")
 
 

@@ -15,7 +15,7 @@ class ImageSpec(FilesSpecBase):
     max_size_mb: int = Field(default=10, ge=1, le=200)
 
 
-class ImageType(FilesFieldType):
+class ImageType(FilesFieldType[ImageSpec]):
     name = "image"
     spec_model = ImageSpec
     title = "Image"

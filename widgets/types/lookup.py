@@ -16,7 +16,7 @@ class LookupSpec(FieldSpecBase):
     display_field: str = Field(default="", max_length=40)
 
 
-class LookupType(ReferenceFieldType):
+class LookupType(ReferenceFieldType[LookupSpec]):
     name = "lookup"
     spec_model = LookupSpec
     title = "Lookup"

@@ -11,7 +11,7 @@ from sqlalchemy import JSON
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
 from widgets.types.select import default_options, match_option, option_label, option_problems
 
 SEPARATORS = re.compile(r"[,，、;；\n]")
@@ -43,7 +43,7 @@ def _at_most(count: int) -> str:
     return tr("choose at most {count} options").format(count=count)
 
 
-class MultiSelectType(FieldType):
+class MultiSelectType(FieldType[MultiSelectSpec]):
     name = "multiselect"
     spec_model = MultiSelectSpec
     title = "Multiple choice"
@@ -124,7 +124,7 @@ class MultiSelectType(FieldType):
             return ""
         return JOINER.join(option_label(spec.options, item) for item in value)
 
-    def expression_type(self, spec: MultiSelectSpec) -> str:
+    def expression_type(self, spec: MultiSelectSpec) -> ExprType:
         return "list"
 
     def describe(self, spec: MultiSelectSpec) -> str:

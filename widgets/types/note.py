@@ -14,7 +14,7 @@ class NoteSpec(FieldSpecBase):
     text: str = Field(default="", max_length=5000)
 
 
-class NoteType(FieldType):
+class NoteType(FieldType[NoteSpec]):
     name = "note"
     spec_model = NoteSpec
     title = "Note"

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 from widgets.types._shared import ScaledDecimal, to_decimal
 
 
@@ -67,7 +67,7 @@ def number_text(value: int | Decimal, decimals: int) -> str:
     return f"{value:,.{decimals}f}"
 
 
-class NumberType(FieldType):
+class NumberType(FieldType[NumberSpec]):
     name = "number"
     spec_model = NumberSpec
     title = "Number"
@@ -180,7 +180,7 @@ class NumberType(FieldType):
     def excel_number_format(self, spec: NumberSpec) -> str | None:
         return "0" if spec.decimals == 0 else "0." + "0" * spec.decimals
 
-    def expression_type(self, spec: NumberSpec) -> str:
+    def expression_type(self, spec: NumberSpec) -> ExprType:
         return "number"
 
     def describe(self, spec: NumberSpec) -> str:

@@ -58,7 +58,7 @@ class PhoneSpec(FieldSpecBase):
     pass
 
 
-class PhoneType(StringFieldType):
+class PhoneType(StringFieldType[PhoneSpec]):
     name = "phone"
     spec_model = PhoneSpec
     title = "Phone"
@@ -69,18 +69,18 @@ class PhoneType(StringFieldType):
     description = "A mobile, landline (with area code and extension) or internal short number."
     default_length = 40
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: PhoneSpec) -> list[Any]:
         return ["13800138000", "010-12345678", "0571-8888888-123", "6021"]
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: PhoneSpec, value: Any) -> Any:
         text = super().coerce(spec, value)
         return None if text is None else normalize_phone(text)
 
-    def validate(self, spec: FieldSpecBase, value: Any) -> None:
+    def validate(self, spec: PhoneSpec, value: Any) -> None:
         if value is not None and normalize_phone(value) != value:
             raise FieldValueError(hint())
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: PhoneSpec) -> str:
         return tr("phone number, like 13800138000, 010-12345678 or 0571-8888888转123")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import SmallInteger
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError
 
 FULL, EMPTY = "★", "☆"
 _NUMBER_TEXT = re.compile(r"(\d{1,2})\s*(?:/\s*\d{1,2}|星|颗星|分|stars?)?", re.IGNORECASE)
@@ -22,7 +22,7 @@ class RatingSpec(FieldSpecBase):
     max: int = Field(default=5, ge=3, le=10)
 
 
-class RatingType(FieldType):
+class RatingType(FieldType[RatingSpec]):
     name = "rating"
     spec_model = RatingSpec
     title = "Rating"
@@ -81,7 +81,7 @@ class RatingType(FieldType):
     def excel_number_format(self, spec: RatingSpec) -> str:
         return "0"
 
-    def expression_type(self, spec: RatingSpec) -> str:
+    def expression_type(self, spec: RatingSpec) -> ExprType:
         return "number"
 
     def describe(self, spec: RatingSpec) -> str:

@@ -29,7 +29,7 @@ class SectionSpec(FieldSpecBase):
     collapsed: bool = False
 
 
-class SectionType(FieldType):
+class SectionType(FieldType[SectionSpec]):
     name = "section"
     spec_model = SectionSpec
     title = "Section"

@@ -12,7 +12,7 @@ from sqlalchemy import String
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, Option, SpecProblem
 from widgets.types._shared import refuse_nul
 
 
@@ -75,7 +75,7 @@ class SelectSpec(FieldSpecBase):
     display: Literal["dropdown", "radio"] = "dropdown"
 
 
-class SelectType(FieldType):
+class SelectType(FieldType[SelectSpec]):
     name = "select"
     spec_model = SelectSpec
     title = "Choice"
@@ -126,7 +126,7 @@ class SelectType(FieldType):
     def display(self, spec: SelectSpec, value: Any, context: Any = None) -> str:
         return "" if value is None else option_label(spec.options, value)
 
-    def expression_type(self, spec: SelectSpec) -> str:
+    def expression_type(self, spec: SelectSpec) -> ExprType:
         return "text"
 
     def describe(self, spec: SelectSpec) -> str:

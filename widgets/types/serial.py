@@ -17,7 +17,7 @@ from sqlalchemy import String
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 DEFAULT_PATTERN = "{YYYY}{MM}{DD}-{seq:4}"
 TOKEN_RE = re.compile(r"\{([^{}]*)\}")
@@ -48,6 +48,15 @@ def _parts(pattern: str) -> list[tuple[str, str]]:
     if position < len(pattern):
         parts.append(("text", pattern[position:]))
     return parts
+
+
+def _seq_digits(token: str) -> str:
+    """The digit count N of a ``seq:N`` token (of a pattern :func:`pattern_problem`
+    accepted: any token not a date token is one)."""
+    match = SEQ_RE.fullmatch(token)
+    if match is None:
+        raise ValueError(f"not a sequence token: {token!r}")
+    return match.group(1)
 
 
 def pattern_problem(pattern: str) -> str | None:
@@ -92,7 +101,7 @@ def format_serial(pattern: str, when: date, seq: int) -> str:
         elif text in DATE_TOKENS:
             out.append(when.strftime(DATE_TOKENS[text][0]))
         else:
-            out.append(str(seq).zfill(int(SEQ_RE.fullmatch(text).group(1))))
+            out.append(str(seq).zfill(int(_seq_digits(text))))
     return "".join(out)
 
 
@@ -109,7 +118,7 @@ def serial_regex(pattern: str) -> re.Pattern[str]:
         elif text in DATE_TOKENS:
             out.append(DATE_TOKENS[text][1])
         else:
-            out.append(rf"(?P<seq>\d{{{SEQ_RE.fullmatch(text).group(1)},}})")
+            out.append(rf"(?P<seq>\d{{{_seq_digits(text)},}})")
     return re.compile("".join(out))
 
 
@@ -119,7 +128,7 @@ def serial_number(pattern: str, value: str) -> int | None:
     return int(match.group("seq")) if match else None
 
 
-class SerialType(FieldType):
+class SerialType(FieldType[SerialSpec]):
     name = "serial"
     assigns_on_create = True
     spec_model = SerialSpec
@@ -180,7 +189,7 @@ class SerialType(FieldType):
     def to_excel(self, spec: SerialSpec, value: Any, context: Any = None) -> Any:
         return value
 
-    def expression_type(self, spec: SerialSpec) -> str:
+    def expression_type(self, spec: SerialSpec) -> ExprType:
         return "text"
 
     def describe(self, spec: SerialSpec) -> str:

@@ -9,7 +9,7 @@ from sqlalchemy import JSON
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.base import ExprType, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 from widgets.types._files import MB, FileRef, file_ref, json_text_value, sample_ref
 
 MAX_SIGNATURE_BYTES = 2 * MB
@@ -19,7 +19,7 @@ class SignatureSpec(FieldSpecBase):
     pass
 
 
-class SignatureType(FieldType):
+class SignatureType(FieldType[SignatureSpec]):
     name = "signature"
     spec_model = SignatureSpec
     title = "Signature"
@@ -68,7 +68,7 @@ class SignatureType(FieldType):
     def parse(self, spec: SignatureSpec, text: str, context: Any = None) -> Any:
         return None if not text.strip() else self.coerce(spec, json_text_value(text))
 
-    def expression_type(self, spec: SignatureSpec) -> str:
+    def expression_type(self, spec: SignatureSpec) -> ExprType:
         return "any"
 
     def describe(self, spec: SignatureSpec) -> str:

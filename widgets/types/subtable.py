@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field
 
 from resources.messages import tr
-from widgets.base import FieldSpec, FieldSpecBase, FieldType, FieldValueError, SpecProblem
+from widgets.base import ExprType, FieldSpec, FieldSpecBase, FieldType, FieldValueError, SpecProblem
 
 
 class SubtableSpec(FieldSpecBase):
@@ -44,7 +44,7 @@ def _cell_error(row: int, child: FieldSpecBase, message: str) -> FieldValueError
     return FieldValueError(cell_message(row, child, message))
 
 
-class SubtableType(FieldType):
+class SubtableType(FieldType[SubtableSpec]):
     name = "subtable"
     spec_model = SubtableSpec
     title = "Subtable"
@@ -64,7 +64,7 @@ class SubtableType(FieldType):
         ]
     }
 
-    def new_spec(self, key: str, label: str, **attributes: Any) -> FieldSpecBase:
+    def new_spec(self, key: str, label: str, **attributes: Any) -> SubtableSpec:
         """From the palette a subtable starts with one text column to rename."""
         attributes.setdefault("fields", [{"key": "item", "type": "text", "label": "Item"}])
         return super().new_spec(key, label, **attributes)
@@ -223,7 +223,7 @@ class SubtableType(FieldType):
                 tr("a table can't be entered as text; fill in its rows")
             ) from None
 
-    def expression_type(self, spec: SubtableSpec) -> str:
+    def expression_type(self, spec: SubtableSpec) -> ExprType:
         return "table"
 
     def describe(self, spec: SubtableSpec) -> str:

@@ -18,7 +18,7 @@ class TextSpec(FieldSpecBase):
     placeholder: str = ""
 
 
-class TextType(StringFieldType):
+class TextType(StringFieldType[TextSpec]):
     name = "text"
     spec_model = TextSpec
     title = "Text"
@@ -52,8 +52,11 @@ class TextType(StringFieldType):
     def pattern_matches(self, spec: TextSpec, value: str) -> bool:
         """Whether ``value`` fits the spec's pattern, in time linear in its length.
 
-        A pattern that check refused (a package not checked) matches nothing.
+        A pattern that check refused (a package not checked) matches nothing;
+        without a pattern every value fits.
         """
+        if spec.pattern is None:
+            return True
         try:
             return pattern_matches(spec.pattern, value)
         except PatternRefused:
@@ -62,9 +65,9 @@ class TextType(StringFieldType):
     def cell_checker(self, spec: TextSpec):
         """Plain one-line text within the limit needs no further work."""
         slow = super().cell_checker(spec)
-        if spec.pattern:
-            return slow
         limit = self.length_limit(spec)
+        if spec.pattern or limit is None:
+            return slow
 
         def check(value: Any) -> Any:
             if (

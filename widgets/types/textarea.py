@@ -16,7 +16,7 @@ class TextAreaSpec(FieldSpecBase):
     placeholder: str = ""
 
 
-class TextAreaType(StringFieldType):
+class TextAreaType(StringFieldType[TextAreaSpec]):
     name = "textarea"
     spec_model = TextAreaSpec
     title = "Long text"

@@ -9,16 +9,15 @@ from sqlalchemy import Time
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase, FieldValueError
-from widgets.types.date import TemporalFieldType, parse_time_text, time_hint
+from widgets.base import ExprType, FieldValueError
+from widgets.types.date import TemporalFieldType, TemporalSpec, parse_time_text, time_hint
 
 
-class TimeSpec(FieldSpecBase):
-    min: str | None = None
-    max: str | None = None
+class TimeSpec(TemporalSpec):
+    pass
 
 
-class TimeType(TemporalFieldType):
+class TimeType(TemporalFieldType[TimeSpec]):
     name = "time"
     spec_model = TimeSpec
     title = "Time"
@@ -36,7 +35,7 @@ class TimeType(TemporalFieldType):
     def example_text(self, example: str) -> str:
         return tr("time like {example}").format(example=example)
 
-    def sample_values(self, spec: FieldSpecBase) -> list[Any]:
+    def sample_values(self, spec: TimeSpec) -> list[Any]:
         return [dt.time(8, 30), dt.time(0, 0), dt.time(23, 59)]
 
     def limit(self, text: str) -> dt.time:
@@ -78,13 +77,13 @@ class TimeType(TemporalFieldType):
     def iso_display(self, value: dt.time) -> str:
         return value.isoformat("minutes")
 
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+    def sql_type(self, spec: TimeSpec) -> TypeEngine:
         return Time()
 
-    def excel_number_format(self, spec: FieldSpecBase) -> str:
+    def excel_number_format(self, spec: TimeSpec) -> str:
         return "hh:mm"
 
-    def expression_type(self, spec: FieldSpecBase) -> str:
+    def expression_type(self, spec: TimeSpec) -> ExprType:
         return "time"
 
 

@@ -14,7 +14,15 @@ from sqlalchemy import JSON, Integer
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
-from widgets.base import EMPTY_CONTEXT, ExcelContext, FieldSpecBase, FieldType, FieldValueError
+from widgets.base import (
+    EMPTY_CONTEXT,
+    ExcelContext,
+    ExprType,
+    FieldSpecBase,
+    FieldType,
+    FieldValueError,
+    SpecT,
+)
 
 MULTI_SEPARATOR = "、"
 SPLIT_RE = re.compile(r"[,，、;；]")
@@ -31,7 +39,7 @@ class ReferenceTexts(NamedTuple):
     one: str  # describe(), one
 
 
-class ReferenceFieldType(FieldType):
+class ReferenceFieldType(FieldType[SpecT]):
     """A field whose value is an id (or sorted ids) of something with a name."""
 
     def texts(self) -> ReferenceTexts:
@@ -40,7 +48,7 @@ class ReferenceFieldType(FieldType):
         lookup)."""
         raise NotImplementedError
 
-    def is_multiple(self, spec: FieldSpecBase) -> bool:
+    def is_multiple(self, spec: SpecT) -> bool:
         return bool(getattr(spec, "multiple", False))
 
     # -- values -------------------------------------------------------------
@@ -56,7 +64,7 @@ class ReferenceFieldType(FieldType):
             raise FieldValueError(self.texts().choose)
         return value
 
-    def coerce(self, spec: FieldSpecBase, value: Any) -> Any:
+    def coerce(self, spec: SpecT, value: Any) -> Any:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         items = value if isinstance(value, (list, tuple, set)) else [value]
@@ -67,17 +75,17 @@ class ReferenceFieldType(FieldType):
             raise FieldValueError(self.texts().only_one)
         return ids[0] if ids else None
 
-    def sql_type(self, spec: FieldSpecBase) -> TypeEngine:
+    def sql_type(self, spec: SpecT) -> TypeEngine:
         return JSON() if self.is_multiple(spec) else Integer()
 
-    def expression_type(self, spec: FieldSpecBase) -> str:
+    def expression_type(self, spec: SpecT) -> ExprType:
         return "list" if self.is_multiple(spec) else "any"
 
     # -- text ---------------------------------------------------------------
-    def name_of(self, spec: FieldSpecBase, ident: int, context: ExcelContext) -> str:
+    def name_of(self, spec: SpecT, ident: int, context: ExcelContext) -> str:
         return context.names.get((self.reference_kind(spec), ident), f"#{ident}")
 
-    def id_of(self, spec: FieldSpecBase, name: str, context: ExcelContext) -> int:
+    def id_of(self, spec: SpecT, name: str, context: ExcelContext) -> int:
         """The id of a name, or of ``#12`` / ``12``; FieldValueError if unknown."""
         ident = context.reverse_names.get((self.reference_kind(spec), name))
         if ident is not None:
@@ -86,15 +94,13 @@ class ReferenceFieldType(FieldType):
             return self.one_id(name)
         raise FieldValueError(self.texts().unknown.format(name=name))
 
-    def display(
-        self, spec: FieldSpecBase, value: Any, context: ExcelContext = EMPTY_CONTEXT
-    ) -> str:
+    def display(self, spec: SpecT, value: Any, context: ExcelContext = EMPTY_CONTEXT) -> str:
         if value is None:
             return ""
         ids = value if isinstance(value, list) else [value]
         return MULTI_SEPARATOR.join(self.name_of(spec, ident, context) for ident in ids)
 
-    def parse(self, spec: FieldSpecBase, text: str, context: ExcelContext = EMPTY_CONTEXT) -> Any:
+    def parse(self, spec: SpecT, text: str, context: ExcelContext = EMPTY_CONTEXT) -> Any:
         text = text.strip()
         if not text:
             return None
@@ -102,14 +108,12 @@ class ReferenceFieldType(FieldType):
         ids = [self.id_of(spec, name.strip(), context) for name in names if name.strip()]
         return self.coerce(spec, ids)
 
-    def from_excel(
-        self, spec: FieldSpecBase, cell: Any, context: ExcelContext = EMPTY_CONTEXT
-    ) -> Any:
+    def from_excel(self, spec: SpecT, cell: Any, context: ExcelContext = EMPTY_CONTEXT) -> Any:
         if isinstance(cell, str):
             return self.parse(spec, cell, context)
         return self.coerce(spec, cell)
 
-    def describe(self, spec: FieldSpecBase) -> str:
+    def describe(self, spec: SpecT) -> str:
         return self.texts().several if self.is_multiple(spec) else self.texts().one
 
 
@@ -122,7 +126,7 @@ class UserSpec(PeopleSpec):
     pass
 
 
-class UserType(ReferenceFieldType):
+class UserType(ReferenceFieldType[UserSpec]):
     name = "user"
     spec_model = UserSpec
     title = "User"
