@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from runtime.store.connection import inserted_id
 from runtime.store.schema import user_departments_table, user_roles_table, users_table
 
 
@@ -125,19 +126,21 @@ def insert_user(
     """Add an active user (the caller validated and audits); returns its id.
     An empty display name becomes the user name."""
     name = username.strip()
-    return connection.execute(
-        users_table.insert().values(
-            username=name,
-            username_key=username_key(name),
-            display_name=display_name.strip() or name,
-            password_hash=password_hash,
-            is_admin=is_admin,
-            active=True,
-            failed_logins=0,
-            created_at=now,
-            password_changed_at=now if password_hash else None,
+    return inserted_id(
+        connection.execute(
+            users_table.insert().values(
+                username=name,
+                username_key=username_key(name),
+                display_name=display_name.strip() or name,
+                password_hash=password_hash,
+                is_admin=is_admin,
+                active=True,
+                failed_logins=0,
+                created_at=now,
+                password_changed_at=now if password_hash else None,
+            )
         )
-    ).inserted_primary_key[0]
+    )
 
 
 def update_profile(

@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from runtime.store.audit_keys import AuditKey, available_keys, signing_key
 from runtime.store.audit_seals import Seals
+from runtime.store.connection import inserted_id
 from runtime.store.schema import audit_table, meta_table, users_table
 
 GENESIS_HASH = "0" * 64
@@ -106,7 +107,7 @@ def row_hash(prev_hash: str, row: dict[str, Any]) -> str:
     return hashlib.sha256((prev_hash + _content(row)).encode("utf-8")).hexdigest()
 
 
-def signed_hash(key: AuditKey, prev_hash: str, row: Mapping[str, Any]) -> str:
+def signed_hash(key: AuditKey, prev_hash: str, row: Mapping[str, Any] | RowMapping) -> str:
     """The signed hash of a row: an HMAC over the link, the content, the key id
     and the seals, which only the holder of the key can compute."""
     text = "\x1f".join((prev_hash, _content(dict(row)), row["key_id"], row["seals"] or ""))
@@ -159,7 +160,7 @@ def append(connection: Connection, entry: AuditEntry, at: datetime | None = None
 
 
 def _insert(connection, key: AuditKey, prev_hash: str, entry: AuditEntry, at) -> tuple[str, int]:
-    row = {
+    row: dict[str, Any] = {
         "at": at or utc_now(),
         "user_id": entry.user_id,
         "username": entry.username,
@@ -172,11 +173,11 @@ def _insert(connection, key: AuditKey, prev_hash: str, entry: AuditEntry, at) ->
         if entry.details is not None
         else None,
         "key_id": key.key_id,
-        "seals": entry.seals.text() if entry.seals else None,
+        "seals": entry.seals.text() if isinstance(entry.seals, Seals) and entry.seals else None,
     }
     row["prev_hash"] = prev_hash
     row["hash"] = signed_hash(key, prev_hash, row)
-    return row["hash"], connection.execute(audit_table.insert(), row).inserted_primary_key[0]
+    return row["hash"], inserted_id(connection.execute(audit_table.insert(), row))
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from resources.messages import tr
 from runtime.store.audit_verify import checkpoint_path_beside, write_checkpoint
+from runtime.store.connection import driver_connection
 from runtime.store.engine import WorkspaceError
 from runtime.store.integrity import damaged_error, note_backup, quick_check
 from widgets.protected_files import refuse_database_file
@@ -125,7 +126,7 @@ def _backup_sqlite(engine: Engine, output: Path) -> Path:
     temporary = _temporary_beside(output)  # empty: SQLite takes it as a new database
     try:
         with engine.connect() as connection:
-            source = connection.connection.driver_connection
+            source = driver_connection(connection.connection)
             target = sqlite3.connect(temporary)
             try:
                 source.backup(target)

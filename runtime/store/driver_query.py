@@ -19,6 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from runtime.store.connection import driver_connection
+
 
 class DriverQuery:
     """One SELECT on one connection; ``first(params)`` changes only ``params``."""
@@ -34,7 +36,7 @@ class DriverQuery:
         self.order = state.positiontup  # None: the driver takes named parameters
         self.processors = self._processors(compiled) | dict(state.processors)  # + IN lists
         self.values = {name: self._bound(name, value) for name, value in state.parameters.items()}
-        self.cursor = connection.connection.driver_connection.cursor()
+        self.cursor = driver_connection(connection.connection).cursor()
         self.decoders: list | None = None  # once the driver has described the columns
 
     def first(self, params: Mapping[str, Any]) -> tuple | None:

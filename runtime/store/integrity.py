@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from resources.messages import tr
+from runtime.store.connection import driver_connection
 from runtime.store.engine import WorkspaceError
 
 #: Larger files are checked in a background thread (quick_check reads every page:
@@ -48,7 +49,7 @@ def quick_check(engine: Engine) -> str:
     except Exception as error:
         return _one_line(error)
     try:
-        rows = connection.driver_connection.execute("PRAGMA quick_check").fetchall()
+        rows = driver_connection(connection).execute("PRAGMA quick_check").fetchall()
     except sqlite3.DatabaseError as error:
         return _one_line(error)
     finally:

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from runtime.store.connection import inserted_id
 from runtime.store.schema import departments_table
 
 #: The columns :func:`update_department` changes.
@@ -59,16 +60,18 @@ def insert_department(
     kind: str | None = None,
 ) -> int:
     """Add an active department (the caller validated and audits); returns its id."""
-    return connection.execute(
-        departments_table.insert().values(
-            code=code,
-            name=name,
-            parent_id=parent_id,
-            head_user_id=head_user_id,
-            kind=kind,
-            active=True,
+    return inserted_id(
+        connection.execute(
+            departments_table.insert().values(
+                code=code,
+                name=name,
+                parent_id=parent_id,
+                head_user_id=head_user_id,
+                kind=kind,
+                active=True,
+            )
         )
-    ).inserted_primary_key[0]
+    )
 
 
 def update_department(connection: Connection, department_id: int, **changes: Any) -> None:

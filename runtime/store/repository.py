@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from runtime.spec.models import AppSpec
 from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
+from runtime.store.connection import inserted_id
 from runtime.store.query import Cursor, RecordQuery, RowScope
 from runtime.store.record_conditions import (
     SYSTEM_SORTABLE,
@@ -84,7 +85,7 @@ class RecordRepository:
         paint before the app's table models exist (its first query builds them, on
         a worker thread)."""
         self._tables = tables if isinstance(tables, AppTables) else None
-        self._build_tables = tables if self._tables is None else None
+        self._build_tables = None if isinstance(tables, AppTables) else tables
         self._tables_lock = threading.Lock()
         self.registry = registry
         self._plans: dict[tuple, PagePlan | SkipPlan] = {}
@@ -94,6 +95,7 @@ class RecordRepository:
         if self._tables is None:
             with self._tables_lock:
                 if self._tables is None:
+                    assert self._build_tables is not None  # given when the tables were not
                     self._tables = self._build_tables()
         return self._tables
 
@@ -122,7 +124,7 @@ class RecordRepository:
         row = {key: values.get(key) for key in tables.columns} | system
         # Parameters, not .values(): the statement stays the same object, so SQLAlchemy's
         # compiled cache hits (building a literal-valued statement per save costs 4x).
-        record_id = connection.execute(tables.table.insert(), row).inserted_primary_key[0]
+        record_id = inserted_id(connection.execute(tables.table.insert(), row))
         for key in tables.children:
             self._write_child_rows(connection, tables, key, record_id, values.get(key))
         return record_id
