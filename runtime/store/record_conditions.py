@@ -57,7 +57,9 @@ def keyset(tables: FormTables, sort: Sort) -> Keyset:
     table = tables.table
     column = sort_column(tables, sort)
     desc = sort.desc
-    order = [column.desc(), table.c.id.desc()] if desc else [column, table.c.id]
+    order: list[sa.ColumnElement] = (
+        [column.desc(), table.c.id.desc()] if desc else [column, table.c.id]
+    )
     cursor_id = sa.bindparam("_cursor_id", type_=table.c.id.type)
     after_id = table.c.id < cursor_id if desc else table.c.id > cursor_id
     if column.key == "id":
@@ -73,7 +75,9 @@ def where_clause(
 ) -> sa.ColumnElement[bool]:
     """The rows of a form that ``query`` reaches within ``scope``."""
     table = tables.table
-    parts = [table.c.deleted_at.isnot(None) if query.trash else table.c.deleted_at.is_(None)]
+    parts: list[sa.ColumnElement[bool]] = [
+        table.c.deleted_at.isnot(None) if query.trash else table.c.deleted_at.is_(None)
+    ]
     if query.filter is not None:
         parts.append(_filter(tables, query.filter, registry))
     if query.search.strip():

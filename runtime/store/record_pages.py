@@ -68,6 +68,7 @@ class PagePlan:
     by_id: bool
     first: sa.Select
     after: sa.Select
+    #: The rows without a sort value; ``None`` when sorting by id.
     empty_first: sa.Select | None = None
     empty_after: sa.Select | None = None
 
@@ -102,7 +103,8 @@ def read_page(connection, plan: PagePlan, sort: Sort, after: Cursor | None, limi
         statement = plan.first if after is None else plan.after
         params = {} if after is None else {"_cursor_value": after.value, "_cursor_id": after.id}
         records += _rows(connection, plan, statement, params)
-    if len(records) < limit and not plan.by_id:
+    if len(records) < limit and plan.empty_first is not None and plan.empty_after is not None:
+        # Sorted by a value (not by id): then the rows without one.
         params = {"_cursor_id": after.id} if after is not None and after.value is None else {}
         statement = plan.empty_after if params else plan.empty_first
         records += _rows(connection, plan, statement, params)[: limit - len(records)]

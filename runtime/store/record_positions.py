@@ -37,23 +37,39 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class ValueSkips:
+    """The statements of an order by a sort value, besides ``SkipPlan.present``.
+
+    ``present_left`` counts the rows with a sort value, ``empty`` holds the rows
+    without one. For long skips, ``ties`` counts the rows after a cursor that share
+    its sort value (at most ``_rows``) and gives the last one's id, ``beyond`` holds
+    the rows past the cursor's value and ``beyond_left`` counts them.
+    """
+
+    present_left: Segment
+    empty: Segment
+    ties: sa.Select
+    beyond: sa.Select
+    beyond_left: sa.Select
+
+
+@dataclass(frozen=True)
 class SkipPlan:
     """The statements that skip rows in the sort index (see ``skip_rows``).
 
-    ``present`` holds the rows with a sort value (every row when sorting by id),
-    ``present_left`` counts them, ``empty`` holds the rows without a sort value.
-    For long skips, ``ties`` counts the rows after a cursor that share its sort
-    value (at most ``_rows``) and gives the last one's id, ``beyond`` holds the
-    rows past the cursor's value and ``beyond_left`` counts them. The skipping
-    statements' OFFSET is the bound parameter ``_skip``.
+    ``present`` holds the rows with a sort value (every row when sorting by id);
+    ``by_value`` the other statements of an order by a sort value (``None`` when
+    sorting by id). The skipping statements' OFFSET is the bound parameter ``_skip``.
     """
 
     present: Segment
-    present_left: Segment | None = None
-    empty: Segment | None = None
-    ties: sa.Select | None = None
-    beyond: sa.Select | None = None
-    beyond_left: sa.Select | None = None
+    by_value: ValueSkips | None = None
+
+    def segment_of(self, cursor: Cursor) -> Segment:
+        """The segment holding ``cursor``'s row: the empty values' for an empty value."""
+        if self.by_value is not None and cursor.value is None:
+            return self.by_value.empty
+        return self.present
 
 
 def skip_plan(
@@ -75,14 +91,14 @@ def skip_plan(
     empty = base & sort_column.is_(None)
     value = sa.bindparam("_cursor_value", type_=sort_column.type)
     beyond = base & (sort_column < value if desc else sort_column > value)  # not empty
-    return SkipPlan(
-        present=Segment(one.where(present), one.where(after)),
+    by_value = ValueSkips(
         present_left=Segment(count.where(present), count.where(after)),
         empty=Segment(one.where(empty), one.where(empty & keyset.after_id)),
         ties=_ties(id_column, base & (sort_column == value) & keyset.after_id, desc),
         beyond=one.where(beyond),
         beyond_left=count.where(beyond),
     )
+    return SkipPlan(Segment(one.where(present), one.where(after)), by_value)
 
 
 def _ties(id_column, where, desc: bool) -> sa.Select:
@@ -104,18 +120,19 @@ def skip_rows(connection, plan: SkipPlan, start: Cursor | None, rows: int, long_
     """
     if rows <= 0:
         return start
-    if plan.empty is not None and start is not None and start.value is None:
-        return _skip_in(connection, plan.empty, start, rows)
-    if plan.ties is not None and start is not None and rows > long_skip:
-        return _long_skip(connection, plan, start, rows)
+    by_value = plan.by_value
+    if by_value is not None and start is not None and start.value is None:
+        return _skip_in(connection, by_value.empty, start, rows)
+    if by_value is not None and start is not None and rows > long_skip:
+        return _long_skip(connection, by_value, start, rows)
     found = _skip_in(connection, plan.present, start, rows)
-    if found is not None or plan.empty is None:
+    if found is not None or by_value is None:
         return found
-    rows -= _first_row(connection, plan.present_left.of(start), start, {})[0]
-    return _skip_in(connection, plan.empty, None, rows)
+    rows -= _first_row(connection, by_value.present_left.of(start), start, {})[0]
+    return _skip_in(connection, by_value.empty, None, rows)
 
 
-def _long_skip(connection, plan: SkipPlan, start: Cursor, rows: int):
+def _long_skip(connection, skips: ValueSkips, start: Cursor, rows: int):
     """``skip_rows`` from a cursor with a sort value, in plain ranges of the index.
 
     ``(value, id) > (?, ?)`` is not a range SQLite can bound exactly: it tests
@@ -124,14 +141,14 @@ def _long_skip(connection, plan: SkipPlan, start: Cursor, rows: int):
     ``rows``), then the skip goes on past that value: two or three statements
     instead of one, worth it only for long skips.
     """
-    ties, last_id = _first_row(connection, plan.ties, start, {"_rows": rows})
+    ties, last_id = _first_row(connection, skips.ties, start, {"_rows": rows})
     if ties == rows:
         return Cursor(start.value, last_id)
-    found = _first_row(connection, plan.beyond, start, {"_skip": rows - ties - 1})
+    found = _first_row(connection, skips.beyond, start, {"_skip": rows - ties - 1})
     if found is not None:
         return Cursor(found[0], found[1])
-    rows -= ties + _first_row(connection, plan.beyond_left, start, {})[0]
-    return _skip_in(connection, plan.empty, None, rows)
+    rows -= ties + _first_row(connection, skips.beyond_left, start, {})[0]
+    return _skip_in(connection, skips.empty, None, rows)
 
 
 def _skip_in(connection, segment: Segment, start, rows: int) -> Cursor | None:
@@ -182,8 +199,7 @@ class _Walk:
 
     def next(self, mark: Cursor | None) -> Cursor | None:
         if mark is not None:
-            in_empty = self.plan.empty is not None and mark.value is None
-            found = self._within(self.plan.empty if in_empty else self.plan.present, mark)
+            found = self._within(self.plan.segment_of(mark), mark)
             if found is not None:
                 return found
         return skip_rows(self.connection, self.plan, mark, self.every, self.long_skip)
