@@ -246,8 +246,9 @@ class InsertSealer:
             connection.dialect.name == "sqlite" and not tables.children and list(keys) == names
         )
         #: The highest id before the insert: read back after the first batch on the
-        #: fast path (one query less per import batch), before the insert otherwise.
-        self.before = None if self.fast else highest_id(connection, tables)
+        #: fast path (one query less per import batch; 0 until then), before the
+        #: insert otherwise.
+        self.before = 0 if self.fast else highest_id(connection, tables)
         self.hash: Callable | None = None
         self.parts: list[bytes] = []
         self.count = 0
@@ -294,7 +295,7 @@ class InsertSealer:
             if consecutive:
                 return Seals(((first, b"".join(self.parts).hex()),))
         if ids is None:
-            ids = ids_inserted_after(self.connection, self.tables, self.before or 0)
+            ids = ids_inserted_after(self.connection, self.tables, self.before)
         return Seals.of(record_seals(self.connection, self.tables, ids))
 
 
@@ -385,8 +386,8 @@ def drifted_records(
             yield DriftedRecord(app_id, form, ident, "added" if last is None else "changed")
         if checked % SEAL_BATCH == 0:
             yield checked
-    for ident, seal in sorted(expected.items()):
-        if seal is not None and ident not in seen and found < limit:
+    for ident, last in sorted(expected.items()):
+        if last is not None and ident not in seen and found < limit:
             found += 1
             yield DriftedRecord(app_id, form, ident, "removed")
     yield checked

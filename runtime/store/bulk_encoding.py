@@ -47,7 +47,7 @@ def compile_bulk_insert(
     The system values are our own timestamps and ids, never user text, so they go
     into the SQL as literals and each row sends only its field values.
     """
-    constants = {
+    constants: dict[str, Any] = {
         name: sa.literal_column(_literal_sql(table.c[name], value, dialect))
         for name, value in system.items()
     }
@@ -59,7 +59,7 @@ def compile_bulk_insert(
     per_key = [_encoder(table.c[key], dialect) for key in keys]
     encoders = [(i, e) for i, e in enumerate(per_key) if e]
     if statement.positional:
-        order = [list(keys).index(name) for name in statement.positiontup]
+        order = [list(keys).index(name) for name in statement.positiontup or ()]
         in_order = order == list(range(len(keys)))
     else:
         order, in_order = [], False

@@ -72,6 +72,6 @@ def database_problem(error: BaseException) -> str:
     return text.format(kind=type(original).__name__)
 
 
-def _code(error: BaseException) -> str:
+def _code(error: BaseException | None) -> str:
     """The SQLite result code name or PostgreSQL SQLSTATE of a driver error, or ``""``."""
     return str(getattr(error, "sqlite_errorname", None) or getattr(error, "sqlstate", None) or "")

@@ -242,6 +242,8 @@ def _is_windows_network_path(path: Path) -> bool:  # pragma: no cover - Windows 
     text = str(path)
     if text.startswith(("\\\\", "//")):
         return True
+    if sys.platform != "win32":  # never (see is_network_path); tells mypy windll exists
+        return False
     import ctypes
 
     drive = os.path.splitdrive(str(path.absolute()))[0] + "\\"

@@ -63,6 +63,7 @@ def apply_upgrade(
     if not plan.changes_anything:
         return plan
     old = workspace.installed_spec(new.id)
+    assert old is not None  # not an install: the plan found it installed
     if not dry_run:
         workspace.check_integrity()  # the file again, right before it is rewritten
     connection = workspace.engine.connect()

@@ -16,6 +16,7 @@ which the new table models must carry along.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,21 @@ from runtime.spec.models import AppSpec
 from runtime.store.migrate_plan import Step, Unconverted
 from runtime.store.schema import SYSTEM_COLUMN_NAMES, build_app_tables, table_name
 from widgets.base import FieldSpecBase, FieldValueError
+
+
+@dataclass(frozen=True)
+class _Retype:
+    """A ``retype`` step's names: it always has its field and the kept column."""
+
+    form: str
+    field: str
+    kept_column: str
+    subtable: str | None
+
+    @classmethod
+    def of(cls, step: Step) -> _Retype:
+        assert step.field is not None and step.kept_column is not None, step
+        return cls(step.form, step.field, step.kept_column, step.subtable)
 
 
 class _Applier:
@@ -43,11 +59,11 @@ class _Applier:
     def inspector(self):
         return sa.inspect(self.connection)
 
-    def table_of(self, step: Step) -> str:
+    def table_of(self, step: _Retype) -> str:
         return table_name(self.new.id, step.form, *([step.subtable] if step.subtable else []))
 
     def run(self) -> None:
-        retypes = [step for step in self.plan.steps if step.kind == "retype"]
+        retypes = [_Retype.of(step) for step in self.plan.steps if step.kind == "retype"]
         for step in retypes:
             self.retype(step)
         existing = set(self.inspector().get_table_names())
@@ -67,7 +83,7 @@ class _Applier:
         for tables in self.new_tables.forms.values():
             self.sync_indexes(tables.table, set(tables.columns))
 
-    def check_still_unique(self, step: Step) -> None:
+    def check_still_unique(self, step: _Retype) -> None:
         """A unique field whose values collide once converted ("1" and "1.0" both
         become 1) cannot get its unique index: name the values, as a blocker, instead
         of failing on the database's error."""
@@ -128,7 +144,7 @@ class _Applier:
         for index in table.indexes:
             index.create(self.connection, checkfirst=True)
 
-    def retype(self, step: Step) -> None:
+    def retype(self, step: _Retype) -> None:
         """Keep the old column under a versioned name; the new one is added after."""
         table = self.table_of(step)
         for index in self.inspector().get_indexes(table):
@@ -139,14 +155,17 @@ class _Applier:
             f"{self.preparer.quote(step.field)} TO {self.preparer.quote(step.kept_column)}"
         )
 
-    def new_field(self, step: Step) -> FieldSpecBase:
-        item = self.new.form(step.form).field(step.subtable or step.field)
+    def new_field(self, step: _Retype) -> FieldSpecBase:
+        """The field's spec in the new app (the plan found it there)."""
+        form = self.new.form(step.form)
+        item = form.field(step.subtable or step.field) if form is not None else None
+        assert item is not None, step
         if step.subtable:
             children = self.registry.of(item).children(item)
             item = next(child for child in children if child.key == step.field)
         return item
 
-    def convert(self, step: Step) -> None:
+    def convert(self, step: _Retype) -> None:
         """Fill the new column from the kept one, value by value through the types."""
         old_spec = self.plan.sources.get((step.form, step.subtable, step.field))
         if old_spec is None:

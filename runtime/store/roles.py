@@ -39,8 +39,7 @@ def grant_runtime(connection: Connection, role: str) -> list[str]:
         text = tr("the role '{role}' does not exist; create it first (CREATE ROLE … LOGIN)")
         raise WorkspaceError(text.format(role=role))
     quote = connection.dialect.identifier_preparer.quote
-    who, schema = quote(role), quote(connection.exec_driver_sql("SELECT current_schema()").scalar())
-    database = quote(connection.exec_driver_sql("SELECT current_database()").scalar())
+    who, schema, database = _quoted_names(connection, role)
     statements = [
         f"GRANT CONNECT ON DATABASE {database} TO {who}",
         f"GRANT USAGE ON SCHEMA {schema} TO {who}",
@@ -65,9 +64,7 @@ def revoke_runtime(connection: Connection, role: str) -> None:
     """Undo :func:`grant_runtime` (before the role is dropped)."""
     if not _ROLE_NAME.fullmatch(role):
         raise WorkspaceError(tr("'{role}' is not a role name").format(role=role))
-    quote = connection.dialect.identifier_preparer.quote
-    who, schema = quote(role), quote(connection.exec_driver_sql("SELECT current_schema()").scalar())
-    database = quote(connection.exec_driver_sql("SELECT current_database()").scalar())
+    who, schema, database = _quoted_names(connection, role)
     for statement in (
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
         f"REVOKE SELECT, INSERT, UPDATE, DELETE ON TABLES FROM {who}",
@@ -78,3 +75,11 @@ def revoke_runtime(connection: Connection, role: str) -> None:
         f"REVOKE CONNECT ON DATABASE {database} FROM {who}",
     ):
         connection.exec_driver_sql(statement)
+
+
+def _quoted_names(connection: Connection, role: str) -> tuple[str, str, str]:
+    """The role, the current schema and the current database, quoted for SQL."""
+    quote = connection.dialect.identifier_preparer.quote
+    schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+    database = connection.exec_driver_sql("SELECT current_database()").scalar_one()
+    return quote(role), quote(schema), quote(database)

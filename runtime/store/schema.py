@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -363,11 +364,10 @@ def _add_field_indexes(
     workstations saving the same value at once cannot both succeed, and a record
     in the trash does not block its value.
     """
-    live = table.c.deleted_at.is_(None)
     for key, spec in stored.items():
         field_type = registry.of(spec)
         if spec.unique or field_type.always_unique:
-            options = dict.fromkeys(live_options, live)
+            options = _live_where(table, live_options)
             sa.Index(index_name(table, key), table.c[key], unique=True, **options)
         elif field_type.reference_kind(spec) is not None and not _is_json(table.c[key]):
             # A list of ids (several users) is JSON: no btree index, lists filter by
@@ -384,8 +384,13 @@ def _live_index(
     alone instead of checking each row's ``deleted_at`` in the table; the trash is
     small and needs no index.
     """
-    live = table.c.deleted_at.is_(None)
-    return sa.Index(name, *columns, **dict.fromkeys(live_options, live))
+    return sa.Index(name, *columns, **_live_where(table, live_options))
+
+
+def _live_where(table: sa.Table, live_options: tuple[str, ...]) -> dict[str, Any]:
+    """The index keywords (``sqlite_where=``...) that make an index partial over live
+    records; typed as ``Any`` values, the way ``sa.Index`` takes dialect keywords."""
+    return dict.fromkeys(live_options, table.c.deleted_at.is_(None))
 
 
 def _is_json(column: sa.Column) -> bool:

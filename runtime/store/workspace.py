@@ -181,6 +181,7 @@ class Workspace:
         app_ids = connection.execute(sa.select(apps_table.c.app_id)).scalars().all()
         for app_id in app_ids:
             spec = self.installed_spec(app_id, connection)
+            assert spec is not None  # its row was just listed, in this transaction
             tables = build_app_tables(spec, self.registry, dialect=self.dialect)
             seal_forms(connection, app_id, tables.forms, "signing began")
 
