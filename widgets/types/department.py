@@ -6,14 +6,15 @@ from typing import Any
 
 from resources.messages import tr
 from widgets.base import FieldSpecBase
-from widgets.types.user import PeopleSpec, ReferenceFieldType, ReferenceTexts
+from widgets.references import DEPARTMENT, ReferenceKind
+from widgets.types.user import PeopleFieldType, PeopleSpec, ReferenceTexts
 
 
 class DepartmentSpec(PeopleSpec):
     pass
 
 
-class DepartmentType(ReferenceFieldType):
+class DepartmentType(PeopleFieldType):
     name = "department"
     spec_model = DepartmentSpec
     title = "Department"
@@ -33,8 +34,8 @@ class DepartmentType(ReferenceFieldType):
             tr("department name (or #id)"),
         )
 
-    def reference_kind(self, spec: FieldSpecBase) -> Any:
-        return "department"
+    def reference_kind(self, spec: FieldSpecBase) -> ReferenceKind:
+        return DEPARTMENT
 
     def sample_values(self, spec: DepartmentSpec) -> list[Any]:
         return [[3, 5, 12], [8]] if spec.multiple else [3, 8]

@@ -15,6 +15,7 @@ from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
 from widgets.base import EMPTY_CONTEXT, ExcelContext, FieldSpecBase, FieldType, FieldValueError
+from widgets.references import USER, ReferenceKind
 
 MULTI_SEPARATOR = "、"
 SPLIT_RE = re.compile(r"[,，、;；]")
@@ -118,11 +119,18 @@ class PeopleSpec(FieldSpecBase):
     default_current: bool = False
 
 
+class PeopleFieldType(ReferenceFieldType):
+    """Users and departments: may start as the logged-in user's (``default_current``)."""
+
+    def follows_current(self, spec: PeopleSpec) -> bool:
+        return spec.default_current
+
+
 class UserSpec(PeopleSpec):
     pass
 
 
-class UserType(ReferenceFieldType):
+class UserType(PeopleFieldType):
     name = "user"
     spec_model = UserSpec
     title = "User"
@@ -141,8 +149,8 @@ class UserType(ReferenceFieldType):
             tr("user name (or #id)"),
         )
 
-    def reference_kind(self, spec: FieldSpecBase) -> Any:
-        return "user"
+    def reference_kind(self, spec: FieldSpecBase) -> ReferenceKind:
+        return USER
 
     def sample_values(self, spec: UserSpec) -> list[Any]:
         return [[1, 2], [7]] if spec.multiple else [1, 2, 42]
