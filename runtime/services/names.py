@@ -19,7 +19,8 @@ spellings ``"user"`` or ``("record", form, display_field)`` are read too). The
 SQL lives in the store (:mod:`runtime.store.names`, where each kind's
 ``NameTable`` is found); this module decides what the reader may see of it.
 Look-ups are batched (one query per chunk of ids or names: a list page costs
-one query per kind, not one per row) and cached. A name shared by two users (or
+one query per kind, not one per row) and cached until a commit changes the
+table the names come from (``NameChanges``). A name shared by two users (or
 records) is ambiguous: it is left out of the reverse map, so such a cell must
 name ``#id`` instead.
 """
@@ -31,7 +32,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from runtime.services.actor import SYSTEM, Actor
-from runtime.store.names import NameTable
+from runtime.store.names import NameTable, name_changes
 from runtime.store.query import RowScope
 from widgets.base import ExcelContext
 from widgets.references import ReferenceKind, as_reference_kind
@@ -55,8 +56,13 @@ class NameResolver:
         self.max_cache = max_cache
         self._names: dict[tuple[ReferenceKind, int], str] = {}
         self._lock = threading.Lock()
+        #: Bumped when names change: a look-up that began before does not fill the cache.
+        self._generation = 0
+        #: kind -> the name of the table its names come from (what a commit reports).
+        self._tables: dict[ReferenceKind, str] = {}
         #: (kind, name) pairs that matched more than one id.
         self.ambiguous: set[tuple[Any, str]] = set()
+        name_changes(service.workspace.engine).watch(self)
 
     # -- what the reader may see ---------------------------------------------
     def _readable(self, kind: ReferenceKind) -> Readable | None:
@@ -65,6 +71,8 @@ class NameResolver:
         table = self.service.repository.names.table(kind)
         if table is None:
             return None
+        with self._lock:
+            self._tables.setdefault(kind, table.table.name)
         if table.form is None:  # users, departments: named for every user
             self.service.require_session(self.actor)
             return table, None
@@ -84,8 +92,9 @@ class NameResolver:
         missing = sorted({i for i in wanted if (kind, i) not in self._names})
         found: dict[int, str] = {}
         if missing:
+            generation = self._generation
             found = self._lookup_names(kind, missing)
-            self._remember(kind, {i: found.get(i) or f"#{i}" for i in missing})
+            self._remember(kind, {i: found.get(i) or f"#{i}" for i in missing}, generation)
         return {i: self._names.get((kind, i)) or found.get(i) or f"#{i}" for i in wanted}
 
     def name_of(self, kind: Any, ident: int) -> str:
@@ -100,12 +109,28 @@ class NameResolver:
         with self.service.workspace.reader() as connection:
             return table.names(connection, ids, scope)
 
-    def _remember(self, kind: ReferenceKind, names: Mapping[int, str]) -> None:
+    def _remember(self, kind: ReferenceKind, names: Mapping[int, str], generation: int) -> None:
+        """Cache ``names`` unless names changed since the look-up began (its
+        result may predate a rename)."""
         with self._lock:
+            if generation != self._generation:
+                return
             if len(self._names) > self.max_cache:
                 self._names.clear()
             for ident, name in names.items():
                 self._names[(kind, ident)] = name
+
+    # -- forgetting ---------------------------------------------------------------
+    def names_changed(self, tables: frozenset[str]) -> None:
+        """Drop the cached names of kinds whose names come from ``tables`` (told by
+        ``NameChanges`` after a commit updated or deleted rows of them)."""
+        with self._lock:
+            stale = {kind for kind, table in self._tables.items() if table in tables}
+            if not stale:
+                return
+            self._generation += 1
+            for entry in [entry for entry in self._names if entry[0] in stale]:
+                del self._names[entry]
 
     # -- many names at once (Excel) ------------------------------------------------
     def context_for(self, wanted: Mapping[Any, Iterable[int]]) -> ExcelContext:
@@ -154,7 +179,8 @@ class NameResolver:
         if readable is None:
             return []
         table, scope = readable
+        generation = self._generation
         with self.service.workspace.reader() as connection:
             found = table.search(connection, text, limit, scope)
-        self._remember(kind, dict(found))
+        self._remember(kind, dict(found), generation)
         return found

@@ -10,17 +10,21 @@ class in one mapping, :data:`NAME_TABLES`:
 * the records of a form: :class:`RecordNames` over the form's table, named by one
   field and limited to the rows of a :class:`RowScope`.
 
-Look-ups are batched (one query per chunk of ids or names).
+Look-ups are batched (one query per chunk of ids or names). :class:`NameChanges`
+tells name caches when a committed transaction updated or deleted rows of a table
+that names come from, whichever code wrote them.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from runtime.store.query import Condition, RecordQuery, RowScope
 from runtime.store.record_conditions import UnknownName, escape_like, scope_condition
@@ -43,7 +47,7 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 class NameTable(Protocol):
     """Where the names of one reference kind live, and the queries over them."""
 
-    #: The table the names are read from.
+    #: The table a write to which may rename (see :class:`NameChanges`).
     table: sa.Table
     #: The form whose read permissions govern these names; None: names for everyone.
     form: str | None
@@ -335,3 +339,60 @@ class NameDirectory:
                             keys.setdefault(target, key)
             self._display_keys = keys
         return self._display_keys.get(form)
+
+
+# -- telling caches that names changed --------------------------------------------
+
+
+class NameChanges:
+    """Which tables committed transactions of one engine updated or deleted rows
+    of, told to the caches watching (by table name, after the commit).
+
+    It listens to the engine's statements, not to the services that write, so no
+    write path can forget it: a record saved, imported or purged, a user renamed
+    by the admin screen or the staff import, a department edited. Updates made
+    outside this process are not seen.
+    """
+
+    PENDING = "formwright_name_tables"  # Connection.info key: tables of the open transaction
+
+    def __init__(self, engine: Engine) -> None:
+        self._watchers: weakref.WeakSet = weakref.WeakSet()
+        self._lock = threading.Lock()
+        sa.event.listen(engine, "after_execute", self._executed)
+        sa.event.listen(engine, "commit", self._committed)
+        sa.event.listen(engine, "rollback", self._rolled_back)
+
+    def watch(self, watcher: Any) -> None:
+        """Call ``watcher.names_changed(table_names)`` after each such commit (held
+        weakly: a cache that is gone stops being told)."""
+        with self._lock:
+            self._watchers.add(watcher)
+
+    def _executed(self, connection, statement, *_args) -> None:
+        if isinstance(statement, (sa.Update, sa.Delete)):
+            connection.info.setdefault(self.PENDING, set()).add(statement.table.name)
+
+    def _committed(self, connection) -> None:
+        changed = connection.info.pop(self.PENDING, None)
+        if changed:
+            with self._lock:
+                watchers = list(self._watchers)
+            for watcher in watchers:
+                watcher.names_changed(frozenset(changed))
+
+    def _rolled_back(self, connection) -> None:
+        connection.info.pop(self.PENDING, None)
+
+
+_changes: weakref.WeakKeyDictionary[Engine, NameChanges] = weakref.WeakKeyDictionary()
+_changes_lock = threading.Lock()
+
+
+def name_changes(engine: Engine) -> NameChanges:
+    """The :class:`NameChanges` of ``engine`` (listening from the first call on)."""
+    with _changes_lock:
+        changes = _changes.get(engine)
+        if changes is None:
+            changes = _changes[engine] = NameChanges(engine)
+        return changes
