@@ -59,15 +59,6 @@ class PropertyContext:
         return next((getattr(m, name) for m in self.info.metadata if isinstance(m, kind)), None)
 
 
-class PropertyEditor(QWidget):
-    """Base: ``edited(value)`` on user input; ``set_value`` never emits it."""
-
-    edited = Signal(object)
-
-    def set_value(self, value: Any) -> None:
-        raise NotImplementedError
-
-
 def _text(value: Any) -> str:
     return "" if value is None else str(value)
 

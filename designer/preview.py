@@ -27,11 +27,12 @@ from PySide6.QtWidgets import (
 from runtime.api import WorkspaceHandle, open_workspace
 from runtime.services.accounts.trial import add_trial_user
 from runtime.services.actor import Actor
+from runtime.services.records.references import WorkspaceReferences
 from runtime.services.records.service import RecordError, RecordService, ValidationFailed
 from runtime.spec.models import AppSpec, FormSpec
 from runtime.ui.form_view import RecordFormView
 from runtime.ui.services import UiServices
-from widgets.base import FieldValueError
+from widgets.base import NO_REFERENCES, FieldValueError, ReferenceSource
 from widgets.registry import FieldTypeRegistry
 
 SAMPLE_RECORDS = 3
@@ -63,12 +64,15 @@ def open_session(spec: AppSpec) -> PreviewSession:
 
 
 def sample_values(
-    form: FormSpec, registry: FieldTypeRegistry, number: int, actor: Actor | None = None
+    form: FormSpec,
+    registry: FieldTypeRegistry,
+    number: int,
+    references: ReferenceSource = NO_REFERENCES,
 ) -> dict[str, Any]:
     """Values for the ``number``-th sample record: per field the first of its type's
     ``sample_values`` (from the ``number``-th on) that the field accepts; people and
-    departments are the preview user and ward."""
-    people = {"user": actor.user_id, "department": actor.primary_department} if actor else {}
+    departments are the current user and their ward of ``references`` (the
+    preview user's)."""
     values = {}
     for spec in form.fields:
         field_type = registry.of(spec)
@@ -76,8 +80,9 @@ def sample_values(
             continue
         samples = field_type.sample_values(spec)
         kind = field_type.reference_kind(spec)
-        if isinstance(kind, str) and kind in people and samples:
-            samples = [[people[kind]] if isinstance(samples[0], list) else people[kind]]
+        current = kind.current(references) if kind is not None else None
+        if current is not None and samples:
+            samples = [field_type.coerce(spec, current[0])]
         value = _first_valid(field_type, spec, samples, number)
         if value is not None:
             values[spec.key] = value
@@ -100,8 +105,9 @@ def add_samples(session: PreviewSession, form: FormSpec, count: int = SAMPLE_REC
     (a user id that does not exist, a file that was never stored...)."""
     created = 0
     registry = session.service.registry
+    references = WorkspaceReferences(session.service, session.actor)
     for number in range(count):
-        values = sample_values(form, registry, number, session.actor)
+        values = sample_values(form, registry, number, references)
         for _attempt in range(len(values) + 1):
             try:
                 session.service.create(form.key, values, session.actor)

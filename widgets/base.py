@@ -50,6 +50,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy.types import TypeEngine
 
 from resources.messages import tr
+from widgets.references import ReferenceKind
 
 KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
 KEY_RE = re.compile(KEY_PATTERN)
@@ -147,8 +148,8 @@ class ExcelContext:
 
     ``names`` maps ``(kind, id)`` to a display name and ``reverse_names`` maps
     ``(kind, name)`` back to the id, where kind is a :meth:`FieldType.reference_kind`
-    (``"user"``, ``"department"`` or ``("record", form_key, display_field)``); filled
-    by the services.
+    (a :class:`widgets.references.ReferenceKind`, or its plain spelling); filled by
+    the services.
     """
 
     names: Mapping[Any, str] = field(default_factory=dict)
@@ -220,11 +221,16 @@ class FieldType(Generic[SpecT]):
         """
         return None
 
-    def reference_kind(self, spec: SpecT) -> Any:
-        """What ids in this value refer to: ``"user"``, ``"department"``,
-        ``("record", form_key, display_field)`` or ``None``. Services resolve display
-        names by it."""
+    def reference_kind(self, spec: SpecT) -> ReferenceKind | None:
+        """What the ids in this value are ids of (:mod:`widgets.references`: users,
+        departments, the records of a form named by one of their fields), or None
+        for a value without ids. Names are shown, read and checked by it."""
         return None
+
+    def follows_current(self, spec: SpecT) -> bool:
+        """Whether a new record starts with the logged-in user (or their department:
+        the :meth:`reference_kind` says whose) in this field (``default_current``)."""
+        return False
 
     def check_spec(self, spec: SpecT) -> list[SpecProblem]:
         """Type-specific consistency checks beyond the pydantic model (min <= max...)."""
@@ -475,11 +481,11 @@ class ReferenceSource:
     ) -> list[tuple[int, str]]:
         return []
 
-    def name_of(self, kind: Any, ident: int) -> str:
+    def name_of(self, kind: ReferenceKind, ident: int) -> str:
         """Display name of a user, department or record (``kind`` as in ExcelContext)."""
         return f"#{ident}"
 
-    def prefetch_names(self, wanted: Mapping[Any, Iterable[int]]) -> None:
+    def prefetch_names(self, wanted: Mapping[ReferenceKind, Iterable[int]]) -> None:
         """Look up the names of many ids at once (kind -> ids), so that the
         ``name_of`` calls that follow are answered from a cache."""
 
@@ -501,21 +507,20 @@ def default_value(
     field_type: FieldType[Any], spec: FieldSpecBase, references: ReferenceSource
 ) -> Any:
     """The value a new record (or a new subtable row) starts with in a field: the
-    current user or department for ``default_current`` people fields, else the
-    spec's ``default`` through its type. A default the type refuses gives ``None``
-    (the designer reports it)."""
+    current user or department for fields that follow them (``default_current``),
+    else the spec's ``default`` through its type. A default the type refuses gives
+    ``None`` (the designer reports it)."""
     if not field_type.has_value:
         return None
-    if getattr(spec, "default_current", False):
+    if field_type.follows_current(spec):
         kind = field_type.reference_kind(spec)
-        who = {"user": references.current_user, "department": references.current_department}
-        current = who[kind]() if kind in who else None
-        if current is None:
-            return None
-        return [current[0]] if getattr(spec, "multiple", False) else current[0]
-    if spec.default is None:
+        current = kind.current(references) if kind is not None else None
+        start = None if current is None else current[0]
+    else:
+        start = spec.default
+    if start is None:
         return None
     try:
-        return field_type.coerce(spec, spec.default)
+        return field_type.coerce(spec, start)
     except FieldValueError:
         return None

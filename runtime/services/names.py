@@ -13,15 +13,16 @@ value of its form's display field, as that user may read it:
   import's dry run answers "no record named …" for a right and a wrong guess of
   a hidden value alike.
 
-Users and departments are named for everyone (they have no row scope). Look-ups
-are batched (one query per chunk of ids or names: a list page costs one query
-per kind, not one per row) and cached; the SQL lives in the store
-(:mod:`runtime.store.user_names`, ``RecordRepository.display_values`` and
-``ids_with_values``). Kinds are what ``FieldType.reference_kind`` returns:
-``"user"``, ``"department"`` or ``("record", form_key, display_field)`` (a kind
-without its display field uses the first one the app's lookups of that form show). A name shared by two
-users (or records) is ambiguous: it is left out of the reverse map, so such a
-cell must name ``#id`` instead.
+Users and departments are named for everyone (they have no row scope). Kinds are
+what ``FieldType.reference_kind`` returns (``widgets.references``; their plain
+spellings ``"user"`` or ``("record", form, display_field)`` are read too). The
+SQL lives in the store (:mod:`runtime.store.names`, where each kind's
+``NameTable`` is found); this module decides what the reader may see of it.
+Look-ups are batched (one query per chunk of ids or names: a list page costs
+one query per kind, not one per row) and cached until a commit changes the
+table the names come from (``NameChanges``). A name shared by two users (or
+records) is ambiguous: it is left out of the reverse map, so such a cell must
+name ``#id`` instead.
 """
 
 from __future__ import annotations
@@ -31,20 +32,17 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from runtime.services.actor import SYSTEM, Actor
-from runtime.store.query import Condition, RecordQuery, RowScope
-from runtime.store.repository import UnknownName
-from runtime.store.user_names import (
-    department_names,
-    departments_named,
-    search_departments,
-    search_users,
-    user_names,
-    users_named,
-)
-from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
+from runtime.store.names import NameTable, name_changes
+from runtime.store.query import RowScope
+from widgets.base import ExcelContext
+from widgets.references import ReferenceKind, as_reference_kind
 
 if TYPE_CHECKING:
     from runtime.services.records.service import RecordService
+
+#: What a reader may see of a kind's names: the table (without names when the
+#: display field is hidden from them) and the rows within reach (None: all).
+Readable = tuple[NameTable, RowScope | None]
 
 
 class NameResolver:
@@ -56,72 +54,85 @@ class NameResolver:
         self.service = service
         self.actor = actor
         self.max_cache = max_cache
-        self._names: dict[Any, str] = {}
+        self._names: dict[tuple[ReferenceKind, int], str] = {}
         self._lock = threading.Lock()
+        #: Bumped when names change: a look-up that began before does not fill the cache.
+        self._generation = 0
+        #: kind -> the name of the table its names come from (what a commit reports).
+        self._tables: dict[ReferenceKind, str] = {}
         #: (kind, name) pairs that matched more than one id.
         self.ambiguous: set[tuple[Any, str]] = set()
-        self._display_keys: dict[str, str] | None = None
+        name_changes(service.workspace.engine).watch(self)
 
-    # -- which field names a record -----------------------------------------
-    def display_field(self, form: str) -> str | None:
-        """The field the app's lookups show for records of ``form`` (the first
-        lookup to it in form order, subtable columns included)."""
-        if self._display_keys is None:
-            registry = self.service.registry
-            keys: dict[str, str] = {}
-            for form_spec in self.service.spec.forms:
-                stack = list(reversed(form_spec.fields))
-                while stack:
-                    spec = stack.pop()
-                    field_type = registry.of(spec)
-                    stack.extend(reversed(field_type.children(spec)))
-                    for reference in field_type.references(spec):
-                        if reference.kind == "field":
-                            target, key = reference.target
-                            keys.setdefault(target, key)
-            self._display_keys = keys
-        return self._display_keys.get(form)
-
-    def _readable_display(self, kind: Any) -> tuple[FieldSpecBase, FieldType, RowScope] | None:
-        """The display field of a record kind with its type and the rows the reader
-        may see named; None when the reader may see no record's name."""
-        form = kind[1]
-        key = (kind[2] if len(kind) > 2 else None) or self.display_field(form)
-        try:
-            tables = self.service.repository.form_tables(form)
-        except UnknownName:
+    # -- what the reader may see ---------------------------------------------
+    def _readable(self, kind: ReferenceKind) -> Readable | None:
+        """Where ``kind``'s names come from as this reader may see them; None when
+        they may see none (a form they may not read, or one the app lacks)."""
+        table = self.service.repository.names.table(kind)
+        if table is None:
             return None
-        spec = tables.columns.get(key) if key else None
-        if spec is None:
-            return None
+        with self._lock:
+            self._tables.setdefault(kind, table.table.name)
+        if table.form is None:  # users, departments: named for every user
+            self.service.require_session(self.actor)
+            return table, None
         policy = self.service.policy(self.actor)
-        if not policy.allowed(form, "read") or policy.field_mode(form, key) == "hidden":
+        if not policy.allowed(table.form, "read"):
             return None
-        return spec, self.service.registry.of(spec), policy.row_scope(form, "read")
+        key = table.display_key
+        if key is None or policy.field_mode(table.form, key) == "hidden":
+            table = table.unnamed()
+        return table, policy.row_scope(table.form, "read")
 
     # -- id -> name -----------------------------------------------------------
     def names(self, kind: Any, ids: Iterable[int]) -> dict[int, str]:
         """The name of each id (``#id`` when there is none the reader may see)."""
+        kind = as_reference_kind(kind)
         wanted = list(ids)
         missing = sorted({i for i in wanted if (kind, i) not in self._names})
+        found: dict[int, str] = {}
         if missing:
+            generation = self._generation
             found = self._lookup_names(kind, missing)
-            with self._lock:
-                if len(self._names) > self.max_cache:
-                    self._names.clear()
-                for ident in missing:
-                    self._names[(kind, ident)] = found.get(ident) or f"#{ident}"
-        return {i: self._names.get((kind, i)) or f"#{i}" for i in wanted}
+            self._remember(kind, {i: found.get(i) or f"#{i}" for i in missing}, generation)
+        return {i: self._names.get((kind, i)) or found.get(i) or f"#{i}" for i in wanted}
 
     def name_of(self, kind: Any, ident: int) -> str:
         cached = self._names.get((kind, ident))  # the fast path of a list's cells
         return cached if cached is not None else self.names(kind, [ident])[ident]
 
-    def forget(self) -> None:
-        """Drop cached names (after a record or a user was renamed)."""
-        with self._lock:
-            self._names.clear()
+    def _lookup_names(self, kind: ReferenceKind, ids: list[int]) -> dict[int, str]:
+        readable = self._readable(kind)
+        if readable is None:
+            return {}
+        table, scope = readable
+        with self.service.workspace.reader() as connection:
+            return table.names(connection, ids, scope)
 
+    def _remember(self, kind: ReferenceKind, names: Mapping[int, str], generation: int) -> None:
+        """Cache ``names`` unless names changed since the look-up began (its
+        result may predate a rename)."""
+        with self._lock:
+            if generation != self._generation:
+                return
+            if len(self._names) > self.max_cache:
+                self._names.clear()
+            for ident, name in names.items():
+                self._names[(kind, ident)] = name
+
+    # -- forgetting ---------------------------------------------------------------
+    def names_changed(self, tables: frozenset[str]) -> None:
+        """Drop the cached names of kinds whose names come from ``tables`` (told by
+        ``NameChanges`` after a commit updated or deleted rows of them)."""
+        with self._lock:
+            stale = {kind for kind, table in self._tables.items() if table in tables}
+            if not stale:
+                return
+            self._generation += 1
+            for entry in [entry for entry in self._names if entry[0] in stale]:
+                del self._names[entry]
+
+    # -- many names at once (Excel) ------------------------------------------------
     def context_for(self, wanted: Mapping[Any, Iterable[int]]) -> ExcelContext:
         """An ExcelContext naming every id in ``wanted`` (kind -> ids)."""
         names: dict[Any, str] = {}
@@ -130,28 +141,6 @@ class NameResolver:
                 names[(kind, ident)] = name
         return ExcelContext(names=names)
 
-    def _lookup_names(self, kind: Any, ids: list[int]) -> dict[int, str]:
-        if kind == "user":
-            self.service.require_session(self.actor)
-            with self.service.workspace.reader() as connection:
-                return user_names(connection, ids)
-        if kind == "department":
-            self.service.require_session(self.actor)
-            with self.service.workspace.reader() as connection:
-                return department_names(connection, ids)
-        if not (_is_record(kind)):
-            return {}
-        shown = self._readable_display(kind)
-        if shown is None:
-            return {}
-        spec, field_type, scope = shown
-        with self.service.workspace.reader() as connection:
-            values = self.service.repository.display_values(
-                connection, kind[1], spec.key, ids, scope
-            )
-        return {ident: field_type.display(spec, value) for ident, value in values.items()}
-
-    # -- name -> id -----------------------------------------------------------
     def reverse_context(self, wanted: Mapping[Any, Iterable[str]]) -> ExcelContext:
         """An ExcelContext whose ``reverse_names`` holds every unambiguous name."""
         reverse: dict[Any, int] = {}
@@ -162,9 +151,16 @@ class NameResolver:
                     reverse[(kind, name)] = ident
         return ExcelContext(reverse_names=reverse)
 
+    # -- name -> id -----------------------------------------------------------
     def ids(self, kind: Any, names: list[str]) -> dict[str, int]:
         """The id each name names unambiguously among what the reader may see."""
-        matches = self._lookup_ids(kind, names)
+        kind = as_reference_kind(kind)
+        readable = self._readable(kind)
+        if readable is None:
+            return {}
+        table, scope = readable
+        with self.service.workspace.reader() as connection:
+            matches = table.ids_named(connection, names, scope)
         result = {}
         for name, ids in matches.items():
             if len(ids) == 1:
@@ -173,75 +169,18 @@ class NameResolver:
                 self.ambiguous.add((kind, name))
         return result
 
-    def _lookup_ids(self, kind: Any, names: list[str]) -> dict[str, set[int]]:
-        if kind in ("user", "department"):
-            self.service.require_session(self.actor)
-            lookup = users_named if kind == "user" else departments_named
-            with self.service.workspace.reader() as connection:
-                return lookup(connection, names)
-        if not (_is_record(kind)):
-            return {}
-        shown = self._readable_display(kind)
-        if shown is None:
-            return {}
-        spec, field_type, scope = shown
-        by_value: dict[Any, list[str]] = {}
-        for name in names:
-            try:
-                value = field_type.parse(spec, name)
-            except FieldValueError:
-                continue
-            if value is not None and not isinstance(value, (list, dict)):
-                by_value.setdefault(value, []).append(name)
-        if not by_value:
-            return {}
-        with self.service.workspace.reader() as connection:
-            rows = self.service.repository.ids_with_values(
-                connection, kind[1], spec.key, list(by_value), scope
-            )
-        matches: dict[str, set[int]] = {}
-        for ident, value in rows:
-            for name in by_value.get(value, []):
-                matches.setdefault(name, set()).add(ident)
-        return matches
-
     # -- searches (pickers) -----------------------------------------------------
     def search(self, kind: Any, text: str, limit: int = 50) -> list[tuple[int, str]]:
         """Up to ``limit`` (id, name) whose name contains ``text``, as the reader
         may see them: a form whose display field is hidden offers its readable
         records by id only, and only to an empty search."""
-        if kind in ("user", "department"):
-            self.service.require_session(self.actor)
-            search = search_users if kind == "user" else search_departments
-            with self.service.workspace.reader() as connection:
-                return search(connection, text, limit)
-        if not (_is_record(kind)):
+        kind = as_reference_kind(kind)
+        readable = self._readable(kind)
+        if readable is None:
             return []
-        form = kind[1]
-        policy = self.service.policy(self.actor)
-        if not policy.allowed(form, "read"):
-            return []
-        shown = self._readable_display(kind)
-        if shown is None:
-            if text:
-                return []
-            query = RecordQuery(columns=())
-            page = self.service.page(form, query, limit=limit, actor=self.actor)
-            return [(record.id, f"#{record.id}") for record in page.records]
-        spec, field_type, _scope = shown
-        condition = Condition(spec.key, "contains", text) if text else None
-        query = RecordQuery(filter=condition, columns=(spec.key,))
-        page = self.service.page(form, query, limit=limit, actor=self.actor)
-        found = []
-        for record in page.records:
-            value = record.values.get(spec.key)
-            name = field_type.display(spec, value) if value is not None else ""
-            found.append((record.id, name or f"#{record.id}"))
-        with self._lock:
-            for ident, name in found:
-                self._names[(kind, ident)] = name
+        table, scope = readable
+        generation = self._generation
+        with self.service.workspace.reader() as connection:
+            found = table.search(connection, text, limit, scope)
+        self._remember(kind, dict(found), generation)
         return found
-
-
-def _is_record(kind: Any) -> bool:
-    return isinstance(kind, tuple) and len(kind) in (2, 3) and kind[0] == "record"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Final, Literal
 
 from pydantic import Field
@@ -101,11 +100,3 @@ def field_json(spec: FieldSpecBase) -> dict:
         if isinstance(value, list) and value and isinstance(value[0], dict) and "type" in value[0]:
             data[name] = [field_json(child) for child in getattr(spec, name)]
     return head | {name: value for name, value in data.items() if name not in head}
-
-
-def walk_fields(fields: list[FieldSpecBase], registry) -> Iterator[tuple[list[int], FieldSpecBase]]:
-    """Every field and nested field with its index path (for error paths)."""
-    for index, spec in enumerate(fields):
-        yield [index], spec
-        for child_index, child in enumerate(registry.of(spec).children(spec)):
-            yield [index, child_index], child

@@ -286,3 +286,14 @@ def department_members(connection: Connection, department_id: int) -> list[tuple
         .order_by(users_table.c.username)
     )
     return [(row.id, row.username, bool(row.is_primary)) for row in rows]
+
+
+def account_state(connection: Connection, user_id: int) -> tuple[bool, datetime | None] | None:
+    """(active, locked_until) of a user, None if there is no such user (one
+    primary-key row): what every service call's session check reads
+    (``runtime.services.accounts.session_guard``)."""
+    table = users_table
+    row = connection.execute(
+        sa.select(table.c.active, table.c.locked_until).where(table.c.id == user_id)
+    ).first()
+    return None if row is None else (bool(row.active), row.locked_until)

@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from runtime.spec.models import AppSpec
 from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
 from runtime.store.connection import inserted_id
+from runtime.store.names import NameDirectory
 from runtime.store.query import Cursor, RecordQuery, RowScope
 from runtime.store.record_conditions import (
     SYSTEM_SORTABLE,
@@ -54,18 +55,16 @@ from runtime.store.record_positions import SkipPlan, skip_plan, skip_rows, walk_
 from runtime.store.schema import (
     AppTables,
     FormTables,
-    departments_table,
     serials_table,
-    users_table,
 )
-from widgets.base import FieldSpecBase
+from widgets.references import as_reference_kind
 from widgets.registry import FieldTypeRegistry
 
 #: Rows from a cursor beyond which a skip counts the cursor's ties apart (see
 #: ``record_positions._long_skip``); read at each call, so tests can lower it.
 LONG_SKIP = 5_000
-#: Values and ids per IN list of the batched checks (``values_in_use``,
-#: ``existing_references``): well under SQLite's limit of bound parameters.
+#: Values and ids per IN list of the batched reads and writes (``values_in_use``,
+#: ``owners``, ``trash_many``): well under SQLite's limit of bound parameters.
 IN_VALUES = 2_000
 IN_IDS = 500
 
@@ -89,6 +88,8 @@ class RecordRepository:
         self._tables_lock = threading.Lock()
         self.registry = registry
         self._plans: dict[tuple, PagePlan | SkipPlan] = {}
+        #: Where the names of each reference kind live (runtime.store.names).
+        self.names = NameDirectory(self)
 
     @property
     def tables(self) -> AppTables:
@@ -108,12 +109,6 @@ class RecordRepository:
             return self.tables.forms[form]
         except KeyError:
             raise UnknownName(f"the app has no form '{form}'") from None
-
-    def field_spec(self, form: str, key: str) -> FieldSpecBase:
-        spec = self.form_tables(form).columns.get(key)
-        if spec is None:
-            raise UnknownName(f"form '{form}' has no field '{key}'")
-        return spec
 
     # -- writes -------------------------------------------------------------
     def insert(
@@ -423,29 +418,14 @@ class RecordRepository:
     def existing_references(
         self, connection: Connection, kind: Any, ids: Iterable[int]
     ) -> set[int]:
-        """Which of ``ids`` a reference of ``kind`` (``FieldType.reference_kind``) may hold.
+        """Which of ``ids`` a reference of ``kind`` (``FieldType.reference_kind``, or
+        its plain spelling) may hold: see :meth:`NameDirectory.existing`.
 
         Users and departments count whether active or not (an inactive one stays on
-        the records that name it); records of a form count while live, not in the
+        the records that name them); records of a form count while live, not in the
         trash. A form the app does not have holds none.
         """
-        if kind == "user":
-            table, live = users_table, None
-        elif kind == "department":
-            table, live = departments_table, None
-        else:
-            try:
-                table = self.form_tables(kind[1]).table
-            except UnknownName:
-                return set()
-            live = table.c.deleted_at.is_(None)
-        found: set[int] = set()
-        for chunk in _chunks(list(dict.fromkeys(ids)), IN_IDS):
-            statement = sa.select(table.c.id).where(table.c.id.in_(chunk))
-            if live is not None:
-                statement = statement.where(live)
-            found.update(row[0] for row in connection.execute(statement))
-        return found
+        return self.names.existing(connection, as_reference_kind(kind), ids)
 
     def value_rows(
         self, connection: Connection, form: str, keys: Sequence[str], scope: RowScope | None
@@ -461,53 +441,6 @@ class RecordRepository:
         )
         for row in result:
             yield tuple(row)
-
-    def display_values(
-        self,
-        connection: Connection,
-        form: str,
-        key: str,
-        ids: Iterable[int],
-        scope: RowScope,
-    ) -> dict[int, Any]:
-        """The value of field ``key`` of each of these records within ``scope``
-        (live or in the trash; empty values left out): what a name shows. One
-        query per chunk of ids (the name resolver's batch for a page)."""
-        table = self.form_tables(form).table
-        column = table.c[key]
-        reach = scope_condition(table, scope)
-        found: dict[int, Any] = {}
-        for chunk in _chunks(sorted(set(ids)), IN_IDS):
-            rows = connection.execute(
-                sa.select(table.c.id, column).where(
-                    table.c.id.in_(chunk), reach, column.isnot(None)
-                )
-            )
-            found.update((row[0], row[1]) for row in rows)
-        return found
-
-    def ids_with_values(
-        self,
-        connection: Connection,
-        form: str,
-        key: str,
-        values: Iterable[Any],
-        scope: RowScope,
-    ) -> list[tuple[int, Any]]:
-        """(id, value) of the live records within ``scope`` whose field ``key``
-        holds one of ``values``: names back to ids, for imports."""
-        table = self.form_tables(form).table
-        column = table.c[key]
-        reach = scope_condition(table, scope)
-        found: list[tuple[int, Any]] = []
-        for chunk in _chunks(list(dict.fromkeys(values)), IN_VALUES):
-            rows = connection.execute(
-                sa.select(table.c.id, column).where(
-                    column.in_(chunk), table.c.deleted_at.is_(None), reach
-                )
-            )
-            found.extend((row[0], row[1]) for row in rows)
-        return found
 
     def _child_rows(self, connection, tables: FormTables, key: str, parent_id: int) -> list | None:
         child = tables.children[key]

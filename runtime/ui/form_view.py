@@ -251,9 +251,6 @@ class RecordFormView(QScrollArea):
         is_collapsed = getattr(cell.editor, "is_collapsed", None)
         return bool(is_collapsed and is_collapsed())
 
-    def hidden_keys(self) -> set[str]:
-        return {key for key, cell in self.cells.items() if cell.container.isHidden()}
-
     # -- permissions and errors --------------------------------------------
     def apply_field_modes(self, modes: dict[str, str]) -> None:
         """``hidden`` fields disappear; ``readonly`` ones show but refuse edits."""

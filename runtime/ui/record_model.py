@@ -249,9 +249,6 @@ class RecordTableModel(QAbstractTableModel):
     def column_of(self, key: str) -> int:
         return next((i for i, column in enumerate(self.columns) if column.key == key), -1)
 
-    def visible_column(self, key: str) -> Column | None:
-        return next((column for column in self.columns if column.key == key), None)
-
     def _request(self, page: int) -> None:
         if self._paused or self._start_timer.isActive():
             return  # the read about to start asks for what the view shows

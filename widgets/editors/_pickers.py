@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 
 from resources import icons
 from widgets.editors.base import FieldEditor
+from widgets.references import ReferenceKind
+from widgets.registry import default_registry
 
 SEARCH_DELAY_MS = 250
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -393,19 +395,21 @@ class ReferencePicker(QWidget):
 class ReferenceEditor(FieldEditor):
     """Base of the user, department and lookup editors: a :class:`ReferencePicker`.
 
-    Subclasses say what ids refer to (:attr:`kind`) and how to search.
+    The field type says what the ids are ids of (:meth:`kind`) and whether there
+    may be several; subclasses say how to search.
     """
 
     def __init__(self, spec, references=None, parent=None) -> None:
         super().__init__(spec, references, parent)
-        self.multiple = bool(getattr(spec, "multiple", False))
+        self.field_type = default_registry.of(spec)
+        self.multiple = self.field_type.is_multiple(spec)
         self.picker = ReferencePicker(self.search, self.name_of, self.multiple, self)
         self.picker.changed.connect(self.value_changed)
         self.layout_.addWidget(self.picker)
         self.setFocusProxy(self.picker)
 
-    def kind(self) -> Any:
-        raise NotImplementedError
+    def kind(self) -> ReferenceKind:
+        return self.field_type.reference_kind(self.spec)
 
     def search(self, text: str) -> list[tuple[int, str]]:
         raise NotImplementedError

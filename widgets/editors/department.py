@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from widgets.editors._pickers import ReferenceEditor
 
 
 class DepartmentEditor(ReferenceEditor):
-    def kind(self) -> Any:
-        return "department"
-
     def search(self, text: str) -> list[tuple[int, str]]:
         return self.references.search_departments(text)

@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from widgets.editors._pickers import ReferenceEditor
 
 
 class LookupEditor(ReferenceEditor):
-    def kind(self) -> Any:
-        return ("record", self.spec.form, self.spec.display_field)
-
     def search(self, text: str) -> list[tuple[int, str]]:
         if not self.spec.form:
             return []

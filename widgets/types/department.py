@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from resources.messages import tr
-from widgets.base import FieldSpecBase
-from widgets.types.user import PeopleSpec, ReferenceFieldType, ReferenceTexts
+from widgets.references import DEPARTMENT, ReferenceKind
+from widgets.types.user import PeopleFieldType, PeopleSpec, ReferenceTexts
 
 
 class DepartmentSpec(PeopleSpec):
     pass
 
 
-class DepartmentType(ReferenceFieldType[DepartmentSpec]):
+class DepartmentType(PeopleFieldType[DepartmentSpec]):
     name = "department"
     spec_model = DepartmentSpec
     title = "Department"
@@ -33,8 +33,8 @@ class DepartmentType(ReferenceFieldType[DepartmentSpec]):
             tr("department name (or #id)"),
         )
 
-    def reference_kind(self, spec: FieldSpecBase) -> Any:
-        return "department"
+    def reference_kind(self, spec: DepartmentSpec) -> ReferenceKind:
+        return DEPARTMENT
 
     def sample_values(self, spec: DepartmentSpec) -> list[Any]:
         return [[3, 5, 12], [8]] if spec.multiple else [3, 8]

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from resources.messages import tr
 from widgets.base import FieldSpecBase, Reference, SpecProblem
+from widgets.references import RecordRef
 from widgets.types.user import ReferenceFieldType, ReferenceTexts
 
 
@@ -36,10 +37,8 @@ class LookupType(ReferenceFieldType[LookupSpec]):
             tr("record name (or #id)"),
         )
 
-    def reference_kind(self, spec: LookupSpec) -> Any:
-        # The display field is part of the kind: two lookups of one form may show
-        # different fields, and each name is resolved (and permitted) by its own.
-        return ("record", spec.form, spec.display_field)
+    def reference_kind(self, spec: LookupSpec) -> RecordRef:
+        return RecordRef(spec.form, spec.display_field)
 
     def references(self, spec: LookupSpec) -> list[Reference]:
         refs = []

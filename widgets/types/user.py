@@ -8,7 +8,7 @@ back as id 12.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import JSON, Integer
 from sqlalchemy.types import TypeEngine
@@ -23,6 +23,7 @@ from widgets.base import (
     FieldValueError,
     SpecT,
 )
+from widgets.references import USER, ReferenceKind
 
 MULTI_SEPARATOR = "、"
 SPLIT_RE = re.compile(r"[,，、;；]")
@@ -122,11 +123,21 @@ class PeopleSpec(FieldSpecBase):
     default_current: bool = False
 
 
+PeopleSpecT = TypeVar("PeopleSpecT", bound=PeopleSpec)
+
+
+class PeopleFieldType(ReferenceFieldType[PeopleSpecT]):
+    """Users and departments: may start as the logged-in user's (``default_current``)."""
+
+    def follows_current(self, spec: PeopleSpecT) -> bool:
+        return spec.default_current
+
+
 class UserSpec(PeopleSpec):
     pass
 
 
-class UserType(ReferenceFieldType[UserSpec]):
+class UserType(PeopleFieldType[UserSpec]):
     name = "user"
     spec_model = UserSpec
     title = "User"
@@ -145,8 +156,8 @@ class UserType(ReferenceFieldType[UserSpec]):
             tr("user name (or #id)"),
         )
 
-    def reference_kind(self, spec: FieldSpecBase) -> Any:
-        return "user"
+    def reference_kind(self, spec: UserSpec) -> ReferenceKind:
+        return USER
 
     def sample_values(self, spec: UserSpec) -> list[Any]:
         return [[1, 2], [7]] if spec.multiple else [1, 2, 42]

@@ -32,7 +32,7 @@ from runtime.services.org.directory import OrgDirectory
 from runtime.store import accounts as accounts_store
 from runtime.store.audit import AuditEntry
 from runtime.store.connection import Connection
-from runtime.store.user_names import usernames
+from runtime.store.names import usernames
 
 
 class UserAdministration(AccountBase):

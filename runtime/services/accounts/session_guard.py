@@ -28,8 +28,8 @@ from datetime import datetime
 from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import SessionEnded
+from runtime.store.accounts import account_state
 from runtime.store.audit import utc_now
-from runtime.store.user_names import account_state
 from runtime.store.workspace import Workspace
 
 #: How long one answer about an account is trusted (seconds).

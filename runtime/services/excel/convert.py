@@ -28,7 +28,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from resources.messages import tr
-from runtime.services.excel.names import NameResolver
+from runtime.services.names import NameResolver
 from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
 from widgets.types._shared import StringFieldType
 from widgets.types.date import TemporalFieldType, is_number

@@ -52,7 +52,7 @@ from runtime.services.excel.common import (
     text_width,
     value_fields,
 )
-from runtime.services.excel.names import NameResolver
+from runtime.services.names import NameResolver
 from runtime.services.progress import Progress, Steps
 from runtime.services.records.service import RecordService
 from runtime.store.query import AllOf, Condition, Filter, RecordQuery

@@ -85,10 +85,10 @@ from runtime.services.excel.mapping import (
     map_columns,
     split_sheets,
 )
-from runtime.services.excel.names import NameResolver
 from runtime.services.excel.read import SheetData, read_file
 from runtime.services.excel.safety import DEFAULT_LIMITS, ImportLimits, UnsafeWorkbook
 from runtime.services.excel.write import ImportWriter
+from runtime.services.names import NameResolver
 from runtime.services.progress import Progress, Steps
 from runtime.services.records.service import RecordService
 from runtime.store.imports import ImportEntry

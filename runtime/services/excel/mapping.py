@@ -29,8 +29,8 @@ from runtime.services.excel.common import (
 )
 from runtime.services.excel.convert import cell_converter, cell_message, reverse_context
 from runtime.services.excel.errors import CellError
-from runtime.services.excel.names import NameResolver
 from runtime.services.excel.read import SheetData
+from runtime.services.names import NameResolver
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 from widgets.registry import FieldTypeRegistry
 

@@ -14,12 +14,14 @@ from runtime.services.actor import Actor
 from runtime.services.records.files import FileStore
 from runtime.services.records.service import RecordService
 from widgets.base import ReferenceSource
+from widgets.references import DEPARTMENT, USER, RecordRef
 
 
 class WorkspaceReferences(ReferenceSource):
     """Names and searches for one app in one workspace, as one user: every name
     comes from the one resolver (:class:`runtime.services.names.NameResolver`),
-    so row scopes and field modes apply and names are cached."""
+    so row scopes and field modes apply, and names are cached until a commit
+    renames (see NameResolver.names_changed)."""
 
     def __init__(self, records: RecordService, actor: Actor) -> None:
         self.records = records
@@ -28,17 +30,17 @@ class WorkspaceReferences(ReferenceSource):
 
     # -- searches -----------------------------------------------------------
     def search_users(self, text: str, limit: int = 50) -> list[tuple[int, str]]:
-        return self.resolver.search("user", text, limit)
+        return self.resolver.search(USER, text, limit)
 
     def search_departments(self, text: str, limit: int = 50) -> list[tuple[int, str]]:
-        return self.resolver.search("department", text, limit)
+        return self.resolver.search(DEPARTMENT, text, limit)
 
     def search_records(
         self, form: str, display_field: str, text: str, limit: int = 50
     ) -> list[tuple[int, str]]:
         """Records of ``form`` named by ``display_field``, among those the user may
         read (see NameResolver.search)."""
-        return self.resolver.search(("record", form, display_field), text, limit)
+        return self.resolver.search(RecordRef(form, display_field), text, limit)
 
     # -- names --------------------------------------------------------------
     def name_of(self, kind: Any, ident: int) -> str:
@@ -49,10 +51,6 @@ class WorkspaceReferences(ReferenceSource):
         for kind, ids in wanted.items():
             self.resolver.names(kind, ids)
 
-    def forget_names(self) -> None:
-        """Drop cached names (after a record or a user was renamed)."""
-        self.resolver.forget()
-
     # -- the session ----------------------------------------------------------
     def current_user(self) -> tuple[int, str] | None:
         if self.actor.user_id is None:
@@ -61,7 +59,7 @@ class WorkspaceReferences(ReferenceSource):
 
     def current_department(self) -> tuple[int, str] | None:
         ident = self.actor.primary_department
-        return None if ident is None else (ident, self.name_of("department", ident))
+        return None if ident is None else (ident, self.name_of(DEPARTMENT, ident))
 
     def read_file(self, sha256: str) -> bytes | None:
         return FileStore(self.records.workspace).read_file(sha256)

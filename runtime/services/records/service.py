@@ -38,9 +38,9 @@ from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, AuditRow, append, record_history, utc_now
 from runtime.store.audit_seals import record_seals
 from runtime.store.db_errors import database_problem
+from runtime.store.names import user_display_name
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
-from runtime.store.user_names import user_display_name
 from runtime.store.workspace import Workspace
 from widgets.base import FieldSpecBase, FieldValueError
 
