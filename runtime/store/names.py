@@ -47,12 +47,17 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
 class NameTable(Protocol):
     """Where the names of one reference kind live, and the queries over them."""
 
-    #: The table a write to which may rename (see :class:`NameChanges`).
-    table: sa.Table
-    #: The form whose read permissions govern these names; None: names for everyone.
-    form: str | None
-    #: The field the names are read from (records); None: no name, ``#id`` only.
-    display_key: str | None
+    @property
+    def table(self) -> sa.Table:
+        """The table a write to which may rename (see :class:`NameChanges`)."""
+
+    @property
+    def form(self) -> str | None:
+        """The form whose read permissions govern these names; None: names for everyone."""
+
+    @property
+    def display_key(self) -> str | None:
+        """The field the names are read from (records); None: no name, ``#id`` only."""
 
     def existing(self, connection: Connection, ids: Iterable[int]) -> set[int]:
         """Which of ``ids`` a reference may hold (they exist; records: not trashed)."""
@@ -182,6 +187,7 @@ class RecordNames:
         return self.repository.form_tables(self.form).table
 
     def _typed(self) -> tuple[Any, Any]:
+        assert self.display_key is not None  # callers return early without one
         spec = self.repository.form_tables(self.form).columns[self.display_key]
         return spec, self.repository.registry.of(spec)
 
@@ -370,8 +376,9 @@ class NameChanges:
             self._watchers.add(watcher)
 
     def _executed(self, connection, statement, *_args) -> None:
-        if isinstance(statement, (sa.Update, sa.Delete)):
-            connection.info.setdefault(self.PENDING, set()).add(statement.table.name)
+        table = statement.table if isinstance(statement, (sa.Update, sa.Delete)) else None
+        if isinstance(table, sa.TableClause):  # (always, for an update or delete: no joins)
+            connection.info.setdefault(self.PENDING, set()).add(table.name)
 
     def _committed(self, connection) -> None:
         changed = connection.info.pop(self.PENDING, None)
