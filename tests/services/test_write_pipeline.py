@@ -16,7 +16,7 @@ from runtime.services.actor import SYSTEM
 from runtime.services.errors import PermissionDenied
 from runtime.services.excel.common import run_steps
 from runtime.services.excel.journal import ImportJournal
-from runtime.services.records.service import RecordService
+from runtime.services.records.service import RecordService, ValidationFailed
 from runtime.services.records.writer import WriteBatch, form_writable_fields
 from runtime.store.query import RecordQuery
 from runtime.store.schema import audit_table
@@ -211,3 +211,19 @@ def test_field_modes_per_record(service, tmp_path):
     assert result.errors[0].row == 2 and "Name" in result.errors[0].message
     assert service.get("patient", icu.id).values["name"] == "Patient P1"
     assert service.get("patient", er.id).values["name"] == "imported"
+
+
+def test_one_rule_and_one_message_on_every_path(service, tmp_path):
+    """A value already used is refused by a save, a bulk insert and an import with
+    the same rule and sentence (the bulk row names its field, the import its cell)."""
+    service.create("patient", patient("A1"))
+    taken = "'A1' is already used by another record"
+    with pytest.raises(ValidationFailed) as saved:
+        service.create("patient", patient("A1"))
+    assert saved.value.errors == {"code": taken}
+    with pytest.raises(ValidationFailed) as bulk:
+        service.bulk_create("patient", [patient("B1"), patient("A1")])
+    assert bulk.value.errors == {"row 2": f"Code: {taken}"}
+    result = do_import(service, "patient", write_csv(tmp_path / "a.csv", [("A1", "x")]))
+    assert [(e.row, e.column, e.message) for e in result.errors] == [(2, "A", taken)]
+    assert live_ids(service) == [1]

@@ -401,7 +401,9 @@ class RecordWriter:
         actor = policy.actor
         tables = self.repository.form_tables(form)
         now = utc_now()
-        self.assign_serials(connection, form, creates)
+        if self._serial_fields(form):  # copies: a retried transaction numbers them again
+            creates = [dict(values) for values in creates]
+            self.assign_serials(connection, form, creates)
         new, changed = self._import_batches(connection, form, actor, creates, updates)
         for batch in (new, changed):
             self.hooks.before_write(batch)
