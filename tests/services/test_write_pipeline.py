@@ -16,8 +16,8 @@ from runtime.services.actor import SYSTEM
 from runtime.services.errors import PermissionDenied
 from runtime.services.excel.common import run_steps
 from runtime.services.excel.journal import ImportJournal
+from runtime.services.records.hooks import WriteBatch, form_writable_fields
 from runtime.services.records.service import RecordService, ValidationFailed
-from runtime.services.records.writer import WriteBatch, form_writable_fields
 from runtime.store.query import RecordQuery
 from runtime.store.schema import audit_table
 from tests.services.excel_support import do_import, simple_service
@@ -165,7 +165,8 @@ def test_a_refusing_hook_stores_nothing_of_any_write(service, tmp_path):
     assert (live_ids(service), trashed_ids(service), audit_count(service)) == before
     assert service.get("patient", kept.id).values["name"] == "Patient K1"
 
-    service.writer.hooks.remove(refuse)  # the refused import resumes, unchanged
+    service.writer.hooks.remove(refuse)  # the refused undo and import run again
+    assert run_steps(ImportJournal(service).undo(imported.import_id, SYSTEM)).trashed == 1
     resumed = do_import(service, "patient", tmp_path / "b.csv", resume=True)
     assert resumed.created == 1 and resumed.errors == []
 

@@ -15,14 +15,14 @@ writer, in this order:
 3. checks the values with the form's rules (:class:`~.checks.FormRules`: types,
    required, unique, references, formulas and visibility) — an import checks its
    rows with the same rules before it writes;
-4. runs the ``before_write`` hooks (:class:`WriteHooks`): one may refuse the write
+4. runs the ``before_write`` hooks (:class:`~.hooks.WriteHooks`): one may refuse the write
    by raising, and nothing of it is stored;
 5. writes through the repository; a unique index's refusal becomes a message;
 6. adds the audit row with the seals of the records written (:meth:`RecordWriter.audit`,
    the one place audit entries of records are built);
 7. runs the ``after_write`` hooks, still inside the transaction.
 
-Hooks see each record once per write (:class:`WriteBatch`); when a transaction is
+Hooks see each record once per write (:class:`~.hooks.WriteBatch`); when a transaction is
 retried (a PostgreSQL serialization failure) they run again with it. Without
 hooks a bulk insert streams its rows; with hooks its rows are gathered first so
 ``before_write`` can see them.
@@ -30,8 +30,7 @@ hooks a bulk insert streams its rows; with hooks its rows are gathered first so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -42,6 +41,13 @@ from runtime.services.permissions import Policy
 from runtime.services.records.bulk import _row_converter
 from runtime.services.records.checks import BulkChecks, FormRules, row_key
 from runtime.services.records.errors import ConflictError, NotFound, ValidationFailed
+from runtime.services.records.hooks import (
+    RecordWrite,
+    WritableFields,
+    WriteBatch,
+    WriteHooks,
+    form_writable_fields,
+)
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, utc_now
 from runtime.store.audit_seals import (
@@ -57,88 +63,6 @@ from runtime.store.user_names import user_display_name
 from widgets.base import FieldSpecBase, FieldValueError
 
 T = TypeVar("T")
-
-#: The kinds of record write a hook sees.
-WRITE_KINDS = ("create", "update", "delete", "restore", "purge")
-
-
-# -- hooks ------------------------------------------------------------------------
-@dataclass(slots=True)
-class RecordWrite:
-    """One record of a write: its id (None until a new record is stored) and the
-    values written — all of a new record's, the changed ones of an update, the
-    last ones of a purge, none for a move to the trash or back."""
-
-    record_id: int | None
-    values: Mapping[str, Any] | None = None
-
-
-@dataclass
-class WriteBatch:
-    """The records one write changes, as the hooks see them.
-
-    ``kind`` is one of :data:`WRITE_KINDS`; ``via`` says which path wrote them:
-    ``"save"`` (one record, or a list's batch delete), ``"bulk"`` (``bulk_create``)
-    or ``"import"`` (an import's batch or its undo). Hooks run inside the write's
-    transaction (``connection``): what they write commits or rolls back with it.
-    Hooks must not change ``records``: the values were checked before they ran.
-    """
-
-    kind: str
-    via: str
-    form: str
-    actor: Actor
-    connection: Connection
-    records: list[RecordWrite] = field(default_factory=list)
-
-
-Hook = Callable[[WriteBatch], None]
-
-
-class WriteHooks:
-    """Callables run before and after every write of records (see the module)."""
-
-    def __init__(self) -> None:
-        self.before: list[Hook] = []
-        self.after: list[Hook] = []
-
-    def add(self, before: Hook | None = None, after: Hook | None = None) -> None:
-        if before is not None:
-            self.before.append(before)
-        if after is not None:
-            self.after.append(after)
-
-    def remove(self, hook: Hook) -> None:
-        """Forget ``hook`` wherever it was added."""
-        self.before = [h for h in self.before if h is not hook]
-        self.after = [h for h in self.after if h is not hook]
-
-    def __bool__(self) -> bool:
-        return bool(self.before or self.after)
-
-    def before_write(self, batch: WriteBatch) -> None:
-        """Each ``before`` hook sees ``batch`` (unless it holds no record); one that
-        raises refuses the write."""
-        if batch.records:
-            for hook in self.before:
-                hook(batch)
-
-    def after_write(self, batch: WriteBatch) -> None:
-        if batch.records:
-            for hook in self.after:
-                hook(batch)
-
-
-#: Which fields ``policy``'s actor may set in ``record`` (None: a new record) when
-#: doing ``action``: ``(policy, form, record, action) -> field keys``.
-WritableFields = Callable[[Policy, str, Record | None, str], Collection[str]]
-
-
-def form_writable_fields(
-    policy: Policy, form: str, record: Record | None, action: str
-) -> Collection[str]:
-    """Today's rule: what a role may set is the same for every record of a form."""
-    return policy.writable_fields(form, action)
 
 
 # -- the writer -------------------------------------------------------------------
