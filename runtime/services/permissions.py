@@ -34,7 +34,7 @@ Enforcement (the repository and the record service) uses:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from resources.messages import tr
@@ -200,10 +200,21 @@ class Policy:
             key for key in self._value_fields(form) if self.field_mode(form, key, action) is None
         ]
 
-    def check_writes(self, form: str, keys: Iterable[str], action: str = "update") -> None:
-        """Raise :class:`PermissionDenied` naming fields the actor may not set."""
+    def check_writes(
+        self,
+        form: str,
+        keys: Iterable[str],
+        action: str = "update",
+        writable: Collection[str] | None = None,
+    ) -> None:
+        """Raise :class:`PermissionDenied` naming fields the actor may not set.
+
+        ``writable``: the fields the actor may set in the record written, when the
+        record writer decides them per record (default: :meth:`writable_fields`).
+        """
         self.require(form, action)
-        writable = set(self.writable_fields(form, action))
+        if writable is None:
+            writable = set(self.writable_fields(form, action))
         fields = set(self._value_fields(form))  # unknown keys are the validator's to report
         refused = [key for key in keys if key in fields and key not in writable]
         if refused:

@@ -22,7 +22,7 @@ from runtime.store.query import (
     Sort,
     all_of,
 )
-from runtime.store.repository import Record
+from runtime.store.record_pages import Record
 
 __all__ = [
     "OPERATORS_BY_KIND",

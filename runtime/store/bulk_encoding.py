@@ -36,6 +36,8 @@ class BulkInsert:
     #: tuples as they are, skipping :attr:`arrange`. None where the statement needs
     #: another order or named parameters.
     cell_encoders: list[Encoder | None] | None
+    #: The database's dialect name ("sqlite", "postgresql"): what the encoders write for.
+    dialect: str
 
 
 def compile_bulk_insert(
@@ -77,7 +79,7 @@ def compile_bulk_insert(
             return tuple(values[i] for i in order)
         return dict(zip(keys, values, strict=True))
 
-    return BulkInsert(str(statement), arrange, per_key if in_order else None)
+    return BulkInsert(str(statement), arrange, per_key if in_order else None, dialect.name)
 
 
 def send_batches(

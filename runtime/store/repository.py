@@ -415,6 +415,11 @@ class RecordRepository:
             found.update((value, ident) for value, ident in rows)
         return found
 
+    def holds_lists(self, form: str, key: str) -> bool:
+        """Whether field ``key`` is stored as JSON (a list of values, not one
+        comparable value: its unique index alone decides)."""
+        return isinstance(self.form_tables(form).table.c[key].type, sa.JSON)
+
     def existing_references(
         self, connection: Connection, kind: Any, ids: Iterable[int]
     ) -> set[int]:

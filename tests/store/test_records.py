@@ -569,7 +569,7 @@ def test_subtable_replace_rolls_back_with_a_failed_save(repair, icu, monkeypatch
         append(connection, entry, at)
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("runtime.services.records.service.append", broken_append)
+    monkeypatch.setattr("runtime.services.records.writer.append", broken_append)
     with pytest.raises(RuntimeError):
         repair.update(
             "request", request.id, {"parts": [{"part": "new", "qty": 1}]}, request.version

@@ -1,18 +1,21 @@
 """The rules a row of an import must pass beyond its own cells, as a save would.
 
 The columns' cells are converted and validated column by column
-(:mod:`excel_convert`); :class:`RowChecker` then checks what needs the whole row or
-the database, the way ``RecordService`` checks a save:
+(:mod:`excel_convert`, with the records' own ``value_check``); :class:`RowChecker`
+then checks what needs the whole row or the database with the record writer's
+rules for the form (:class:`~runtime.services.records.checks.FormRules`, the
+ones every save passes), and reports each problem at its cell:
 
-- the record an ``upsert_by`` value names (and whether the actor may change it);
-- formulas and visibility (``FormLogic``), and required fields;
+- the record an ``upsert_by`` value names (and whether the actor may change it,
+  and the fields the file fills in it);
+- formulas and visibility, and required fields (``RowRules``);
 - values of fields no column fills (subtables, formulas, values an upsert keeps);
 - unique values — in the database and within the file — and that referenced
-  records exist, both asked in one query per field and batch, so 100,000 rows stay
-  fast.
+  records exist (``DatabaseChecks``), both asked in one query per field and
+  batch, so 100,000 rows stay fast.
 
-Kept apart from :mod:`excel_import` because these are the form's rules, not the
-file's layout or the writing.
+Kept apart from :mod:`excel_import` because this maps the form's rules onto the
+file's cells; the rules themselves live with the records.
 """
 
 from __future__ import annotations
@@ -20,15 +23,14 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from resources.messages import tr
+from runtime.services.errors import PermissionDenied
 from runtime.services.excel.common import column_letter
-from runtime.services.excel.convert import IMMUTABLE_TYPES, MEMO_SIZE, Findings
+from runtime.services.excel.convert import Findings
 from runtime.services.excel.errors import CellError
 from runtime.services.excel.mapping import Fields, ImportColumn
 from runtime.services.permissions import Policy
-from runtime.services.records.form_logic import FormLogic
+from runtime.services.records.checks import FormRules, RowRules
 from runtime.services.records.service import RecordService
-from runtime.store.schema import FormTables
-from widgets.base import FieldValueError
 
 
 class CheckedRow(NamedTuple):
@@ -53,8 +55,7 @@ class RowChecker:
         form: str,
         *,
         policy: Policy,
-        logic: FormLogic,
-        tables: FormTables,
+        rules: FormRules,
         fields: Fields,
         upsert_by: str | None,
         sheet: str,
@@ -66,8 +67,9 @@ class RowChecker:
         self.service = service
         self.form = form
         self.policy = policy
-        self.logic = logic
-        self.tables = tables
+        self.logic = rules.logic
+        #: Unique values and references, asked of the database per batch.
+        self.database = rules.database
         #: Every value field of the form (key -> spec, type), in form order.
         self.fields = fields
         self.upsert_by = upsert_by
@@ -78,10 +80,10 @@ class RowChecker:
         self.data_start = data_start
         #: The file's problems: a required field without a column is reported there.
         self.file_errors = file_errors
-        #: Values of unique fields seen in the file so far -> their data row index.
+        #: Values of unique fields seen in the file so far -> their row number.
         self.seen_unique: dict[str, dict[Any, int]] = {}
         self.errors: list[CellError] = []
-        self._rules: list | None = None
+        self._rules: RowRules | None = None
 
     def check(self, checks, found: Findings) -> tuple[list[CheckedRow], list[CellError]]:
         """The valid rows of a batch and the problems of the others.
@@ -133,12 +135,10 @@ class RowChecker:
             ]
         for index, number, values, bad, position in checks:
             target = targets.get(values.get(self.upsert_by)) if self.upsert_by else None
-            if target is not None and not target[3]:
+            refusal = self._refusal(target) if target is not None else None
+            if refusal is not None:
                 letter, header = letters.get(self.upsert_by, ("", self.upsert_by))
-                message = tr(
-                    "this record belongs to another department or user; you may not change it"
-                )
-                self.errors.append(CellError(sheet, number, letter, header, message))
+                self.errors.append(CellError(sheet, number, letter, header, refusal))
                 continue
             if target is not None:
                 merged = {**target[2], **{k: v for k, v in values.items() if k in self._mapped()}}
@@ -163,8 +163,8 @@ class RowChecker:
         return keys | set(self.children)
 
     def _check_row(self, values: dict[str, Any], bad: set[str]):
-        """The checks of RecordService._prepare that need no database and were not
-        done with the columns: (values with formulas computed, problems by key)."""
+        """The row rules of a save that were not checked with the columns: (values
+        with formulas computed, problems by key)."""
         rules = self._row_rules()
         if self.logic.formulas or self.logic.visibility:
             values = self.logic.compute(values)
@@ -173,49 +173,45 @@ class RowChecker:
             return values, {}
         else:
             hidden = set()
-        problems: dict[str, str] = {}
-        for key, spec, field_type, required, passed in rules:
-            if key in bad:
-                continue
-            value = values[key]
-            if value is None or field_type.is_empty(value):
-                # a hidden field is not required (a value it holds must still fit)
-                if required and key not in hidden:
-                    problems[key] = tr("is required")
-                continue
-            if passed is None:  # validated with its column
-                continue
-            memo = type(value) in IMMUTABLE_TYPES
-            if memo and value in passed:
-                continue
-            try:
-                field_type.validate(spec, value)
-            except FieldValueError as error:
-                problems[key] = error.message
-                continue
-            if memo and len(passed) < MEMO_SIZE:
-                passed.add(value)
-        return values, problems
+        return values, rules.problems(values, bad, hidden)
 
-    def _row_rules(self) -> list:
-        """(key, spec, type, required, values known to pass) for the per-row checks.
+    def _row_rules(self) -> RowRules:
+        """The form's row rules for the fields the columns did not check.
 
         Columns are validated as they are converted, so here they need only the
-        required check that visibility decides (``passed`` None); every other field
-        (subtables, formulas, values kept by an upsert) is validated here, each
-        distinct value once (``validate`` is pure).
+        required check that visibility decides; every other field (subtables,
+        formulas, values kept by an upsert) is validated here, each distinct value
+        once (``validate`` is pure).
         """
         if self._rules is None:
             columns = {c.key for c in self.columns}
-            self._rules = [
-                (key, spec, field_type, self.required(key), None if key in columns else set())
+            checked = [
+                (key, spec, field_type)
                 for key, (spec, field_type) in self.fields.items()
                 if key not in columns or (self.logic.visibility and self.required(key))
             ]
+            required = {key for key in self.fields if self.required(key)}
+            self._rules = RowRules(checked, required, checked=columns, remember=True)
         return self._rules
 
-    def _upsert_targets(self, converted) -> dict[Any, tuple[int, int, dict, bool]]:
-        """Existing records (id, version, values, in update scope) by the upsert key's value."""
+    def _refusal(self, target: tuple) -> str | None:
+        """Why the actor may not write an upsert's row over its record, if so: the
+        record is outside the update scope, or a field the file fills may not be
+        set in it (the writer's per-record field modes)."""
+        if not target[3]:
+            return tr("this record belongs to another department or user; you may not change it")
+        refused = self._mapped() & set(self.fields) - target[4]
+        if not refused:
+            return None
+        try:
+            self.policy.check_writes(self.form, sorted(refused), "import", writable=target[4])
+        except PermissionDenied as error:
+            return error.message
+        return None
+
+    def _upsert_targets(self, converted) -> dict[Any, tuple]:
+        """Existing records by the upsert key's value: (id, version, values, in
+        update scope, the fields the actor may set in it)."""
         if self.upsert_by is None:
             return {}
         wanted = [
@@ -223,85 +219,41 @@ class RowChecker:
             for _i, _n, v, _b, _p in converted
             if v.get(self.upsert_by) is not None
         ]
-        found: dict[Any, tuple[int, int, dict, bool]] = {}
         if not wanted:
-            return found
-        repository = self.service.repository
-        with self.service.workspace.reader() as connection:
-            holders = repository.values_in_use(
-                connection, self.form, self.upsert_by, sorted(set(wanted), key=str)
+            return {}
+        holders = self.service.records_holding(
+            self.form, self.upsert_by, sorted(set(wanted), key=str)
+        )
+        writer, policy, form = self.service.writer, self.policy, self.form
+        return {
+            value: (
+                record.id,
+                record.version,
+                record.values,
+                policy.row_allowed(form, "update", record.created_by, record.owner_department),
+                writer.writable(policy, form, record, "import"),
             )
-            for value, ident in holders.items():
-                record = repository.fetch(connection, self.form, ident)
-                if record is not None:
-                    in_scope = self.policy.row_allowed(
-                        self.form, "update", record.created_by, record.owner_department
-                    )
-                    found[value] = (record.id, record.version, record.values, in_scope)
-        return found
+            for value, record in holders.items()
+        }
 
     def _batch_checks(self, checks, letters, sheet) -> set[int]:
         """Unique values (database and file) and references, per batch; failed indexes."""
-        failed: set[int] = set()
-        repository = self.service.repository
-        number_of = {index: self.data_start + index + 1 for index, *_ in checks}
+        if not self.database:
+            return set()
+        first = self.data_start + 1  # the row number of data row index 0
+        present = {
+            key: [
+                (first + index, values[key], target[0] if target else None)
+                for index, values, skip, target in checks
+                if values.get(key) is not None and key not in skip
+            ]
+            for key in self.database.keys
+        }
         with self.service.workspace.reader() as connection:
-            for key, (spec, field_type) in self.fields.items():
-                if key not in self.tables.columns:
-                    continue
-                unique = spec.unique or field_type.always_unique
-                kind = field_type.reference_kind(spec)
-                if not unique and kind is None:
-                    continue
-                present = [
-                    (i, v[key], t)
-                    for i, v, skip, t in checks
-                    if v.get(key) is not None and key not in skip
-                ]
-                if not present:
-                    continue
-                letter, header = letters.get(key, ("", spec.label))
-                if unique:
-                    taken = repository.values_in_use(
-                        connection, self.form, key, [p[1] for p in present]
-                    )
-                    seen = self.seen_unique.setdefault(key, {})
-                    for index, value, target in present:
-                        owner = taken.get(value)
-                        if owner is not None and (target is None or owner != target[0]):
-                            message = tr("'{value}' is already used by another record").format(
-                                value=field_type.display(spec, value)
-                            )
-                        elif value in seen and seen[value] != index:
-                            first = seen[value]
-                            message = tr("'{value}' is also in row {row}").format(
-                                value=field_type.display(spec, value),
-                                row=number_of.get(first, first + self.data_start + 1),
-                            )
-                        else:
-                            seen[value] = index
-                            continue
-                        self.errors.append(
-                            CellError(sheet, number_of[index], letter, header, message)
-                        )
-                        failed.add(index)
-                if kind is not None:
-                    ids = {i for _x, v, _t in present for i in (v if isinstance(v, list) else [v])}
-                    existing = repository.existing_references(connection, kind, sorted(ids))
-                    for index, value, _target in present:
-                        for ident in value if isinstance(value, list) else [value]:
-                            if ident not in existing:
-                                self.errors.append(
-                                    CellError(
-                                        sheet,
-                                        number_of[index],
-                                        letter,
-                                        header,
-                                        tr(
-                                            "#{id} does not exist (it may have been deleted)"
-                                        ).format(id=ident),
-                                    )
-                                )
-                                failed.add(index)
-                                break
+            problems = self.database.problems(connection, present, self.seen_unique)
+        failed: set[int] = set()
+        for number, key, message in problems:
+            letter, header = letters.get(key, ("", self.fields[key][0].label))
+            self.errors.append(CellError(sheet, number, letter, header, message))
+            failed.add(number - first)
         return failed

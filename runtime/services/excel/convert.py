@@ -11,25 +11,25 @@ column of a batch at once:
   call, for the types where that is safe; it answers :data:`MISS` for anything it
   leaves to the general path;
 - :func:`remembered` — values already converted for a repeated cell (options,
-  dates, small numbers: a column's memo holds at most :data:`MEMO_SIZE`);
-- :func:`value_check` — ``validate`` (and required) of one column's values;
+  dates, small numbers: a column's memo holds at most
+  :data:`~runtime.services.records.checks.MEMO_SIZE`);
 - :class:`Findings` — the problems a batch's columns found, for the row checks.
 
 They are plain functions and closures: the import calls them once per column and
 batch, and the closures they return run once per cell with everything they need
-bound to local names (no attribute look-ups, no dispatch per cell).
+bound to local names (no attribute look-ups, no dispatch per cell). A column's
+values are then checked by the records' own rule, as a save checks them
+(:func:`runtime.services.records.checks.value_check`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, time
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from resources.messages import tr
 from runtime.services.names import NameResolver
-from widgets.base import ExcelContext, FieldSpecBase, FieldType, FieldValueError
+from widgets.base import ExcelContext, FieldType, FieldValueError
 from widgets.types._shared import StringFieldType
 from widgets.types.date import TemporalFieldType, is_number
 
@@ -38,10 +38,6 @@ if TYPE_CHECKING:  # the mapping module converts subtable sheets with these func
 
 #: What the shortcut and the memo answer for a cell they leave to the general path.
 MISS = object()
-#: Distinct cells remembered per column.
-MEMO_SIZE = 4096
-#: Value classes safe to remember (hashable and never changed in place).
-IMMUTABLE_TYPES = frozenset({str, int, float, bool, Decimal, date, datetime, time})
 
 
 class Findings:
@@ -153,26 +149,6 @@ def remembered(memo: dict | None, cells: Sequence[Any]) -> list:
         return [None if cell is None else MISS for cell in cells]
     get = memo.get
     return [None if cell is None else get((cell.__class__, cell), MISS) for cell in cells]
-
-
-def value_check(
-    spec: FieldSpecBase, field_type: FieldType, required: bool
-) -> Callable[[Any], str | None]:
-    """``validate`` (and required) of one column's values, as a function → the
-    problem's message or None."""
-    validate, is_empty = field_type.validate, field_type.is_empty
-    missing = tr("is required")  # once per column: this runs for every cell
-
-    def check(value: Any) -> str | None:
-        if value is None or is_empty(value):
-            return missing if required else None
-        try:
-            validate(spec, value)
-        except FieldValueError as error:
-            return error.message
-        return None
-
-    return check
 
 
 def _split_names(text: str) -> list[str]:

@@ -33,7 +33,7 @@ class RowsInForm:
         self.service = service
         self.form = form
         self.policy = policy
-        columns_of_form = service.repository.form_tables(form).columns
+        columns_of_form = service.form_tables(form).columns
         self.keys = [c.key for c in columns if c.key != RECORD_ID and c.key in columns_of_form]
         self._existing: set[tuple] | None = None
 
@@ -54,10 +54,8 @@ class RowsInForm:
         readable = set(self.policy.visible_fields(self.form))
         if not self.keys or not set(self.keys) <= readable:
             return set()
-        scope = self.policy.row_scope(self.form, "read")
-        with self.service.workspace.reader() as connection:
-            rows = self.service.repository.value_rows(connection, self.form, self.keys, scope)
-            return {frozen(row) for row in rows}
+        rows = self.service.value_rows(self.form, self.keys, self.policy)
+        return {frozen(row) for row in rows}
 
 
 def frozen(values: tuple) -> tuple:

@@ -59,8 +59,6 @@ from runtime.services.excel.common import (
     value_fields,
 )
 from runtime.services.excel.convert import (
-    IMMUTABLE_TYPES,
-    MEMO_SIZE,
     MISS,
     Findings,
     cell_converter,
@@ -69,7 +67,6 @@ from runtime.services.excel.convert import (
     remembered,
     reverse_context,
     transpose,
-    value_check,
 )
 from runtime.services.excel.duplicates import RowsInForm
 from runtime.services.excel.errors import CellError, write_error_workbook
@@ -90,6 +87,7 @@ from runtime.services.excel.safety import DEFAULT_LIMITS, ImportLimits, UnsafeWo
 from runtime.services.excel.write import ImportWriter
 from runtime.services.names import NameResolver
 from runtime.services.progress import Progress, Steps
+from runtime.services.records.checks import IMMUTABLE_TYPES, MEMO_SIZE, value_check
 from runtime.services.records.service import RecordService
 from runtime.store.imports import ImportEntry
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
@@ -333,13 +331,16 @@ class _Import:
         self.actor = actor
         self.mode = mode
         self.limits = limits
-        self.tables = service.repository.form_tables(form)
-        self.logic = service.logic(form)
+        #: The form's rules, as the record writer checks every save with them.
+        self.rules = service.writer.rules(form)
+        self.tables = self.rules.tables
+        self.logic = self.rules.logic
         self.resolver = NameResolver(service, actor)
         self.policy = service.policy(actor, form)
         self.policy.require(form, "import")
-        # The caller's list can only narrow what the policy lets the actor import.
-        allowed = set(visible_fields) & set(self.policy.writable_fields(form, "import"))
+        # The caller's list can only narrow what the writer lets the actor import.
+        writable = service.writer.writable(self.policy, form, None, "import")
+        allowed = set(visible_fields) & writable
         #: Every value field of the form (key -> spec, type), in form order.
         self.fields: dict[str, tuple[FieldSpecBase, FieldType]] = {
             spec.key: (spec, ft)
@@ -412,8 +413,7 @@ class _Import:
             self.service,
             self.form,
             policy=self.policy,
-            logic=self.logic,
-            tables=self.tables,
+            rules=self.rules,
             fields=self.fields,
             upsert_by=self.upsert_by,
             sheet=self.main.name,
@@ -426,8 +426,7 @@ class _Import:
         self.writer = ImportWriter(
             self.service,
             self.form,
-            self.actor,
-            self.tables,
+            self.policy,
             source=self.source,
             mode=self.mode,
             data_start=self.data_start,

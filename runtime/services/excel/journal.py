@@ -30,10 +30,10 @@ from datetime import UTC, datetime, timedelta
 from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.excel.common import ExcelError
+from runtime.services.permissions import Policy
 from runtime.services.progress import Progress, Steps
 from runtime.services.records.service import RecordService
-from runtime.store.audit import AuditEntry, append, utc_now
-from runtime.store.audit_seals import record_seals
+from runtime.store.audit import utc_now
 from runtime.store.imports import (
     OPEN_STATES,
     ImportEntry,
@@ -215,7 +215,7 @@ class ImportJournal:
         try:
             for number, batch in enumerate(batches, 1):
                 if batch.last_row > entry.rows_undone:
-                    result.trashed += self._undo_batch(entry, batch, actor)
+                    result.trashed += self._undo_batch(entry, batch, policy)
                 result.updated_kept += len(batch.updated)
                 yield Progress(number, len(batches), "undoing the import")
             self.service.transaction(lambda connection: self._finish(connection, entry, actor))
@@ -241,28 +241,17 @@ class ImportJournal:
 
         return self.service.transaction(work)
 
-    def _undo_batch(self, entry: ImportEntry, batch, actor: Actor) -> int:
-        """One batch's created records to the trash, its audit row and the progress,
-        in one transaction; how many were moved."""
-
-        owner = this_process(actor)
+    def _undo_batch(self, entry: ImportEntry, batch, policy: Policy) -> int:
+        """One batch's created records to the trash through the record writer (with
+        its audit row), and the progress, in one transaction; how many were moved."""
+        owner = this_process(policy.actor)
+        details = {"import_id": entry.import_id, "rows": [batch.first_row, batch.last_row]}
 
         def work(connection) -> int:
-            now = utc_now()
-            system = {"updated_at": now, "updated_by": actor.user_id}
-            moved = self.service.repository.trash_many(
-                connection, entry.form, batch.created, now, system
+            moved = self.service.writer.trash_import_batch(
+                connection, policy, entry.form, batch.created, details
             )
-            if moved:
-                details = {
-                    "import_id": entry.import_id,
-                    "rows": [batch.first_row, batch.last_row],
-                    "trashed": moved,
-                }
-                tables = self.service.repository.form_tables(entry.form)
-                seals = record_seals(connection, tables, moved)  # their state in the trash
-                self._audit(connection, actor, entry.form, "undo_import_batch", details, seals)
-            if not record_undo(connection, entry.import_id, batch.last_row, now, owner):
+            if not record_undo(connection, entry.import_id, batch.last_row, utc_now(), owner):
                 raise ExcelError(tr("another workstation took this import over; it stopped here"))
             return len(moved)
 
@@ -277,13 +266,7 @@ class ImportJournal:
             "sha256": entry.sha256,
             "rows_done": entry.rows_done,
         }
-        self._audit(connection, actor, entry.form, "undo_import", details)
-
-    def _audit(self, connection, actor: Actor, form: str, action: str, details, seals=None) -> None:
-        entry = AuditEntry(
-            action, actor.user_id, actor.username, self.app_id, form, None, details, seals
-        )
-        append(connection, entry)
+        self.service.writer.audit(connection, actor, "undo_import", entry.form, None, details)
 
 
 @dataclass(frozen=True)

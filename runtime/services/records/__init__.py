@@ -1,1 +1,1 @@
-"""Records: the one write pipeline (service, bulk, checks), form logic, references, attachments."""
+"""Records: the one write pipeline (service, writer, checks, bulk), form logic, references, attachments."""

@@ -1,91 +1,325 @@
-"""Whether values fit a form: the checks behind single saves and bulk inserts.
+"""Whether values fit a form: the one set of rules behind every write.
 
-The record service decides *when* to check (and under which permissions); this
-module holds *what* is checked, with the messages users see:
+The record writer decides *when* to check (and under which permissions); this
+module holds *what* is checked, with the messages users see. Single saves, bulk
+inserts and Excel imports all ask the same pieces, each in the shape its data
+comes in:
 
-- ``checked_values`` — the values of a single save (create or update): coerced,
-  formulas computed, each required, within its type's limits, unique among the
-  form's records, its references existing;
-- ``CellCheck`` — one column of a bulk insert, coerced and validated cell by
-  cell (the per-cell hot path of imports and seeding);
-- ``BulkChecks`` — the checks of bulk rows that need the database (references
-  exist, unique values are free), made per chunk of rows rather than per row.
+- :func:`value_check` — one value against its field type (limits, patterns,
+  options, ranges) and ``required``: an import checks its columns with it;
+- :class:`RowRules` — the rules of a whole row once its formulas are computed:
+  required unless hidden by visibility, each value within its type's limits;
+- :class:`DatabaseChecks` — the rules that ask the database: unique values are
+  free (in the database and earlier in the batch) and referenced records,
+  users and departments exist, one query per field and batch of rows;
+- :class:`FormRules` — the three together for one form; :meth:`FormRules.checked`
+  is a single save (create or update);
+- :class:`CellCheck` and :class:`BulkChecks` — the same rules on a bulk insert's
+  stream of canonical tuples (the per-cell hot path of seeding and benchmarks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any, NamedTuple
 
 from resources.messages import tr
 from runtime.services.records.errors import ValidationFailed
 from runtime.services.records.form_logic import FormLogic
 from runtime.store.repository import RecordRepository
 from runtime.store.schema import FormTables
-from widgets.base import FieldSpecBase, FieldValueError
+from runtime.store.transactions import Connection
+from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
 #: Rows that ``bulk_create`` checks together for references and unique values.
 BULK_CHECK_ROWS = 1_000
+#: Distinct values remembered per field as known to pass (``validate`` is pure).
+MEMO_SIZE = 4096
+#: Value classes safe to remember (hashable and never changed in place).
+IMMUTABLE_TYPES = frozenset({str, int, float, bool, Decimal, date, datetime, time})
 
 
-# -- single saves ---------------------------------------------------------------
-def checked_values(
-    connection: Connection,
-    repository: RecordRepository,
-    registry,
-    logic: FormLogic,
-    form: str,
-    values: dict[str, Any],
-    record_id: int | None,
-    stored: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Coerce, compute formulas, check required/limits/unique/references.
+# -- one value ------------------------------------------------------------------
+def value_check(
+    spec: FieldSpecBase, field_type: FieldType, required: bool
+) -> Callable[[Any], str | None]:
+    """``validate`` (and required) of one field's values, as a function → the
+    problem's message or None. Made once per field: it runs for every cell of an
+    import's column."""
+    validate, is_empty = field_type.validate, field_type.is_empty
+    missing = tr("is required")
 
-    Returns the values to save (every value field of ``form``); raises
-    ValidationFailed mapping each bad field to its message. ``record_id`` is the
-    record being updated (None on create): its own values are not "taken".
-
-    On an update, ``stored`` holds the values as saved: a value the user did not
-    change is kept as it is, even if the app's rules became stricter since (an
-    option removed, a shorter limit) — editing another field never loses it.
-    """
-    tables = repository.form_tables(form)
-    fields = value_fields(tables)
-    errors: dict[str, str] = {}
-    unknown = set(values) - set(fields)
-    for key in sorted(unknown):
-        errors[key] = tr("this form has no such field")
-    stored = stored or {}
-    clean: dict[str, Any] = {}
-    for key, spec in fields.items():
-        value = values.get(key)
-        if key in stored and stored[key] == value:
-            clean[key] = value
-            continue
+    def check(value: Any) -> str | None:
+        if value is None or is_empty(value):
+            return missing if required else None
         try:
-            clean[key] = registry.of(spec).coerce(spec, value)
+            validate(spec, value)
         except FieldValueError as error:
-            errors[key] = error.message
-            clean[key] = None
-    clean = logic.compute(clean)
-    hidden = logic.hidden_fields(clean)
-    for key, spec in fields.items():
-        if key in errors:
-            continue
-        if key in stored and stored[key] == clean[key] and stored[key] is not None:
-            continue  # unchanged and present: already accepted when it was saved
-        # A hidden field is not required, but a value it holds must still fit.
-        message = _value_problem(
-            connection, repository, registry, form, spec, clean[key], record_id, key not in hidden
+            return error.message
+        return None
+
+    return check
+
+
+def needs_value(spec: FieldSpecBase, field_type: FieldType) -> bool:
+    """Whether a field must hold a value when saved (computed values and the ones
+    the engine assigns, serial numbers, are never asked of the user)."""
+    return spec.required and not field_type.computed and not field_type.always_unique
+
+
+# -- one row --------------------------------------------------------------------
+class _Rule(NamedTuple):
+    key: str
+    required: bool
+    #: The field's check without required (None: its values were checked already).
+    check: Callable[[Any], str | None] | None
+    is_empty: Callable[[Any], bool]
+    #: Values known to pass (None: not remembered).
+    passed: set | None
+
+
+class RowRules:
+    """Required and the type's limits for the fields of a row whose formulas are
+    computed: a field hidden by visibility is not required, but a value it holds
+    must still fit.
+
+    ``fields``: (key, spec, type) of the fields to check; ``required``: the keys
+    that need a value; ``checked``: keys whose values were validated already (an
+    import's columns), only required is asked of them; ``remember``: keep up to
+    :data:`MEMO_SIZE` distinct values per field known to pass (many rows).
+    """
+
+    def __init__(
+        self,
+        fields: Iterable[tuple[str, FieldSpecBase, FieldType]],
+        required: Collection[str],
+        checked: Collection[str] = (),
+        remember: bool = False,
+    ) -> None:
+        self.rules = [
+            _Rule(
+                key,
+                key in required,
+                None if key in checked else value_check(spec, field_type, False),
+                field_type.is_empty,
+                set() if remember and key not in checked else None,
+            )
+            for key, spec, field_type in fields
+        ]
+
+    def __bool__(self) -> bool:
+        return bool(self.rules)
+
+    def problems(
+        self, values: Mapping[str, Any], skip: Collection[str], hidden: Collection[str]
+    ) -> dict[str, str]:
+        """The problem of each field of ``values`` (none for the keys in ``skip``)."""
+        problems: dict[str, str] = {}
+        for key, required, check, is_empty, passed in self.rules:
+            if key in skip:
+                continue
+            value = values[key]
+            if value is None or is_empty(value):
+                if required and key not in hidden:
+                    problems[key] = tr("is required")
+                continue
+            if check is None:
+                continue
+            memo = passed is not None and type(value) in IMMUTABLE_TYPES
+            if memo and value in passed:
+                continue
+            message = check(value)
+            if message is not None:
+                problems[key] = message
+            elif memo and len(passed) < MEMO_SIZE:
+                passed.add(value)
+        return problems
+
+
+# -- the database ---------------------------------------------------------------
+class Problem(NamedTuple):
+    """A value of one row that the database checks refused."""
+
+    number: int  # the row's number (as shown to the user)
+    key: str
+    message: str
+
+
+#: A field's values in a batch: (row number, value, the record the row writes or None).
+Present = list[tuple[int, Any, int | None]]
+
+
+class DatabaseChecks:
+    """Unique values and references: the rules that ask the database, one query
+    per field and batch of rows (single saves are a batch of one).
+
+    A value is taken when a live record other than the one its row writes holds
+    it, or an earlier row of the same run (``seen``: value → the row number that
+    first held it, kept by the caller across its batches). References must name
+    an existing user, department or live record. False for a form with neither.
+    """
+
+    def __init__(
+        self, repository: RecordRepository, registry, form: str, keys: Sequence[str] | None = None
+    ) -> None:
+        self.repository = repository
+        self.form = form
+        columns = repository.form_tables(form).columns
+        typed = [(key, columns[key], registry.of(columns[key])) for key in keys or columns]
+        #: (key, reference kind) of the reference fields.
+        self.references = [
+            (key, kind)
+            for key, spec, field_type in typed
+            if (kind := field_type.reference_kind(spec)) is not None
+        ]
+        #: (key, spec, type) of the unique fields (lists: their index alone decides).
+        self.unique = [
+            (key, spec, field_type)
+            for key, spec, field_type in typed
+            if (spec.unique or field_type.always_unique) and not repository.holds_lists(form, key)
+        ]
+        self.keys = list(dict.fromkeys(key for key, *_ in [*self.references, *self.unique]))
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def problems(
+        self,
+        connection: Connection,
+        present: Mapping[str, Present],
+        seen: dict[str, dict[Any, int]],
+        seen_first: bool = False,
+    ) -> list[Problem]:
+        """The problems of a batch whose values (empty ones left out) are
+        ``present`` by field key: the references' first, then the unique values'.
+
+        ``seen_first``: rows of earlier batches are already stored (a bulk insert
+        streams them), so a value an earlier row held is "also in row …" rather
+        than taken by another record.
+        """
+        found: list[Problem] = []
+        for key, kind in self.references:
+            found.extend(self._missing_references(connection, key, kind, present.get(key)))
+        for key, spec, field_type in self.unique:
+            values = present.get(key)
+            if values:
+                seen_key = seen.setdefault(key, {})
+                found.extend(
+                    self._taken(connection, key, spec, field_type, values, seen_key, seen_first)
+                )
+        return found
+
+    def _missing_references(self, connection, key, kind, values: Present | None):
+        if not values:
+            return
+        ids = {ident for _n, value, _own in values for ident in _ids(value)}
+        existing = self.repository.existing_references(connection, kind, sorted(ids))
+        for number, value, _own in values:
+            bad = next((ident for ident in _ids(value) if ident not in existing), None)
+            if bad is not None:
+                yield Problem(number, key, _missing(bad))
+
+    def _taken(self, connection, key, spec, field_type, values: Present, seen, seen_first):
+        held = self.repository.values_in_use(
+            connection, self.form, key, [v for _n, v, _o in values]
         )
-        if message:
-            errors[key] = message
-    if errors:
-        raise ValidationFailed(errors)
-    return {key: clean[key] for key in fields if key in tables.columns or key in tables.children}
+        for number, value, own in values:  # no calls per row: this runs for every row
+            taken = value in held and held[value] != own
+            if value in seen and seen[value] != number and (seen_first or not taken):
+                message = tr("'{value}' is also in row {row}").format(
+                    value=field_type.display(spec, value), row=seen[value]
+                )
+            elif taken:
+                message = _taken(field_type.display(spec, value))
+            else:
+                seen[value] = number
+                continue
+            yield Problem(number, key, message)
+
+
+# -- one form -------------------------------------------------------------------
+class FormRules:
+    """Every rule of one form's values: its formulas and visibility
+    (:class:`FormLogic`), each field's type and required, unique values and
+    references. Built once per form by the record writer."""
+
+    def __init__(self, repository: RecordRepository, registry, form: str) -> None:
+        self.repository = repository
+        self.registry = registry
+        self.form = form
+        self.tables: FormTables = repository.form_tables(form)
+        self.logic = FormLogic.compile(self.tables.form, registry)
+        #: The fields that hold values (columns and subtables), by key, in form order.
+        self.fields = value_fields(self.tables)
+        self.types = {key: registry.of(spec) for key, spec in self.fields.items()}
+        self.required = {
+            key for key, spec in self.fields.items() if needs_value(spec, self.types[key])
+        }
+        self.rows = RowRules(self.typed_fields(), self.required)
+        self.database = DatabaseChecks(repository, registry, form)
+
+    def typed_fields(self) -> list[tuple[str, FieldSpecBase, FieldType]]:
+        """(key, spec, type) of every value field, in form order."""
+        return [(key, spec, self.types[key]) for key, spec in self.fields.items()]
+
+    def checked(
+        self,
+        connection: Connection,
+        values: dict[str, Any],
+        record_id: int | None,
+        stored: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """The values of a single save: coerced, formulas computed, each required,
+        within its type's limits, unique among the form's records, its references
+        existing. Raises ValidationFailed mapping each bad field to its message.
+
+        ``record_id`` is the record being updated (None on create): its own values
+        are not "taken". On an update, ``stored`` holds the values as saved: a value
+        the user did not change is kept as it is, even if the app's rules became
+        stricter since (an option removed, a shorter limit) — editing another field
+        never loses it.
+        """
+        fields, stored = self.fields, stored or {}
+        errors = {
+            key: tr("this form has no such field") for key in sorted(set(values) - set(fields))
+        }
+        clean: dict[str, Any] = {}
+        for key, spec in fields.items():
+            value = values.get(key)
+            if key in stored and stored[key] == value:
+                clean[key] = value
+                continue
+            try:
+                clean[key] = self.types[key].coerce(spec, value)
+            except FieldValueError as error:
+                errors[key] = error.message
+                clean[key] = None
+        clean = self.logic.compute(clean)
+        # Unchanged and present: already accepted when it was saved.
+        kept = {key for key in fields if stored.get(key) is not None and stored[key] == clean[key]}
+        problems = self.rows.problems(clean, set(errors) | kept, self.logic.hidden_fields(clean))
+        skip = set(errors) | kept | set(problems)
+        problems.update(self._database_problems(connection, clean, record_id, skip))
+        errors.update((key, problems[key]) for key in fields if key in problems)
+        if errors:
+            raise ValidationFailed(errors)
+        tables = self.tables
+        return {
+            key: clean[key] for key in fields if key in tables.columns or key in tables.children
+        }
+
+    def _database_problems(self, connection, values, record_id, skip) -> dict[str, str]:
+        present = {
+            key: [(1, values[key], record_id)]
+            for key in self.database.keys
+            if key not in skip and not self.types[key].is_empty(values[key])
+        }
+        if not present:
+            return {}
+        problems = self.database.problems(connection, present, {})
+        return {problem.key: problem.message for problem in problems}
 
 
 def value_fields(tables: FormTables) -> dict[str, FieldSpecBase]:
@@ -95,42 +329,6 @@ def value_fields(tables: FormTables) -> dict[str, FieldSpecBase]:
         for spec in tables.form.fields
         if spec.key in tables.columns or spec.key in tables.children
     }
-
-
-def _value_problem(
-    connection: Connection,
-    repository: RecordRepository,
-    registry,
-    form: str,
-    spec: FieldSpecBase,
-    value: Any,
-    record_id: int | None,
-    required: bool,
-) -> str | None:
-    """What is wrong with one coerced value of a save, or None if it fits."""
-    field_type = registry.of(spec)
-    if field_type.is_empty(value):
-        required = required and spec.required and not field_type.computed
-        assigned = field_type.always_unique  # serials are filled in on create
-        return tr("is required") if required and not assigned else None
-    try:
-        field_type.validate(spec, value)
-    except FieldValueError as error:
-        return error.message
-    if (spec.unique or field_type.always_unique) and repository.value_taken(
-        connection, form, spec.key, value, record_id
-    ):
-        return _taken(field_type.display(spec, value))
-    return _reference_problem(connection, repository, field_type.reference_kind(spec), value)
-
-
-def _reference_problem(connection, repository: RecordRepository, kind, value) -> str | None:
-    """The first id of a reference value that does not exist, as a message."""
-    if kind is None:
-        return None
-    idents = value if isinstance(value, list) else [value]
-    existing = repository.existing_references(connection, kind, idents)
-    return next((_missing(ident) for ident in idents if ident not in existing), None)
 
 
 # -- bulk rows ------------------------------------------------------------------
@@ -187,31 +385,19 @@ class CellCheck:
 
 
 class BulkChecks:
-    """The checks of bulk rows that need the database: references exist and unique
-    values are free, in the database and earlier in the batch (as ``create`` and
-    the import check them). Empty (false) for a form with neither."""
+    """:class:`DatabaseChecks` over a bulk insert's stream of tuples (fields in
+    ``keys`` order), chunk by chunk. Empty (false) for a form with neither unique
+    values nor references."""
 
     def __init__(self, repository: RecordRepository, registry, form: str, keys: list[str]):
-        self.repository = repository
-        self.form = form
-        tables = repository.form_tables(form)
-        columns = tables.columns
-        typed = [(i, key, columns[key], registry.of(columns[key])) for i, key in enumerate(keys)]
-        self.references = [
-            (i, spec, field_type, kind)
-            for i, _key, spec, field_type in typed
-            if (kind := field_type.reference_kind(spec)) is not None
-        ]
-        #: (column index, key, spec, type, the row number of each value seen so far)
-        self.unique = [
-            (i, key, spec, field_type, {})
-            for i, key, spec, field_type in typed
-            if (spec.unique or field_type.always_unique)
-            and not isinstance(tables.table.c[key].type, sa.JSON)  # lists: the index decides
-        ]
+        self.database = DatabaseChecks(repository, registry, form, keys)
+        self.columns = [(key, keys.index(key)) for key in self.database.keys]
+        self.specs = {key: repository.form_tables(form).columns[key] for key in self.database.keys}
+        #: Unique values of the rows checked so far -> the row that held each first.
+        self.seen: dict[str, dict[Any, int]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.references or self.unique)
+        return bool(self.database)
 
     def passed(self, connection: Connection, rows: Iterable[tuple]) -> Iterable[tuple]:
         """``rows`` again, each chunk once it passed; ValidationFailed names the
@@ -234,41 +420,21 @@ class BulkChecks:
 
     def _check(self, connection: Connection, first: int, chunk: list[tuple]) -> None:
         """ValidationFailed for the first bad row of ``chunk`` (its first row is ``first``)."""
-        problems: dict[int, str] = {}  # row number -> message
-        for check in self.references:
-            self._reference_problems(connection, first, chunk, check, problems)
-        for check in self.unique:
-            self._unique_problems(connection, first, chunk, check, problems)
+        present = {
+            key: [
+                (n, row[index], None)
+                for n, row in enumerate(chunk, first)
+                if row[index] is not None
+            ]
+            for key, index in self.columns
+        }
+        # Earlier chunks are in the table already: their values are "also in row …".
+        problems = self.database.problems(connection, present, self.seen, seen_first=True)
         if problems:
-            number = min(problems)
-            raise ValidationFailed({row_key(number): problems[number]})
-
-    def _reference_problems(self, connection, first, chunk, check, problems) -> None:
-        index, spec, _field_type, kind = check
-        ids = {i for row in chunk for i in _ids(row[index])}
-        existing = self.repository.existing_references(connection, kind, ids) if ids else ()
-        for number, row in enumerate(chunk, start=first):
-            bad = next((i for i in _ids(row[index]) if i not in existing), None)
-            if bad is not None:
-                problems.setdefault(number, _named(spec, _missing(bad)))
-
-    def _unique_problems(self, connection, first, chunk, check, problems) -> None:
-        index, key, spec, field_type, seen = check
-        present = [(n, row[index]) for n, row in enumerate(chunk, first) if row[index] is not None]
-        values = [value for _n, value in present]
-        taken = self.repository.values_in_use(connection, self.form, key, values) if values else {}
-        for number, value in present:
-            # ``seen`` first: rows of earlier chunks may be in the table already.
-            if value in seen:
-                message = tr("'{value}' is also in row {row}").format(
-                    value=field_type.display(spec, value), row=seen[value]
-                )
-            elif value in taken:
-                message = _taken(field_type.display(spec, value))
-            else:
-                seen[value] = number
-                continue
-            problems.setdefault(number, _named(spec, message))
+            number = min(problem.number for problem in problems)
+            problem = next(problem for problem in problems if problem.number == number)
+            message = _named(self.specs[problem.key], problem.message)
+            raise ValidationFailed({row_key(number): message})
 
 
 # -- messages -------------------------------------------------------------------
