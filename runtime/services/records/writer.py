@@ -57,9 +57,9 @@ from runtime.store.audit_seals import (
     ids_inserted_after,
     record_seals,
 )
+from runtime.store.names import user_display_name
 from runtime.store.repository import Record, RecordRepository
 from runtime.store.transactions import Connection, ValueInUse, unique_guard
-from runtime.store.user_names import user_display_name
 from widgets.base import FieldSpecBase, FieldValueError
 
 T = TypeVar("T")
