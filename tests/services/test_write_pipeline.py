@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 from runtime.services.actor import SYSTEM
 from runtime.services.errors import PermissionDenied
-from runtime.services.excel.common import run_steps
 from runtime.services.excel.journal import ImportJournal
+from runtime.services.progress import run_steps
 from runtime.services.records.hooks import WriteBatch, form_writable_fields
 from runtime.services.records.service import RecordService, ValidationFailed
 from runtime.store.query import RecordQuery
