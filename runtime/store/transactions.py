@@ -73,7 +73,6 @@ def _retryable(error: DBAPIError) -> bool:
 
 __all__ = [
     "RETRYABLE_SQLSTATES",
-    "Connection",
     "DatabaseRefused",
     "ValueInUse",
     "run_transaction",

@@ -28,9 +28,9 @@ from typing import Any, NamedTuple
 from resources.messages import tr
 from runtime.services.records.errors import ValidationFailed
 from runtime.services.records.form_logic import FormLogic
+from runtime.store.connection import Connection
 from runtime.store.repository import RecordRepository
 from runtime.store.schema import FormTables
-from runtime.store.transactions import Connection
 from widgets.base import FieldSpecBase, FieldType, FieldValueError
 
 #: Rows that ``bulk_create`` checks together for references and unique values.

@@ -21,8 +21,8 @@ from typing import Any
 
 from runtime.services.actor import Actor
 from runtime.services.permissions import Policy
+from runtime.store.connection import Connection
 from runtime.store.repository import Record
-from runtime.store.transactions import Connection
 
 #: The kinds of record write a hook sees.
 WRITE_KINDS = ("create", "update", "delete", "restore", "purge")

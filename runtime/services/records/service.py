@@ -34,15 +34,11 @@ from runtime.services.records.form_logic import FormLogic
 from runtime.services.records.writer import RecordWriter, not_found
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditRow, record_history
+from runtime.store.connection import Connection
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.schema import FormTables
-from runtime.store.transactions import (
-    RETRYABLE_SQLSTATES,
-    Connection,
-    DatabaseRefused,
-    run_transaction,
-)
+from runtime.store.transactions import RETRYABLE_SQLSTATES, DatabaseRefused, run_transaction
 from runtime.store.workspace import Workspace
 
 T = TypeVar("T")

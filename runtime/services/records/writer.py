@@ -57,9 +57,10 @@ from runtime.store.audit_seals import (
     ids_inserted_after,
     record_seals,
 )
+from runtime.store.connection import Connection
 from runtime.store.names import user_display_name
 from runtime.store.repository import Record, RecordRepository
-from runtime.store.transactions import Connection, ValueInUse, unique_guard
+from runtime.store.transactions import ValueInUse, unique_guard
 from widgets.base import FieldSpecBase, FieldValueError
 
 T = TypeVar("T")
