@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from resources.messages import tr
 from runtime.services.actor import Actor
+from runtime.services.excel import fast_xlsx
 from runtime.services.excel.cells import Cells, SheetRows, open_workbook
 from runtime.services.excel.common import (
     MAX_COLUMN_WIDTH,
@@ -203,6 +204,9 @@ class _XlsxOut:
         self.file.discard()  # closed before it is deleted
         return [self.temp]
 
+    def close(self) -> None:
+        pass  # the workbook is closed by commit, or its file discarded by temp_paths
+
 
 class _CsvOut:
     """CSV: UTF-8 with BOM; the main part is ``path``, subtables go beside it."""
@@ -245,13 +249,13 @@ class _CsvOut:
             os.replace(temp, target)
         return [target.name for target in self.targets]
 
-    def close_files(self) -> None:
+    def close(self) -> None:
         for handle in self.files:
             if not handle.closed:
                 handle.close()
 
     def temp_paths(self) -> list[Path]:
-        self.close_files()  # Windows cannot delete an open file
+        self.close()  # Windows cannot delete an open file
         return self.temps
 
 
@@ -312,7 +316,7 @@ def export_records(
     total = service.count(form, query, actor, action="export")
     yield Progress(0, total, "exporting")
 
-    out: Any = _XlsxOut(path) if suffix == ".xlsx" else _CsvOut(path)
+    out = _output(path, plan)
     resolver = NameResolver(service, actor)
     try:
         with removing_on_failure(out.temp_paths):
@@ -325,10 +329,6 @@ def export_records(
                         else out.add_part(label, cols)
                     )
             done, widths_set = 0, False
-            pending_widths: dict[Any, list[int]] = {
-                part: [text_width(c.label) for c in _columns_of(plan, part_key)]
-                for part_key, part in parts.items()
-            }
             cursor = None
             while True:
                 page = service.page(form, query, cursor, page_size, actor, action="export")
@@ -341,15 +341,10 @@ def export_records(
                 context = _page_context(resolver, plan, records, children)
                 for part_key, part in parts.items():
                     lines = list(_lines(plan, part_key, records, children, context))
-                    if not widths_set and done < WIDTH_SAMPLE_ROWS:
-                        _measure(pending_widths[part], lines, _columns_of(plan, part_key), context)
+                    if not widths_set:  # the first page sets the column widths
+                        out.set_widths(part, _widths(_columns_of(plan, part_key), lines))
                     out.write(part, lines)
-                if not widths_set:
-                    for part in parts.values():
-                        out.set_widths(
-                            part, [min(w + 2, MAX_COLUMN_WIDTH) for w in pending_widths[part]]
-                        )
-                    widths_set = True
+                widths_set = True
                 done += len(records)
                 yield Progress(done, total, "exporting")
                 if page.next_cursor is None:
@@ -360,9 +355,19 @@ def export_records(
             service.audit_event(actor, "export", form, _export_details(path, query, plan, done))
             names = out.commit()
     finally:
-        if isinstance(out, _CsvOut):
-            out.close_files()
+        out.close()
     return ExportResult(path, done, [c.label for c in plan.main], names)
+
+
+def _output(path: Path, plan: ExportPlan) -> Any:
+    """Where an export writes: CSV files, or a workbook by rustpy-xlsxwriter when it
+    is installed and takes the export (``fast_xlsx.takes``), else by xlsxwriter."""
+    if path.suffix.lower() == ".csv":
+        return _CsvOut(path)
+    sheets = 1 + (len(plan.subtables) if plan.mode == "sheet" else 0)
+    if fast_xlsx.takes([column.label for column in plan.main], sheets):
+        return fast_xlsx.RustXlsxOut(path)
+    return _XlsxOut(path)
 
 
 def _columns_of(plan: ExportPlan, part_key: str | None) -> list[ExportColumn]:
@@ -449,9 +454,11 @@ def _values(get, converters, context: ExcelContext, record_id: int) -> list[Any]
     ]
 
 
-def _measure(widths: list[int], lines, columns: list[ExportColumn], context) -> None:
-    """Grow column widths to the display text of sample lines (CJK counts double)."""
-    for line in lines:
+def _widths(columns: list[ExportColumn], lines: list[list[Any]]) -> list[int]:
+    """Column widths for the header and sample lines' display text (CJK counts
+    double), with a margin, at most ``MAX_COLUMN_WIDTH``."""
+    widths = [text_width(column.label) for column in columns]
+    for line in lines[:WIDTH_SAMPLE_ROWS]:
         for index, value in enumerate(line):
             if value is None:
                 continue
@@ -459,6 +466,7 @@ def _measure(widths: list[int], lines, columns: list[ExportColumn], context) -> 
             width = text_width(text[:200])
             if width > widths[index]:
                 widths[index] = width
+    return [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
 
 
 def _export_details(path: Path, query: RecordQuery, plan: ExportPlan, rows: int) -> dict:
