@@ -8,9 +8,7 @@
 Export: ``export_records`` (pages from SQLite, field types, names, constant-memory
 xlsxwriter) vs the raw baseline: the same SQLite table read with plain ``sqlite3``
 and written by xlsxwriter ``constant_memory`` with typed ``write_*`` calls, record
-id column included; our export runs with the fast writer (rustpy-xlsxwriter) and
-with xlsxwriter (as where its wheel is missing), the three in turn ``--repeat``
-times, medians reported; and vs pandas
+id column included (``--repeat``: pairs run in turn, medians reported); and vs pandas
 ``read_sql`` + ``to_excel`` (openpyxl and xlsxwriter engines; on fewer rows because
 pandas holds everything in memory). Peak memory: each export runs in a fresh
 subprocess and reports ``ru_maxrss``.
@@ -119,11 +117,7 @@ def work_seed(db: str, rows: int) -> dict:
     return {}
 
 
-def work_export(db: str, out: str, writer: str = "fast") -> dict:
-    """``export_records`` with the fast writer (rustpy-xlsxwriter), or with
-    ``writer="xlsxwriter"`` as where its wheel is missing."""
-    if writer == "xlsxwriter":
-        sys.modules["rustpy_xlsxwriter"] = None  # type: ignore[assignment] - import fails
+def work_export(db: str, out: str) -> dict:
     from runtime.services.actor import SYSTEM
     from runtime.services.excel.common import run_steps
     from runtime.services.excel.export import export_records
@@ -135,13 +129,10 @@ def work_export(db: str, out: str, writer: str = "fast") -> dict:
     start = time.perf_counter()
     cpu = time.process_time()
     result = run_steps(export_records(service, "item", out, actor=SYSTEM, visible_fields=KEYS))
-    from runtime.services.excel.fast_xlsx import rust_writer
-
     return {
         "seconds": time.perf_counter() - start,
         "cpu": time.process_time() - cpu,
         "rows": result.rows,
-        "writer": "fast" if rust_writer() is not None else "xlsxwriter",
     }
 
 
@@ -284,44 +275,31 @@ def in_subprocess(name: str, *args) -> dict:
 # -- report ------------------------------------------------------------------------------
 
 
-def export_runs(db: str, tmp: Path, repeat: int) -> dict[str, dict]:
-    """Our export with xlsxwriter, with the fast writer, and the raw baseline, run in
-    turn ``repeat`` times on the same table.
+def export_pairs(db: str, tmp: Path, repeat: int) -> tuple[dict, dict]:
+    """Our export and the raw baseline, run in turn ``repeat`` times on the same table.
 
-    The three of a round run back to back, so a busy moment on the machine weighs
-    on all of them; ratios are the median of the rounds' ratios (wall clock, and
-    CPU time of the process), runs the median run of each.
+    The two of a pair run back to back, so a busy moment on the machine weighs on
+    both; the ratios are the median of the pairs' ratios (wall clock, and CPU time
+    of the process), the runs the median run of each side.
     """
-    rounds = []
+    pairs = []
     for index in range(repeat):
-        runs = {
-            "xlsxwriter": in_subprocess("export", db, str(tmp / f"xw{index}.xlsx"), "xlsxwriter"),
-            "fast": in_subprocess("export", db, str(tmp / f"fast{index}.xlsx"), "fast"),
-            "raw": in_subprocess("raw_xlsxwriter", db, str(tmp / f"raw{index}.xlsx")),
-        }
-        assert len({run["rows"] for run in runs.values()}) == 1, runs
-        rounds.append(runs)
+        ours = in_subprocess("export", db, str(tmp / f"ours{index}.xlsx"))
+        raw = in_subprocess("raw_xlsxwriter", db, str(tmp / f"raw{index}.xlsx"))
+        assert ours["rows"] == raw["rows"], (ours, raw)
+        pairs.append((ours, raw))
         print(
-            f"  export round {index + 1}: "
-            + ", ".join(
-                f"{name} {run['seconds']:.2f} s (CPU {run['cpu']:.2f} s, {run['peak_mb']:.0f} MB)"
-                for name, run in runs.items()
-            )
+            f"  export pair {index + 1}: ours {ours['seconds']:.2f} s (CPU {ours['cpu']:.2f} s),"
+            f" raw {raw['seconds']:.2f} s (CPU {raw['cpu']:.2f} s),"
+            f" ratio {ours['seconds'] / raw['seconds']:.2f}x (CPU {ours['cpu'] / raw['cpu']:.2f}x)"
         )
     middle = repeat // 2
-    result = {}
-    for name in ("xlsxwriter", "fast", "raw"):
-        result[name] = sorted((r[name] for r in rounds), key=lambda run: run["seconds"])[middle]
-        result[name]["ratio"] = sorted(r[name]["seconds"] / r["raw"]["seconds"] for r in rounds)[
-            middle
-        ]
-        result[name]["cpu_ratio"] = sorted(r[name]["cpu"] / r["raw"]["cpu"] for r in rounds)[middle]
-    for name in ("xlsxwriter", "fast"):
-        print(
-            f"  {name}: median ratio to raw {result[name]['ratio']:.2f}x,"
-            f" of CPU time {result[name]['cpu_ratio']:.2f}x"
-        )
-    return result
+    ours = sorted((o for o, _ in pairs), key=lambda run: run["seconds"])[middle]
+    raw = sorted((r for _, r in pairs), key=lambda run: run["seconds"])[middle]
+    ours["ratio"] = sorted(o["seconds"] / r["seconds"] for o, r in pairs)[middle]
+    ours["cpu_ratio"] = sorted(o["cpu"] / r["cpu"] for o, r in pairs)[middle]
+    print(f"  median ratio {ours['ratio']:.2f}x, of CPU time {ours['cpu_ratio']:.2f}x")
+    return ours, raw
 
 
 def main() -> int:
@@ -334,7 +312,7 @@ def main() -> int:
         "--export-rows", type=int, default=None, help="rows of the big export (default 1M)"
     )
     parser.add_argument(
-        "--repeat", type=int, default=1, help="export rounds to run; medians are reported"
+        "--repeat", type=int, default=1, help="export/raw pairs to run; medians are reported"
     )
     args = parser.parse_args()
     export_rows, pandas_rows, import_rows = (
@@ -361,29 +339,15 @@ def main() -> int:
                 f"seeded {export_rows:,} and {pandas_rows:,} rows in {time.perf_counter() - t0:.0f} s"
             )
 
-            runs = export_runs(big, tmp, args.repeat)
-            raw = runs["raw"]
-            ours = runs["xlsxwriter"]
+            ours, raw = export_pairs(big, tmp, args.repeat)
             report(
-                f"export {export_rows:,} x 10 (xlsx), xlsxwriter",
+                f"export {export_rows:,} x 10 (xlsx)",
                 ours["seconds"],
                 f"sqlite3+raw xlsxwriter {raw['seconds']:.2f} s",
                 f"{ours['ratio']:.2f}x (CPU {ours['cpu_ratio']:.2f}x)",
                 "<= 1.3x",
                 ours["ratio"] <= 1.3,
             )
-            fast = runs["fast"]
-            if fast["writer"] == "fast":
-                report(
-                    f"export {export_rows:,} x 10 (xlsx), rustpy-xlsxwriter",
-                    fast["seconds"],
-                    f"sqlite3+raw xlsxwriter {raw['seconds']:.2f} s",
-                    f"{fast['ratio']:.2f}x (CPU {fast['cpu_ratio']:.2f}x)",
-                    "(report)",
-                    None,
-                )
-            else:
-                print("rustpy-xlsxwriter is not installed: the fast export ran with xlsxwriter")
             ours_small = in_subprocess("export", small, str(tmp / "ours_small.xlsx"))
             if importlib.util.find_spec("pandas") is None:
                 lines.append((f"export {pandas_rows:,} x 10 vs pandas", "", "", "", "skipped"))
@@ -401,18 +365,17 @@ def main() -> int:
                     "(report)",
                     None,
                 )
-            for name, run in (("xlsxwriter", ours), ("rustpy-xlsxwriter", fast)):
-                peak_ok = run["peak_mb"] < 200
-                lines.append(
-                    (
-                        f"export peak memory (RSS), {name}",
-                        f"{run['peak_mb']:.0f} MB",
-                        f"{pandas_rows:,} rows: {ours_small['peak_mb']:.0f} MB",
-                        f"{export_rows:,} rows",
-                        f"< 200 MB {'PASS' if peak_ok else 'FAIL'}",
-                    )
+            peak_ok = ours["peak_mb"] < 200
+            lines.append(
+                (
+                    "export peak memory (RSS)",
+                    f"{ours['peak_mb']:.0f} MB",
+                    f"{pandas_rows:,} rows: {ours_small['peak_mb']:.0f} MB",
+                    f"{export_rows:,} rows",
+                    f"< 200 MB {'PASS' if peak_ok else 'FAIL'}",
                 )
-                verdicts.append(peak_ok)
+            )
+            verdicts.append(peak_ok)
 
         if args.only != "export":
             source = str(tmp / "import.xlsx")

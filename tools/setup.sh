@@ -31,9 +31,5 @@ fi
 PYTHON="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-# The fast .xlsx writer comes as a wheel or not at all (its source build needs Rust):
-# without one for this platform, exports write with xlsxwriter.
-.venv/bin/python -m pip install -q --only-binary=rustpy-xlsxwriter -e ".[test,fast]" \
-  || { echo "no rustpy-xlsxwriter wheel here: .xlsx exports use xlsxwriter";
-       .venv/bin/python -m pip install -q -e ".[test]"; }
+.venv/bin/python -m pip install -q -e ".[test]"
 echo "Formwright is set up in $(pwd)/.venv"

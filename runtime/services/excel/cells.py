@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from runtime.services.excel.common import DEFAULT_FORMATS, EXCEL_CELL_LIMIT
+from runtime.services.excel.common import DEFAULT_FORMATS
 
 #: Workbook options that keep text as text: no formulas, links or numbers from strings.
 SAFE_OPTIONS = {
@@ -66,58 +66,6 @@ NUMBERS = frozenset({int, float, Decimal})
 
 #: Per value type: (the typed call's name, the conversion, the cell format).
 _Plan = dict[type, tuple[str, Callable[[Any], Any] | None, Any]]
-
-
-def excel_text(text: str) -> str:
-    """``text`` cut to Excel's limit of 32,767 UTF-16 units per cell (as xlsxwriter
-    cuts it), never inside a character beyond U+FFFF."""
-    if len(text) <= EXCEL_CELL_LIMIT // 2:
-        return text  # short enough whatever its characters
-    units = 0
-    for index, char in enumerate(text):
-        units += 2 if ord(char) > 0xFFFF else 1
-        if units > EXCEL_CELL_LIMIT:
-            return text[:index]
-    return text
-
-
-def excel_time(value: dt.time) -> float:
-    """A time of day as Excel stores it: the fraction of a day."""
-    seconds = value.hour * 3600 + value.minute * 60 + value.second
-    return (seconds + value.microsecond / 1e6) / 86400
-
-
-#: Types a writer of Python values (rustpy-xlsxwriter) writes as this module does.
-AS_IS = frozenset({int, float, bool, dt.date, dt.datetime, type(None)})
-
-
-def cell_value(value: Any) -> Any:
-    """``value`` as a writer that takes Python values must get it to write the cell
-    :meth:`Cells.write` writes: text cut to Excel's limit, a Decimal as a float, a
-    time as its fraction of a day (in a column formatted as a time), other types
-    as their text."""
-    kind = type(value)
-    if kind in AS_IS:
-        return value
-    if kind is str:
-        return excel_text(value)
-    if kind is Decimal:
-        return float(value)
-    if kind is dt.time:
-        return excel_time(value)
-    return str(value)
-
-
-def column_number_format(number_format: str | None, values: Iterable[Any]) -> str | None:
-    """One number format for a whole column, for a writer that formats by column:
-    the column's own, else the default of the first date or time among ``values``
-    (as :meth:`Cells.cell_format` gives such a cell)."""
-    if number_format is not None:
-        return number_format
-    for value in values:
-        if type(value) in DEFAULT_FORMATS:
-            return DEFAULT_FORMATS[type(value)]
-    return None
 
 
 def open_workbook(target: Any, *, constant_memory: bool = False) -> Any:

@@ -33,7 +33,6 @@ from typing import Any, Literal
 
 from resources.messages import tr
 from runtime.services.actor import Actor
-from runtime.services.excel import fast_xlsx
 from runtime.services.excel.cells import Cells, SheetRows, open_workbook
 from runtime.services.excel.common import (
     MAX_COLUMN_WIDTH,
@@ -44,6 +43,7 @@ from runtime.services.excel.common import (
     Progress,
     Steps,
     cell_text,
+    collector_paused,
     filter_fields,
     is_dangerous,
     removing_on_failure,
@@ -316,7 +316,7 @@ def export_records(
     total = service.count(form, query, actor, action="export")
     yield Progress(0, total, "exporting")
 
-    out = _output(path, plan)
+    out: Any = _XlsxOut(path) if suffix == ".xlsx" else _CsvOut(path)
     resolver = NameResolver(service, actor)
     try:
         with removing_on_failure(out.temp_paths):
@@ -328,24 +328,20 @@ def export_records(
                         if suffix == ".csv"
                         else out.add_part(label, cols)
                     )
-            done, widths_set = 0, False
-            cursor = None
+            done, cursor = 0, None
             while True:
-                page = service.page(form, query, cursor, page_size, actor, action="export")
-                records = page.records
-                children = (
-                    subtable_rows(service, form, list(plan.subtables), records, actor, "export")
-                    if plan.subtables
-                    else {}
-                )
-                context = _page_context(resolver, plan, records, children)
-                for part_key, part in parts.items():
-                    lines = list(_lines(plan, part_key, records, children, context))
-                    if not widths_set:  # the first page sets the column widths
-                        out.set_widths(part, _widths(_columns_of(plan, part_key), lines))
-                    out.write(part, lines)
-                widths_set = True
-                done += len(records)
+                with collector_paused():
+                    page = service.page(form, query, cursor, page_size, actor, action="export")
+                    children = (
+                        subtable_rows(
+                            service, form, list(plan.subtables), page.records, actor, "export"
+                        )
+                        if plan.subtables
+                        else {}
+                    )
+                    context = _page_context(resolver, plan, page.records, children)
+                    _write_page(out, parts, plan, page.records, children, context, done == 0)
+                done += len(page.records)
                 yield Progress(done, total, "exporting")
                 if page.next_cursor is None:
                     break
@@ -359,15 +355,14 @@ def export_records(
     return ExportResult(path, done, [c.label for c in plan.main], names)
 
 
-def _output(path: Path, plan: ExportPlan) -> Any:
-    """Where an export writes: CSV files, or a workbook by rustpy-xlsxwriter when it
-    is installed and takes the export (``fast_xlsx.takes``), else by xlsxwriter."""
-    if path.suffix.lower() == ".csv":
-        return _CsvOut(path)
-    sheets = 1 + (len(plan.subtables) if plan.mode == "sheet" else 0)
-    if fast_xlsx.takes([column.label for column in plan.main], sheets):
-        return fast_xlsx.RustXlsxOut(path)
-    return _XlsxOut(path)
+def _write_page(out, parts, plan: ExportPlan, records, children, context, first: bool) -> None:
+    """One page of records into every part of the output; the first page also sets
+    the column widths (from its lines)."""
+    for part_key, part in parts.items():
+        lines = list(_lines(plan, part_key, records, children, context))
+        if first:
+            out.set_widths(part, _widths(_columns_of(plan, part_key), lines))
+        out.write(part, lines)
 
 
 def _columns_of(plan: ExportPlan, part_key: str | None) -> list[ExportColumn]:
