@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import os
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,25 @@ class GuardedFile:
         self.failed = True
         with contextlib.suppress(OSError, ValueError):
             self.handle.close()  # the descriptor is closed even when the flush fails
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection during one step of long work (never across a
+    yield: the caller's code between steps runs with the collector as it was).
+
+    A step of an export or import makes 100,000s of short-lived lists, dicts and
+    values, all freed by reference counting; the collector would walk every live
+    object again and again to find nothing (a twentieth of an export's time, a
+    fifth of an import's).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from resources.messages import tr
+from runtime.services.excel.cells import Cells, Style, open_workbook
 from runtime.services.excel.common import (
-    DEFAULT_FORMATS,
     ExcelError,
     column_letter,
     removing_on_failure,
@@ -26,6 +26,9 @@ from runtime.services.excel.common import (
 )
 from runtime.services.excel.read import SheetData
 from widgets.protected_files import refuse_database_file
+
+#: How a cell with a problem is shown: Excel's "bad" style, light red with dark red text.
+BAD: Style = (("bg_color", "#FFC7CE"), ("font_color", "#9C0006"))
 
 
 @dataclass(frozen=True)
@@ -71,25 +74,16 @@ def write_error_workbook(
     """The source rows plus an "errors" column; cells with a problem highlighted."""
     import os
 
-    import xlsxwriter
-
     refuse_database_file(path, ExcelError, writing=True)
     by_row: dict[int, list[CellError]] = {}
     for error in errors:
         by_row.setdefault(error.row, []).append(error)
     temp = sibling_temp(path)
     with removing_on_failure(temp):
-        book = xlsxwriter.Workbook(
-            str(temp),
-            {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
-        )
-        bad = book.add_format({"bg_color": "#FFC7CE", "font_color": "#9C0006"})
+        book = open_workbook(str(temp), constant_memory=True)
+        cells = Cells(book)
+        bad = cells.format(style=BAD)
         bold = book.add_format({"bold": True})
-        formats = {kind: book.add_format({"num_format": f}) for kind, f in DEFAULT_FORMATS.items()}
-        bad_formats = {
-            kind: book.add_format({"num_format": f, "bg_color": "#FFC7CE", "font_color": "#9C0006"})
-            for kind, f in DEFAULT_FORMATS.items()
-        }
         out = book.add_worksheet(sheet.name[:31])
         width = max((len(r) for r in sheet.rows), default=0)
         general = [e for e in errors if e.row == 0]
@@ -99,7 +93,7 @@ def write_error_workbook(
             line += 1
         errors_header = tr("errors")
         for index in header_rows:
-            _write_cells(out, line, sheet.rows[index], None, {}, {})
+            _write_cells(cells, out, line, sheet.rows[index], set())
             out.write_string(line, width, errors_header, bold)
             line += 1
         out.freeze_panes(line, 0)
@@ -109,7 +103,7 @@ def write_error_workbook(
             if only_invalid and not problems:
                 continue
             marked = {e.column for e in problems}
-            _write_cells(out, line, row, marked, (formats, bad_formats), bad)
+            _write_cells(cells, out, line, row, marked)
             if problems:
                 text = "; ".join(
                     f"{e.label}: {e.message}" if e.label else e.message for e in problems
@@ -122,20 +116,9 @@ def write_error_workbook(
     return path
 
 
-def _write_cells(out, line: int, row: list[Any], marked, formats, bad) -> None:
-    plain, flagged = formats if formats else ({}, {})
+def _write_cells(cells: Cells, out, line: int, row: list[Any], marked: set[str]) -> None:
+    """One source row, typed as it was read; the ``marked`` column letters highlighted."""
+    plain, flagged = cells.writer(), cells.writer(style=BAD)
     for col, value in enumerate(row):
-        is_bad = bool(marked) and column_letter(col) in marked
-        if value is None:
-            if is_bad:
-                out.write_blank(line, col, None, bad)
-            continue
-        kind = type(value)
-        if kind in DEFAULT_FORMATS:
-            out.write_datetime(line, col, value, (flagged if is_bad else plain).get(kind))
-        elif kind is bool:
-            out.write_boolean(line, col, value, bad if is_bad else None)
-        elif kind in (int, float):
-            out.write_number(line, col, value, bad if is_bad else None)
-        else:
-            out.write_string(line, col, str(value), bad if is_bad else None)
+        write = flagged if marked and column_letter(col) in marked else plain
+        write(out, line, col, value)

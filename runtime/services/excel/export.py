@@ -7,8 +7,9 @@ than ten thousand. Every value goes through its field type (``to_excel`` and
 an ExcelContext resolved per page. The caller passes ``visible_fields``: only those
 fields are exported (and may be filtered or sorted on).
 
-Text is never a formula: in .xlsx every string is written with ``write_string``
-(and the workbook has ``strings_to_formulas=False``). In .csv, where a spreadsheet
+Text is never a formula: in .xlsx every cell goes through the one cell writer
+(:mod:`runtime.services.excel.cells`), which writes a string with ``write_string``
+into a workbook that has ``strings_to_formulas=False``. In .csv, where a spreadsheet
 *would* evaluate ``=...``, text starting with ``= + - @``, a tab, a CR, or ``'``
 itself gets a leading ``'`` — the escape Excel and the OWASP CSV-injection advice
 use; importing a CSV removes exactly one leading ``'``, so values round-trip.
@@ -27,22 +28,20 @@ import csv
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import sqlalchemy as sa
-
 from resources.messages import tr
 from runtime.services.actor import Actor
+from runtime.services.excel.cells import Cells, SheetRows, open_workbook
 from runtime.services.excel.common import (
-    DEFAULT_FORMATS,
     MAX_COLUMN_WIDTH,
     RECORD_ID_LABEL,
     WIDTH_SAMPLE_ROWS,
     ExcelError,
     GuardedFile,
     cell_text,
+    collector_paused,
     filter_fields,
     is_dangerous,
     removing_on_failure,
@@ -54,6 +53,7 @@ from runtime.services.excel.common import (
 )
 from runtime.services.names import NameResolver
 from runtime.services.progress import Progress, Steps
+from runtime.services.records.reads import SubtableRows, subtable_rows
 from runtime.services.records.service import RecordService
 from runtime.store.query import AllOf, Condition, Filter, RecordQuery
 from widgets.base import ExcelContext, FieldSpecBase, FieldType
@@ -158,34 +158,16 @@ class _XlsxOut:
     """One .xlsx file, sheets written row by row in constant memory."""
 
     def __init__(self, path: Path) -> None:
-        import xlsxwriter
-
         self.path = path
         self.temp = sibling_temp(path)
         self.file = GuardedFile(self.temp)
-        self.book = xlsxwriter.Workbook(
-            self.file,
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                "default_date_format": "yyyy-mm-dd",
-            },
-        )
+        self.book = open_workbook(self.file, constant_memory=True)
+        self.cells = Cells(self.book)
         self.header_format = self.book.add_format({"bold": True, "bg_color": "#DDEBF7"})
-        self._formats: dict[str, Any] = {}
         self.sheets: list[Any] = []
-        self.rows: list[int] = []
-        self.cell_formats: list[list[Any]] = []
+        #: Per part, its rows below the header (a writer per column, chosen once).
+        self.rows: list[SheetRows] = []
         self.names: list[str] = []
-
-    def fmt(self, number_format: str | None):
-        if number_format is None:
-            return None
-        if number_format not in self._formats:
-            self._formats[number_format] = self.book.add_format({"num_format": number_format})
-        return self._formats[number_format]
 
     def add_part(self, title: str, columns: list[ExportColumn]) -> int:
         name = sheet_title(title, self.names)
@@ -195,34 +177,17 @@ class _XlsxOut:
             sheet.write_string(0, index, column.label, self.header_format)
         sheet.freeze_panes(1, 0)
         self.sheets.append(sheet)
-        self.rows.append(1)
-        self.cell_formats.append([self.fmt(column.number_format()) for column in columns])
+        formats = [column.number_format() for column in columns]
+        self.rows.append(SheetRows(self.cells, sheet, formats, first_row=1))
         return len(self.sheets) - 1
 
     def set_widths(self, part: int, widths: list[int]) -> None:
         for index, width in enumerate(widths):
             self.sheets[part].set_column(index, index, width)
 
-    def write(self, part: int, values: Sequence[Any]) -> None:
-        sheet, row, formats = self.sheets[part], self.rows[part], self.cell_formats[part]
-        for col, value in enumerate(values):
-            if value is None:
-                continue
-            kind = type(value)
-            if kind is str:
-                sheet.write_string(row, col, value)  # never a formula, whatever it starts with
-            elif kind is int or kind is float:
-                sheet.write_number(row, col, value, formats[col])
-            elif kind is Decimal:
-                sheet.write_number(row, col, float(value), formats[col])
-            elif kind is bool:
-                sheet.write_boolean(row, col, value)
-            elif kind in DEFAULT_FORMATS:
-                cell_format = formats[col] or self.fmt(DEFAULT_FORMATS[kind])
-                sheet.write_datetime(row, col, value, cell_format)
-            else:
-                sheet.write_string(row, col, str(value))
-        self.rows[part] = row + 1
+    def write(self, part: int, lines: Sequence[Sequence[Any]]) -> None:
+        """Rows of cell values, one after the other below the rows written before."""
+        self.rows[part].write(lines)
 
     def commit(self) -> list[str]:
         try:
@@ -237,6 +202,9 @@ class _XlsxOut:
     def temp_paths(self) -> list[Path]:
         self.file.discard()  # closed before it is deleted
         return [self.temp]
+
+    def close(self) -> None:
+        pass  # the workbook is closed by commit, or its file discarded by temp_paths
 
 
 class _CsvOut:
@@ -270,8 +238,8 @@ class _CsvOut:
     def set_widths(self, part: int, widths: list[int]) -> None:
         pass
 
-    def write(self, part: int, values: Sequence[Any]) -> None:
-        self.writers[part].writerow([csv_text(value) for value in values])
+    def write(self, part: int, lines: Sequence[Sequence[Any]]) -> None:
+        self.writers[part].writerows([csv_text(value) for value in line] for line in lines)
 
     def commit(self) -> list[str]:
         for handle in self.files:
@@ -280,33 +248,14 @@ class _CsvOut:
             os.replace(temp, target)
         return [target.name for target in self.targets]
 
-    def close_files(self) -> None:
+    def close(self) -> None:
         for handle in self.files:
             if not handle.closed:
                 handle.close()
 
     def temp_paths(self) -> list[Path]:
-        self.close_files()  # Windows cannot delete an open file
+        self.close()  # Windows cannot delete an open file
         return self.temps
-
-
-def write_cell(sheet: Any, row: int, col: int, value: Any, cell_format: Any = None) -> None:
-    """One typed cell; text always as text (``write_string``), never a formula."""
-    if value is None:
-        return
-    kind = type(value)
-    if kind is str:
-        sheet.write_string(row, col, value)
-    elif kind is bool:
-        sheet.write_boolean(row, col, value)
-    elif kind is int or kind is float:
-        sheet.write_number(row, col, value, cell_format)
-    elif kind is Decimal:
-        sheet.write_number(row, col, float(value), cell_format)
-    elif kind in DEFAULT_FORMATS:
-        sheet.write_datetime(row, col, value, cell_format)
-    else:
-        sheet.write_string(row, col, str(value))
 
 
 def csv_text(value: Any) -> str:
@@ -378,30 +327,20 @@ def export_records(
                         if suffix == ".csv"
                         else out.add_part(label, cols)
                     )
-            done, widths_set = 0, False
-            pending_widths: dict[Any, list[int]] = {
-                part: [text_width(c.label) for c in _columns_of(plan, part_key)]
-                for part_key, part in parts.items()
-            }
-            cursor = None
+            done, cursor = 0, None
             while True:
-                page = service.page(form, query, cursor, page_size, actor, action="export")
-                records = page.records
-                children = _child_rows(service, form, plan, [r.id for r in records])
-                context = _page_context(resolver, plan, records, children)
-                for part_key, part in parts.items():
-                    lines = list(_lines(plan, part_key, records, children, context))
-                    if not widths_set and done < WIDTH_SAMPLE_ROWS:
-                        _measure(pending_widths[part], lines, _columns_of(plan, part_key), context)
-                    for line in lines:
-                        out.write(part, line)
-                if not widths_set:
-                    for part in parts.values():
-                        out.set_widths(
-                            part, [min(w + 2, MAX_COLUMN_WIDTH) for w in pending_widths[part]]
+                with collector_paused():
+                    page = service.page(form, query, cursor, page_size, actor, action="export")
+                    children = (
+                        subtable_rows(
+                            service, form, list(plan.subtables), page.records, actor, "export"
                         )
-                    widths_set = True
-                done += len(records)
+                        if plan.subtables
+                        else {}
+                    )
+                    context = _page_context(resolver, plan, page.records, children)
+                    _write_page(out, parts, plan, page.records, children, context, done == 0)
+                done += len(page.records)
                 yield Progress(done, total, "exporting")
                 if page.next_cursor is None:
                     break
@@ -411,38 +350,25 @@ def export_records(
             service.audit_event(actor, "export", form, _export_details(path, query, plan, done))
             names = out.commit()
     finally:
-        if isinstance(out, _CsvOut):
-            out.close_files()
+        out.close()
     return ExportResult(path, done, [c.label for c in plan.main], names)
+
+
+def _write_page(out, parts, plan: ExportPlan, records, children, context, first: bool) -> None:
+    """One page of records into every part of the output; the first page also sets
+    the column widths (from its lines)."""
+    for part_key, part in parts.items():
+        lines = list(_lines(plan, part_key, records, children, context))
+        if first:
+            out.set_widths(part, _widths(_columns_of(plan, part_key), lines))
+        out.write(part, lines)
 
 
 def _columns_of(plan: ExportPlan, part_key: str | None) -> list[ExportColumn]:
     return plan.main if part_key is None else plan.subtables[part_key][1]
 
 
-def _child_rows(service, form, plan: ExportPlan, ids: list[int]) -> dict[str, dict[int, list]]:
-    """Subtable rows of a page's records, per subtable key then record id."""
-    if not plan.subtables or not ids:
-        return {}
-    tables = service.repository.form_tables(form)
-    result: dict[str, dict[int, list]] = {}
-    with service.workspace.reader() as connection:
-        for key in plan.subtables:
-            child = tables.children[key]
-            keys = list(tables.child_fields[key])
-            statement = (
-                sa.select(child.c.parent_id, *[child.c[k] for k in keys])
-                .where(child.c.parent_id.in_(ids))
-                .order_by(child.c.parent_id, child.c.row_index)
-            )
-            rows: dict[int, list] = {}
-            for row in connection.execute(statement):
-                rows.setdefault(row[0], []).append(dict(zip(keys, row[1:], strict=True)))
-            result[key] = rows
-    return result
-
-
-def _page_context(resolver, plan: ExportPlan, records, children) -> ExcelContext:
+def _page_context(resolver, plan: ExportPlan, records, children: SubtableRows) -> ExcelContext:
     wanted: dict[Any, set[int]] = {}
 
     def collect(column: ExportColumn, value: Any) -> None:
@@ -471,58 +397,62 @@ def _page_context(resolver, plan: ExportPlan, records, children) -> ExcelContext
     return resolver.context_for(wanted) if wanted else ExcelContext()
 
 
-def _lines(plan: ExportPlan, part_key, records, children, context: ExcelContext):
+def _lines(plan: ExportPlan, part_key, records, children: SubtableRows, context: ExcelContext):
     """Output rows of cell values for one part of one page."""
-    if part_key is None:
-        main = [
-            (c, c.field_type.to_excel if c.field_type else None)
-            for c in plan.main
-            if c.subtable is None
-        ]
-        flat = [key for key in plan.subtables] if plan.mode == "flatten" else []
+    if part_key is not None:  # a subtable's sheet: a line per subtable row
+        converters = _converters(plan.subtables[part_key][1])
+        rows_of = children.get(part_key, {})
         for record in records:
-            values = [
-                record.id
-                if convert is None
-                else (
-                    None if (v := record.values.get(c.key)) is None else convert(c.spec, v, context)
-                )
-                for c, convert in main
-            ]
-            if not flat:
-                yield values
-                continue
-            groups = [children.get(key, {}).get(record.id) or [] for key in flat]
-            for index in range(max(1, *(len(group) for group in groups))):
-                line = list(values)
-                for key, group in zip(flat, groups, strict=True):
-                    row = group[index] if index < len(group) else None
-                    for column in plan.subtables[key][1]:
-                        value = None if row is None else row.get(column.key)
-                        line.append(
-                            None
-                            if value is None
-                            else column.field_type.to_excel(column.spec, value, context)
-                        )
-                yield line
+            for row in rows_of.get(record.id) or ():
+                yield _values(row.get, converters, context, record.id)
         return
-    cols = plan.subtables[part_key][1]
+    main = _converters([c for c in plan.main if c.subtable is None])
+    flat = [
+        (children.get(key, {}), _converters(columns))
+        for key, (_label, columns) in plan.subtables.items()
+        if plan.mode == "flatten"
+    ]
     for record in records:
-        for row in children.get(part_key, {}).get(record.id) or []:
-            line = [record.id]
-            for column in cols[1:]:
-                value = row.get(column.key)
-                line.append(
-                    None
-                    if value is None
-                    else column.field_type.to_excel(column.spec, value, context)
-                )
+        values = _values(record.values.get, main, context, record.id)
+        if not flat:
+            yield values
+            continue
+        groups = [rows_of.get(record.id) or [] for rows_of, _converters_ in flat]
+        for index in range(max(1, *(len(group) for group in groups))):
+            line = list(values)
+            for (_rows_of, converters), group in zip(flat, groups, strict=True):
+                get = group[index].get if index < len(group) else _NO_ROW.get
+                line += _values(get, converters, context, record.id)
             yield line
 
 
-def _measure(widths: list[int], lines, columns: list[ExportColumn], context) -> None:
-    """Grow column widths to the display text of sample lines (CJK counts double)."""
-    for line in lines:
+#: The stored values of a missing subtable row (a flattened record with fewer rows).
+_NO_ROW: dict[str, Any] = {}
+
+
+def _converters(columns: list[ExportColumn]) -> list[tuple[str, Any, Any]]:
+    """(key, spec, ``to_excel``) per column, ``to_excel`` None for the record id."""
+    return [
+        (column.key, column.spec, column.field_type.to_excel if column.field_type else None)
+        for column in columns
+    ]
+
+
+def _values(get, converters, context: ExcelContext, record_id: int) -> list[Any]:
+    """The cell values of one record or subtable row; ``get`` reads a stored value."""
+    return [
+        record_id
+        if convert is None
+        else (None if (value := get(key)) is None else convert(spec, value, context))
+        for key, spec, convert in converters
+    ]
+
+
+def _widths(columns: list[ExportColumn], lines: list[list[Any]]) -> list[int]:
+    """Column widths for the header and sample lines' display text (CJK counts
+    double), with a margin, at most ``MAX_COLUMN_WIDTH``."""
+    widths = [text_width(column.label) for column in columns]
+    for line in lines[:WIDTH_SAMPLE_ROWS]:
         for index, value in enumerate(line):
             if value is None:
                 continue
@@ -530,6 +460,7 @@ def _measure(widths: list[int], lines, columns: list[ExportColumn], context) -> 
             width = text_width(text[:200])
             if width > widths[index]:
                 widths[index] = width
+    return [min(width + 2, MAX_COLUMN_WIDTH) for width in widths]
 
 
 def _export_details(path: Path, query: RecordQuery, plan: ExportPlan, rows: int) -> dict:

@@ -39,11 +39,9 @@ can be written to an error workbook (:mod:`excel_errors`).
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -54,6 +52,7 @@ from runtime.services.excel.checks import CheckedRow, RowChecker
 from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     ExcelError,
+    collector_paused,
     column_letter,
     subtable_children,
     value_fields,
@@ -143,23 +142,6 @@ class ImportResult:
         return not self.errors
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection during one step (never across a yield).
-
-    A step makes 100,000s of short-lived tuples, dicts and values — freed by
-    reference counting — while the sheet's cells are alive, so the collector would
-    walk those cells again and again (a fifth of the import's time) to find nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def file_sha256(path: Path) -> str:
     """The file's SHA-256 (hex): the same file resumes its unfinished import."""
     digest = hashlib.sha256()
@@ -224,7 +206,7 @@ def import_records(
         upsert_by = resumed.options.get("upsert_by")
         mapping = resumed.options.get("mapping") or mapping
     job = _Import(service, form, source, actor, visible_fields, mode, upsert_by, limits)
-    with _collector_paused():
+    with collector_paused():
         sheets = read_file(source, limits)
         job.prepare(sheets, mapping or {})
     import_id = None
@@ -264,7 +246,7 @@ def import_records(
             while position < len(valid) and valid[position].source < end:
                 batch.append(valid[position])
                 position += 1
-            with _collector_paused():
+            with collector_paused():
                 created, updated = job.write_batch(import_id, batch, start, end)
             result.created += created
             result.updated += updated
@@ -285,7 +267,7 @@ def _check_rows(job: _Import, result: ImportResult, rows_done, batch_size, impor
     checked, total = 0, len(job.data)
     beat = time.monotonic()
     for start in range(rows_done, total, batch_size):
-        with _collector_paused():
+        with collector_paused():
             chunk_rows, chunk_errors = job.validate(range(start, min(start + batch_size, total)))
             if import_id is None:
                 result.duplicates += job.duplicates.count(chunk_rows)

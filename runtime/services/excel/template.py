@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from resources.messages import tr
+from runtime.services.excel.cells import Cells, open_workbook
 from runtime.services.excel.common import (
     RECORD_ID_LABEL,
     ExcelError,
@@ -25,7 +26,6 @@ from runtime.services.excel.common import (
     text_width,
     value_fields,
 )
-from runtime.services.excel.export import write_cell
 from runtime.spec.models import AppSpec
 from widgets.base import FieldSpecBase, FieldType
 from widgets.protected_files import refuse_database_file
@@ -59,22 +59,14 @@ def write_template(
     registry: FieldTypeRegistry = default_registry,
 ) -> Path:
     """Write the import template of ``form`` to ``path`` (.xlsx)."""
-    import xlsxwriter
-
     path = Path(path)
     refuse_database_file(path, ExcelError, writing=True)
     fields = importable_fields(spec, form, registry, visible_fields)
     form_spec = next(f for f in spec.forms if f.key == form)
     temp = sibling_temp(path)
     with removing_on_failure(temp):
-        book = xlsxwriter.Workbook(
-            str(temp),
-            {
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "default_date_format": "yyyy-mm-dd",
-            },
-        )
+        book = open_workbook(str(temp))
+        cells = Cells(book)
         header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         required = book.add_format(
             {"bold": True, "bg_color": "#FCE4D6", "font_color": "#C00000", "border": 1}
@@ -82,15 +74,6 @@ def write_template(
         wrap = book.add_format({"text_wrap": True, "valign": "top"})
         record_id = tr(RECORD_ID_LABEL)  # a header users read; import knows it in any language
         choose = tr("please choose one of the options")
-        formats: dict[str, object] = {}
-
-        def fmt(number_format):
-            if number_format is None:
-                return None
-            if number_format not in formats:
-                formats[number_format] = book.add_format({"num_format": number_format})
-            return formats[number_format]
-
         names: list[str] = []
         data = book.add_worksheet(sheet_title(form_spec.title, names))
         names.append(data.name)
@@ -106,7 +89,7 @@ def write_template(
         for index, (field, field_type) in enumerate(plain):
             col = index + offset
             data.write_string(0, col, field.label, required if field.required else header)
-            _write_sample(data, 1, col, field, field_type, fmt)
+            _write_sample(cells, data, 1, col, field, field_type)
             data.set_column(col, col, max(12, min(40, text_width(field.label) + 4)))
             options = getattr(field, "options", None)
             if options and field_type.expression_type(field) == "text":  # one choice
@@ -152,12 +135,12 @@ def write_template(
                 for col, (child, child_type) in enumerate(editable, start=1):
                     value = row.get(child.key)
                     if value is not None:
-                        _write_value(
+                        cells.write(
                             sheet,
                             line,
                             col,
                             child_type.to_excel(child, value),
-                            fmt(child_type.excel_number_format(child)),
+                            child_type.excel_number_format(child),
                         )
             sheet.freeze_panes(1, 0)
         help_sheet = book.add_worksheet(sheet_title(tr("Help"), names))
@@ -204,13 +187,9 @@ def write_template(
     return path
 
 
-def _write_sample(sheet, row, col, field, field_type, fmt) -> None:
+def _write_sample(cells: Cells, sheet, row, col, field, field_type) -> None:
     samples = field_type.sample_values(field)
     if not samples:
         return
     value = field_type.to_excel(field, samples[0])
-    _write_value(sheet, row, col, value, fmt(field_type.excel_number_format(field)))
-
-
-def _write_value(sheet, row, col, value, cell_format) -> None:
-    write_cell(sheet, row, col, value, cell_format)
+    cells.write(sheet, row, col, value, field_type.excel_number_format(field))
