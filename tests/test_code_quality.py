@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,3 +53,19 @@ def test_qt_free_core_imports_without_qt():
     )
     result = run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr
+
+
+def test_only_the_record_services_reach_the_record_repository():
+    """The import contract keeps the repository's module to the record services; this
+    keeps its instance there too (``service.repository.…`` from elsewhere would
+    write or read around the one write pipeline and its checks)."""
+    allowed = (ROOT / "runtime" / "services" / "records", ROOT / "runtime" / "store")
+    reaching = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("runtime", "designer")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if not any(path.is_relative_to(place) for place in allowed)
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if re.search(r"\.repository\b", line)
+    ]
+    assert reaching == []

@@ -113,7 +113,7 @@ def _actor_and_fields(args, service, writing: bool):
     from runtime.services.actor import SYSTEM
     from runtime.services.permissions import Policy
 
-    tables = service.repository.form_tables(args.form)
+    tables = service.form_tables(args.form)
     every = [
         spec.key
         for spec in tables.form.fields
@@ -161,7 +161,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     with open_workspace(args.db) as workspace:
         service = _service(args, workspace)
         actor, fields = _actor_and_fields(args, service, writing=False)
-        tables = service.repository.form_tables(args.form)
+        tables = service.form_tables(args.form)
         query = RecordQuery()
         try:
             if args.where:

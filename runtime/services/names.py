@@ -68,7 +68,7 @@ class NameResolver:
     def _readable(self, kind: ReferenceKind) -> Readable | None:
         """Where ``kind``'s names come from as this reader may see them; None when
         they may see none (a form they may not read, or one the app lacks)."""
-        table = self.service.repository.names.table(kind)
+        table = self.service.name_table(kind)
         if table is None:
             return None
         with self._lock:

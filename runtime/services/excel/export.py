@@ -111,7 +111,7 @@ def plan_export(
 ) -> ExportPlan:
     """The columns to write: chosen ∩ visible, in form order (chosen order if given)."""
     registry = service.registry
-    form_spec = service.repository.form_tables(form).form
+    form_spec = service.form_tables(form).form
     allowed = set(visible_fields)
     by_key = {spec.key: (spec, ft) for spec, ft in value_fields(form_spec.fields, registry)}
     if columns is not None:
@@ -319,7 +319,7 @@ def export_records(
     resolver = NameResolver(service, actor)
     try:
         with removing_on_failure(out.temp_paths):
-            parts = {None: out.add_part(service.repository.form_tables(form).form.title, plan.main)}
+            parts = {None: out.add_part(service.form_tables(form).form.title, plan.main)}
             if plan.mode == "sheet":
                 for key, (label, cols) in plan.subtables.items():
                     parts[key] = (

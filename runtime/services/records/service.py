@@ -35,11 +35,13 @@ from runtime.services.records.writer import RecordWriter, not_found
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditRow, record_history
 from runtime.store.connection import Connection
+from runtime.store.names import NameTable
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.schema import FormTables
 from runtime.store.transactions import RETRYABLE_SQLSTATES, DatabaseRefused, run_transaction
 from runtime.store.workspace import Workspace
+from widgets.references import ReferenceKind
 
 T = TypeVar("T")
 
@@ -63,6 +65,11 @@ class RecordService:
     def form_tables(self, form: str) -> FormTables:
         """The form's tables: its fields, columns and subtables (UnknownName if none)."""
         return self.repository.form_tables(form)
+
+    def name_table(self, kind: ReferenceKind) -> NameTable | None:
+        """Where the names of ``kind``'s ids live (``store/names.py``), None for a
+        form the app lacks: the name directory applies the reader's scope to it."""
+        return self.repository.names.table(kind)
 
     def policy(self, actor: Actor, form: str | None = None) -> Policy:
         """What ``actor`` may do in this app (roles, scopes, field modes).
