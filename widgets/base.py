@@ -310,6 +310,11 @@ class FieldType(Generic[SpecT]):
             return check
         return lambda value: encode(check(value))
 
+    def single_choice_labels(self, spec: SpecT) -> list[str] | None:
+        """The labels a value is chosen from, one at a time (a choice field), for
+        lists such as an import template's drop-down; None for other types."""
+        return None
+
     def is_empty(self, value: Any) -> bool:
         return value is None or value == "" or value == []
 

@@ -134,7 +134,7 @@ class ImportDialog(QDialog):
             for spec, field_type in importable_fields(
                 self.services.spec, key, self.services.registry, writable
             ):
-                if getattr(spec, "unique", False) or field_type.always_unique:
+                if spec.unique or field_type.always_unique:
                     combo.addItem(tr("Same {field}").format(field=spec.label), spec.key)
         combo.setEnabled(combo.count() > 1)
         combo.currentIndexChanged.connect(self._mapping_changed)

@@ -92,6 +92,9 @@ class SelectType(FieldType[SelectSpec]):
         ]
     }
 
+    def single_choice_labels(self, spec: SelectSpec) -> list[str] | None:
+        return [option.label for option in spec.options]
+
     def sample_values(self, spec: SelectSpec) -> list[Any]:
         return [option.value for option in spec.options[:3]]
 

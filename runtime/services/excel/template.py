@@ -91,9 +91,8 @@ def write_template(
             data.write_string(0, col, field.label, required if field.required else header)
             _write_sample(cells, data, 1, col, field, field_type)
             data.set_column(col, col, max(12, min(40, text_width(field.label) + 4)))
-            options = getattr(field, "options", None)
-            if options and field_type.expression_type(field) == "text":  # one choice
-                labels = [option.label for option in options]
+            labels = field_type.single_choice_labels(field)
+            if labels:
                 if len(",".join(labels)) <= INLINE_LIST_LIMIT and not any("," in x for x in labels):
                     source = labels
                 else:
