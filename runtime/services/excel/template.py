@@ -95,7 +95,7 @@ def write_template(
             if options and field_type.expression_type(field) == "text":  # one choice
                 labels = [option.label for option in options]
                 if len(",".join(labels)) <= INLINE_LIST_LIMIT and not any("," in x for x in labels):
-                    source = labels
+                    source: list[str] | str = labels
                 else:
                     if lists is None:
                         lists = book.add_worksheet("lists")
