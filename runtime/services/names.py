@@ -73,16 +73,17 @@ class NameResolver:
             return None
         with self._lock:
             self._tables.setdefault(kind, table.table.name)
-        if table.form is None:  # users, departments: named for every user
+        form = table.form
+        if form is None:  # users, departments: named for every user
             self.service.require_session(self.actor)
             return table, None
         policy = self.service.policy(self.actor)
-        if not policy.allowed(table.form, "read"):
+        if not policy.allowed(form, "read"):
             return None
         key = table.display_key
-        if key is None or policy.field_mode(table.form, key) == "hidden":
+        if key is None or policy.field_mode(form, key) == "hidden":
             table = table.unnamed()
-        return table, policy.row_scope(table.form, "read")
+        return table, policy.row_scope(form, "read")
 
     # -- id -> name -----------------------------------------------------------
     def names(self, kind: Any, ids: Iterable[int]) -> dict[int, str]:

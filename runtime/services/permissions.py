@@ -41,7 +41,7 @@ from resources.messages import tr
 from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.spec.formula_inputs import hidden_input
-from runtime.spec.models import ACTIONS, AppSpec, FormSpec, Grant
+from runtime.spec.models import ACTIONS, AppSpec, FormSpec, Grant, Scope
 from runtime.store.query import RowScope
 from widgets.registry import FieldTypeRegistry, default_registry
 
@@ -112,7 +112,7 @@ class Policy:
         return [form.key for form in self.spec.forms if self.allowed(form.key, "read")]
 
     # -- row scope ------------------------------------------------------------
-    def scope(self, form: str, action: str) -> str | None:
+    def scope(self, form: str, action: str) -> Scope | None:
         """The widest scope among the roles granting ``action`` (``None``: denied)."""
         if self._form(form) is None:
             return None

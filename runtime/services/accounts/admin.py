@@ -189,7 +189,11 @@ class UserAdministration(AccountBase):
         with self._read() as connection:
             row = accounts_store.find_user_by_name(connection, username)
         stored = row.password_hash if row is not None else None
-        if not self._verify(stored or self._dummy(), current_password) or stored is None:
+        if (
+            not self._verify(stored or self._dummy(), current_password)
+            or stored is None
+            or row is None
+        ):
             raise LoginFailed(tr("the current password is wrong"))
         if not row.active:
             raise AccountDisabled(row.username)

@@ -109,7 +109,11 @@ class Logins(AccountBase):
         stored = row.password_hash if row is not None else None
         # An unknown name or a user without a password does the same work.
         verified = self._verify(stored or dummy, password) and stored is not None
-        new_hash = self.hasher.hash(password) if verified and self.needs_rehash(stored) else None
+        new_hash = (
+            self.hasher.hash(password)
+            if verified and stored is not None and self.needs_rehash(stored)
+            else None
+        )
 
         with self.engine.begin() as connection:
             attempt = self._record_attempt(

@@ -29,7 +29,7 @@ from runtime.services.excel.convert import Findings
 from runtime.services.excel.errors import CellError
 from runtime.services.excel.mapping import Fields, ImportColumn
 from runtime.services.permissions import Policy
-from runtime.services.records.checks import FormRules, RowRules
+from runtime.services.records.checks import FormRules, Present, RowRules
 from runtime.services.records.service import RecordService
 
 
@@ -137,6 +137,7 @@ class RowChecker:
             target = targets.get(values.get(self.upsert_by)) if self.upsert_by else None
             refusal = self._refusal(target) if target is not None else None
             if refusal is not None:
+                assert self.upsert_by is not None  # only upsert_by finds a target
                 letter, header = letters.get(self.upsert_by, ("", self.upsert_by))
                 self.errors.append(CellError(sheet, number, letter, header, refusal))
                 continue
@@ -241,7 +242,7 @@ class RowChecker:
         if not self.database:
             return set()
         first = self.data_start + 1  # the row number of data row index 0
-        present = {
+        present: dict[str, Present] = {
             key: [
                 (first + index, values[key], target[0] if target else None)
                 for index, values, skip, target in checks

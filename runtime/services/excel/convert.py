@@ -79,6 +79,7 @@ def cell_converter(
     column: ImportColumn, context: ExcelContext, text_only: bool
 ) -> Callable[[Any], Any]:
     """``from_excel`` of one column bound to its spec and the batch's names."""
+    assert column.field_type is not None  # a field's column, not the record id's
     from_excel, spec = column.field_type.from_excel, column.spec
     if not text_only:
         return lambda cell: from_excel(spec, cell, context)
@@ -115,6 +116,7 @@ def fast_converter(column: ImportColumn, text_only: bool) -> Callable[[Any], Any
     references (their names depend on the batch).
     """
     field_type, spec = column.field_type, column.spec
+    assert field_type is not None  # a field's column, not the record id's
     kind = type(field_type)
     from_excel = kind.from_excel
     temporal = from_excel is TemporalFieldType.from_excel

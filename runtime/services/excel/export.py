@@ -319,7 +319,9 @@ def export_records(
     resolver = NameResolver(service, actor)
     try:
         with removing_on_failure(out.temp_paths):
-            parts = {None: out.add_part(service.form_tables(form).form.title, plan.main)}
+            parts: dict[str | None, Any] = {
+                None: out.add_part(service.form_tables(form).form.title, plan.main)
+            }
             if plan.mode == "sheet":
                 for key, (label, cols) in plan.subtables.items():
                     parts[key] = (
@@ -372,7 +374,7 @@ def _page_context(resolver, plan: ExportPlan, records, children: SubtableRows) -
     wanted: dict[Any, set[int]] = {}
 
     def collect(column: ExportColumn, value: Any) -> None:
-        if value is None:
+        if value is None or column.field_type is None:
             return
         kind = column.field_type.reference_kind(column.spec)
         if kind is None:
@@ -381,7 +383,7 @@ def _page_context(resolver, plan: ExportPlan, records, children: SubtableRows) -
         bucket.update(value if isinstance(value, list) else [value])
 
     for column in plan.main:
-        if column.spec is None or column.subtable is not None:
+        if column.spec is None or column.field_type is None or column.subtable is not None:
             continue
         if column.field_type.reference_kind(column.spec) is None:
             continue
@@ -389,7 +391,8 @@ def _page_context(resolver, plan: ExportPlan, records, children: SubtableRows) -
             collect(column, record.values.get(column.key))
     for key, (_label, cols) in plan.subtables.items():
         for column in cols:
-            if column.spec is None or column.field_type.reference_kind(column.spec) is None:
+            field_type, spec = column.field_type, column.spec
+            if spec is None or field_type is None or field_type.reference_kind(spec) is None:
                 continue
             for rows in children.get(key, {}).values():
                 for row in rows:

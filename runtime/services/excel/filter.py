@@ -17,13 +17,20 @@ from runtime.expressions import ExpressionError, parse
 from runtime.expressions.nodes import Binary, Boolean, Call, Name, Number, String, Unary
 from runtime.services.excel.common import ExcelError
 from runtime.spec.formula_messages import formula_message
-from runtime.store.query import AllOf, AnyOf, Condition, Filter
+from runtime.store.query import AllOf, AnyOf, Condition, Filter, Operator
 from widgets.base import FieldSpecBase, FieldValueError
 from widgets.registry import FieldTypeRegistry, default_registry
 
-_OPS = {"=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-_FLIPPED = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
-_NEGATED = {
+_OPS: dict[str, Operator] = {"=": "eq", "<>": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_FLIPPED: dict[Operator, Operator] = {
+    "eq": "eq",
+    "ne": "ne",
+    "lt": "gt",
+    "le": "ge",
+    "gt": "lt",
+    "ge": "le",
+}
+_NEGATED: dict[Operator, Operator] = {
     "eq": "ne",
     "ne": "eq",
     "lt": "ge",

@@ -42,6 +42,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -282,7 +283,7 @@ def _check_rows(job: _Import, result: ImportResult, rows_done, batch_size, impor
     return valid
 
 
-def _error_workbook(job: _Import, result: ImportResult, target: bool | str | Path) -> Path:
+def _error_workbook(job: _Import, result: ImportResult, target: Literal[True] | str | Path) -> Path:
     source = job.source
     path = source.with_name(f"{source.stem}.errors.xlsx") if target is True else Path(target)
     return write_error_workbook(
@@ -442,7 +443,8 @@ class _Import:
             if keys
             else [()] * len(kept)
         )
-        bad_of, checks = found.bad, []
+        bad_of = found.bad
+        checks: list[tuple[int, int, dict[str, Any], AbstractSet[str], int]] = []
         if self.subtables.children:
             attach = self.subtables.attach
             for position, cells in enumerate(by_row):
@@ -516,8 +518,8 @@ class _Import:
                 values[position] = None
                 continue
             values[position] = value
-            if (message := check(value)) is not None:
-                found.problem(position, key, message)
+            if (problem := check(value)) is not None:
+                found.problem(position, key, problem)
             elif memo is not None and value.__class__ in IMMUTABLE_TYPES and len(memo) < MEMO_SIZE:
                 memo[(cell.__class__, cell)] = value
         if memo is not None and len(memo) >= MEMO_SIZE and len(misses) > len(cells) // 2:

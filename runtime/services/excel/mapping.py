@@ -80,11 +80,11 @@ def map_columns(
     may name (the others are reported in ``ignored``, as are unknown headers).
     """
     start = next(i for i, row in enumerate(sheet.rows) if row)
-    names = {}
-    for key in fields:
-        names.setdefault(normalize_label(key), key)
-    for key, (spec, _ft) in fields.items():
-        names[normalize_label(spec.label)] = key
+    names: dict[str, str] = {}
+    for field_key in fields:
+        names.setdefault(normalize_label(field_key), field_key)
+    for field_key, (field_spec, _ft) in fields.items():
+        names[normalize_label(field_spec.label)] = field_key
     for name in RECORD_ID_NAMES:
         names.setdefault(name, RECORD_ID)
     grid = _filled_header(sheet, start)

@@ -94,7 +94,7 @@ def write_template(
             labels = field_type.single_choice_labels(field)
             if labels:
                 if len(",".join(labels)) <= INLINE_LIST_LIMIT and not any("," in x for x in labels):
-                    source = labels
+                    source: list[str] | str = labels
                 else:
                     if lists is None:
                         lists = book.add_worksheet("lists")

@@ -132,7 +132,7 @@ class ImportWriter:
         same transaction; how many records were created and updated."""
         creates = [row.values for row in batch if row.target is None]
         upserts = [row for row in batch if row.target is not None]
-        updates = [(*row.target, row.values) for row in upserts]
+        updates = [(*row.target, row.values) for row in upserts if row.target is not None]
         details = {
             "import_id": import_id,
             "rows": [self.data_start + start + 1, self.data_start + end],
@@ -140,6 +140,7 @@ class ImportWriter:
 
         def stale(position: int) -> ExcelError:
             row = upserts[position]
+            assert row.target is not None  # upserts are the rows with a target
             text = tr(
                 "row {row}: record #{id} was changed by someone else during the "
                 "import; run the import again to continue"

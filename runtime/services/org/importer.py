@@ -165,8 +165,8 @@ class ImportPlan:
                     break
         for name in required:
             if name not in found:
-                aliases = "/".join(wanted[name][:1] + wanted[name][-1:])
-                self.problem(sheet.title, header_row, aliases, tr("this column is missing"))
+                shown = "/".join(wanted[name][:1] + wanted[name][-1:])
+                self.problem(sheet.title, header_row, shown, tr("this column is missing"))
                 ok = False
         return found if ok else None
 
@@ -307,9 +307,9 @@ class ImportPlan:
         parent_of: dict[str, str | None] = {}
         for department in self.directory:
             if department.code:
-                parent = self.directory.get(department.parent_id or -1)
+                stored_parent = self.directory.get(department.parent_id or -1)
                 parent_of[department.code.casefold()] = (
-                    parent.code.casefold() if parent and parent.code else None
+                    stored_parent.code.casefold() if stored_parent and stored_parent.code else None
                 )
         known = set(parent_of) | self._sheet_codes
         for row in self.departments:

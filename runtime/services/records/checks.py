@@ -127,14 +127,14 @@ class RowRules:
                 continue
             if check is None:
                 continue
-            memo = passed is not None and type(value) in IMMUTABLE_TYPES
-            if memo and value in passed:
+            memo = passed if passed is not None and type(value) in IMMUTABLE_TYPES else None
+            if memo is not None and value in memo:
                 continue
             message = check(value)
             if message is not None:
                 problems[key] = message
-            elif memo and len(passed) < MEMO_SIZE:
-                passed.add(value)
+            elif memo is not None and len(memo) < MEMO_SIZE:
+                memo.add(value)
         return problems
 
 
@@ -180,7 +180,9 @@ class DatabaseChecks:
             for key, spec, field_type in typed
             if (spec.unique or field_type.always_unique) and not repository.holds_lists(form, key)
         ]
-        self.keys = list(dict.fromkeys(key for key, *_ in [*self.references, *self.unique]))
+        self.keys: list[str] = list(
+            dict.fromkeys([key for key, _ in self.references] + [key for key, _, _ in self.unique])
+        )
 
     def __bool__(self) -> bool:
         return bool(self.keys)
@@ -311,7 +313,7 @@ class FormRules:
         }
 
     def _database_problems(self, connection, values, record_id, skip) -> dict[str, str]:
-        present = {
+        present: dict[str, Present] = {
             key: [(1, values[key], record_id)]
             for key in self.database.keys
             if key not in skip and not self.types[key].is_empty(values[key])
@@ -420,7 +422,7 @@ class BulkChecks:
 
     def _check(self, connection: Connection, first: int, chunk: list[tuple]) -> None:
         """ValidationFailed for the first bad row of ``chunk`` (its first row is ``first``)."""
-        present = {
+        present: dict[str, Present] = {
             key: [
                 (n, row[index], None)
                 for n, row in enumerate(chunk, first)

@@ -30,8 +30,9 @@ hooks a bulk insert streams its rows; with hooks its rows are gathered first so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from resources.messages import tr
@@ -174,12 +175,14 @@ class RecordWriter:
             "update", "save", form, actor, connection, [RecordWrite(record_id, changes)]
         )
         self.hooks.before_write(batch)
-        system = {"updated_at": utc_now(), "updated_by": actor.user_id}
+        system: dict[str, Any] = {"updated_at": utc_now(), "updated_by": actor.user_id}
         written = self._guarded(
             lambda: self.repository.update(connection, form, record_id, changes, version, system)
         )
         if not written:
             stored = self.repository.fetch(connection, form, record_id, True)
+            if stored is None:  # purged meanwhile
+                raise NotFound(not_found(record_id, form))
             raise self._conflict(connection, policy, form, stored, values)
         details = self._changes_json(form, current.values, changes)
         self.audit(connection, actor, "update", form, record_id, details)
@@ -208,8 +211,8 @@ class RecordWriter:
         system = {"updated_at": utc_now(), "updated_by": actor.user_id}
         for record_id in record_ids:
             moved = self._guarded(  # a restored value may be in use by a newer record
-                lambda record_id=record_id: self.repository.set_deleted(
-                    connection, form, record_id, deleted_at, system
+                partial(
+                    self.repository.set_deleted, connection, form, record_id, deleted_at, system
                 )
             )
             if not moved:
@@ -519,7 +522,7 @@ class RecordWriter:
         form: str,
         record_id: int | None,
         details: dict[str, Any] | None,
-        seals: Seals | None = None,
+        seals: Seals | Mapping[int, str | None] | None = None,
     ) -> None:
         """One audit row about ``form``; it holds the seal of the record it wrote
         (``record_id``), or the ``seals`` given (see runtime.store.audit_seals)."""
