@@ -117,7 +117,8 @@ def work_seed(db: str, rows: int) -> dict:
     return {}
 
 
-def work_export(db: str, out: str) -> dict:
+def work_export(db: str, out: str, with_id: str = "yes") -> dict:
+    """Our export (timed); ``with_id`` "no": without the record-ID column (an import's source)."""
     from runtime.services.actor import SYSTEM
     from runtime.services.excel.export import export_records
     from runtime.services.progress import run_steps
@@ -128,7 +129,10 @@ def work_export(db: str, out: str) -> dict:
     service = RecordService(workspace, workspace.installed_spec("xbench"))
     start = time.perf_counter()
     cpu = time.process_time()
-    result = run_steps(export_records(service, "item", out, actor=SYSTEM, visible_fields=KEYS))
+    steps = export_records(
+        service, "item", out, actor=SYSTEM, visible_fields=KEYS, include_id=with_id == "yes"
+    )
+    result = run_steps(steps)
     return {
         "seconds": time.perf_counter() - start,
         "cpu": time.process_time() - cpu,
@@ -383,7 +387,7 @@ def main() -> int:
             source_db = big if exported else str(tmp / "import_src.sqlite")
             if not exported:
                 in_subprocess("seed", source_db, import_rows)
-            in_subprocess("export", source_db, source)
+            in_subprocess("export", source_db, source, "no")  # the 10 fields, as before
             ours = in_subprocess("import", str(tmp / "imp_ours.sqlite"), source)
             theirs = in_subprocess("pandas_import", str(tmp / "imp_pd.sqlite"), source)
             raw = in_subprocess("raw_import", str(tmp / "imp_raw.sqlite"), source)
