@@ -268,7 +268,7 @@ class CanvasCell(QFrame):
                 part.show()
 
     def _strip(self, spec: FieldSpecBase) -> ColumnStrip | None:
-        children = getattr(spec, "fields", None) if "fields" in type(spec).model_fields else None
+        children = self.registry.of(spec).nested_fields(spec)
         if children is None:
             return None
         strip = ColumnStrip(self)

@@ -20,9 +20,6 @@ from runtime.spec.problems import Problem
 from widgets.base import FieldSpecBase, Option, SpecModel
 from widgets.registry import FieldTypeRegistry
 
-#: A field type that holds nested fields (subtable) keeps them in this attribute.
-CHILDREN = "fields"
-
 
 class EditError(ValueError):
     """An edit the document refused; ``message`` is one sentence for the builder."""
@@ -113,7 +110,7 @@ class DocumentModel(QObject):
 
     def children(self, spec: FieldSpecBase) -> list[FieldSpecBase] | None:
         """The live list of nested fields of a subtable-like field, else ``None``."""
-        return getattr(spec, CHILDREN) if CHILDREN in type(spec).model_fields else None
+        return self._registry.of(spec).nested_fields(spec)
 
     def selection(self) -> list[FieldPath]:
         return list(self._selection)

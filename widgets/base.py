@@ -250,6 +250,11 @@ class FieldType(Generic[SpecT]):
         """Nested field specs (the columns of a subtable)."""
         return []
 
+    def nested_fields(self, spec: SpecT) -> list[FieldSpecBase] | None:
+        """The spec's own list of nested field specs, for the designer to edit in
+        place (a subtable's columns); None for a type that holds no fields."""
+        return None
+
     def expressions(self, spec: SpecT) -> dict[str, ExprType | None]:
         """Attributes holding an expression, with the result type each must have.
 

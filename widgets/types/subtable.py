@@ -72,6 +72,9 @@ class SubtableType(FieldType[SubtableSpec]):
     def children(self, spec: SubtableSpec) -> list[FieldSpecBase]:
         return list(spec.fields)
 
+    def nested_fields(self, spec: SubtableSpec) -> list[FieldSpecBase] | None:
+        return spec.fields
+
     def sample_values(self, spec: SubtableSpec) -> list[Any]:
         rows = [
             {"part": "过滤器 filter", "qty": 2, "price": Decimal("12.50")},
