@@ -122,9 +122,7 @@ class NumberType(FieldType[NumberSpec]):
     def _decimal_checker(self, spec: NumberSpec, slow):
         """Decimals already rounded to the field's places and in range pass through."""
         exponent = -spec.decimals
-        low, high = (
-            Decimal(bound).scaleb(exponent) for bound in _scaled_bounds(spec, 0 - exponent)
-        )
+        low, high = (Decimal(b).scaleb(exponent) for b in _scaled_bounds(spec, spec.decimals))
 
         def check(value: Any) -> Any:
             if (

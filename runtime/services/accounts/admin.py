@@ -283,16 +283,7 @@ class UserAdministration(AccountBase):
             if role_key in accounts_store.roles_of(connection, row.id).get(app_id, ()):
                 return False
             accounts_store.grant_role(connection, row.id, app_id, role_key)
-            self._audit(
-                connection,
-                AuditEntry(
-                    "role_assigned",
-                    actor.user_id,
-                    actor.username,
-                    app_id=app_id,
-                    details={"user": row.username, "user_id": row.id, "role": role_key},
-                ),
-            )
+            self._audit_role(connection, "role_assigned", actor, row, app_id, role_key)
             return True
 
     def remove_role(self, username: str, app_id: str, role_key: str, actor: Actor = SYSTEM) -> bool:
@@ -302,17 +293,22 @@ class UserAdministration(AccountBase):
             row = self._user(connection, username)
             removed = accounts_store.revoke_role(connection, row.id, app_id, role_key)
             if removed:
-                self._audit(
-                    connection,
-                    AuditEntry(
-                        "role_removed",
-                        actor.user_id,
-                        actor.username,
-                        app_id=app_id,
-                        details={"user": row.username, "user_id": row.id, "role": role_key},
-                    ),
-                )
+                self._audit_role(connection, "role_removed", actor, row, app_id, role_key)
             return removed
+
+    def _audit_role(
+        self,
+        connection: Connection,
+        action: str,
+        actor: Actor,
+        row: accounts_store.StoredUser,
+        app_id: str,
+        role_key: str,
+    ) -> None:
+        """The audit row of a role given or taken away."""
+        details = {"user": row.username, "user_id": row.id, "role": role_key}
+        entry = AuditEntry(action, actor.user_id, actor.username, app_id=app_id, details=details)
+        self._audit(connection, entry)
 
 
 def _check_display_name(display_name: str | None) -> None:
