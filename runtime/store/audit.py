@@ -21,23 +21,23 @@ import hmac
 import json
 import socket
 import uuid
+import weakref
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
+from runtime.store import audit_chains
+from runtime.store.audit_chains import ChainHead
 from runtime.store.audit_keys import AuditKey, available_keys, signing_key
 from runtime.store.audit_seals import Seals
 from runtime.store.connection import inserted_id
 from runtime.store.schema import audit_table, meta_table, users_table
 
 GENESIS_HASH = "0" * 64
-#: Advisory lock key that serializes appends on PostgreSQL (SQLite's BEGIN
-#: IMMEDIATE already serializes writers).
-AUDIT_LOCK_KEY = 0x466F726D  # "Form"
 
 _WORKSTATION = socket.gethostname()[:200]
 
@@ -118,7 +118,7 @@ def _last(column: sa.Column) -> sa.ScalarSelect:
     return sa.select(column).order_by(audit_table.c.id.desc()).limit(1).scalar_subquery()
 
 
-#: What an append needs to know, in one round trip (it runs with every save): the
+#: SQLite: what an append needs to know, in one query (it runs with every save): the
 #: workspace id (names the key) and the hash and key id of the newest row.
 _HEAD = sa.select(
     sa.select(meta_table.c.value).where(meta_table.c.key == "workspace_id").scalar_subquery(),
@@ -126,25 +126,77 @@ _HEAD = sa.select(
     _last(audit_table.c.key_id),
 )
 
+#: Engine → its workspace id (PostgreSQL appends do not read it with every row).
+_workspace_ids: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
 
 def append(connection: Connection, entry: AuditEntry, at: datetime | None = None) -> int:
     """Add one signed row in the caller's transaction; returns its id.
 
     In a log of unsigned rows (written before schema 3), the first signed row is
-    preceded by an ``audit_signing`` row that marks where signing began.
+    preceded by an ``audit_signing`` row that marks where signing began. On
+    PostgreSQL the row goes on one of several chains (:mod:`runtime.store.audit_chains`).
     """
     if connection.dialect.name == "postgresql":
-        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)))
+        return _append_postgresql(connection, entry, at)
     ident, last_hash, last_key_id = connection.execute(_HEAD).one()
     key = signing_key(ident or ensure_workspace_id(connection))
-    prev_hash = last_hash or GENESIS_HASH
-    if last_hash is not None and last_key_id is None:  # an older log: signing begins here
-        marker = AuditEntry(SIGNING_ACTION, details={"key": key.key_id})
-        prev_hash, _ = _insert(connection, key, prev_hash, marker, at)
+    head = ChainHead(0, None, last_hash, last_key_id)
+    return _append_rows(connection, key, head, entry, at, _insert_sqlite)
+
+
+def _insert_sqlite(connection: Connection, chain: int, row: dict[str, Any]) -> int:
+    return inserted_id(connection.execute(audit_table.insert(), row))
+
+
+def _append_postgresql(connection: Connection, entry: AuditEntry, at: datetime | None) -> int:
+    """One statement when this process's chain head is as it left it, else two."""
+    key = signing_key(_workspace_id_of(connection))
+    seals = _seals(entry)
+    remembered = audit_chains.remembered_head(connection)
+    if remembered is not None and remembered.key_id == key.key_id and len(seals) <= 1:
+        one = replace(entry, seals=seals[0] if seals else None)
+        row = _signed_row(key, remembered.hash or GENESIS_HASH, remembered.chain, one, at)
+        ident = audit_chains.append_if_head(connection, remembered, row)
+        if ident is not None:
+            audit_chains.remember(connection, _head_after(remembered.chain, ident, row))
+            return ident
+    head = audit_chains.lock_chain(connection)
+    return _append_rows(connection, key, head, entry, at, audit_chains.append_at)
+
+
+def _workspace_id_of(connection: Connection) -> str:
+    known = _workspace_ids.get(connection.engine)
+    if known is None:
+        known = _workspace_ids[connection.engine] = ensure_workspace_id(connection)
+    return known
+
+
+def _seals(entry: AuditEntry) -> list[Seals]:
     seals = entry.seals if isinstance(entry.seals, Seals) else Seals.of(entry.seals or {})
-    pieces = seals.split(SEALS_PER_ROW)
+    return seals.split(SEALS_PER_ROW)
+
+
+def _append_rows(
+    connection: Connection,
+    key: AuditKey,
+    head: ChainHead,
+    entry: AuditEntry,
+    at: datetime | None,
+    insert: Callable[[Connection, int, dict[str, Any]], int],
+) -> int:
+    """Write ``entry`` (a signing marker first, seals past the first piece in further
+    rows) on the chain of ``head``, which the transaction holds; the entry's row id."""
+    prev_hash = head.hash or GENESIS_HASH
+    if head.hash is not None and head.key_id is None:  # an older log: signing begins here
+        marker = AuditEntry(SIGNING_ACTION, details={"key": key.key_id})
+        row = _signed_row(key, prev_hash, head.chain, marker, at)
+        insert(connection, head.chain, row)
+        prev_hash = row["hash"]
+    pieces = _seals(entry)
     first = replace(entry, seals=pieces[0] if pieces else None)
-    prev_hash, ident = _insert(connection, key, prev_hash, first, at)
+    row = _signed_row(key, prev_hash, head.chain, first, at)
+    ident = last_id = insert(connection, head.chain, row)
     for piece in pieces[1:]:
         more = AuditEntry(
             SEALS_ACTION,
@@ -155,11 +207,21 @@ def append(connection: Connection, entry: AuditEntry, at: datetime | None = None
             details={"of": ident},
             seals=piece,
         )
-        prev_hash, _ = _insert(connection, key, prev_hash, more, at)
+        row = _signed_row(key, row["hash"], head.chain, more, at)
+        last_id = insert(connection, head.chain, row)
+    if connection.dialect.name == "postgresql":
+        audit_chains.remember(connection, _head_after(head.chain, last_id, row))
     return ident
 
 
-def _insert(connection, key: AuditKey, prev_hash: str, entry: AuditEntry, at) -> tuple[str, int]:
+def _head_after(chain: int, last_id: int, row: Mapping[str, Any]) -> ChainHead:
+    return ChainHead(chain, last_id, row["hash"], row["key_id"])
+
+
+def _signed_row(
+    key: AuditKey, prev_hash: str, chain: int, entry: AuditEntry, at: datetime | None
+) -> dict[str, Any]:
+    """The audit row of ``entry`` on ``chain``, linked to ``prev_hash`` and signed."""
     row: dict[str, Any] = {
         "at": at or utc_now(),
         "user_id": entry.user_id,
@@ -174,10 +236,11 @@ def _insert(connection, key: AuditKey, prev_hash: str, entry: AuditEntry, at) ->
         else None,
         "key_id": key.key_id,
         "seals": entry.seals.text() if isinstance(entry.seals, Seals) and entry.seals else None,
+        "chain": chain,
     }
     row["prev_hash"] = prev_hash
     row["hash"] = signed_hash(key, prev_hash, row)
-    return row["hash"], inserted_id(connection.execute(audit_table.insert(), row))
+    return row
 
 
 @dataclass(frozen=True)
@@ -266,6 +329,7 @@ CHANGED = "its content was changed"
 UNSIGNED = "an unsigned row follows signed ones"
 UNKNOWN_KEY = "it is signed with a key this computer does not have: not provable"
 SIGNING_GONE = "the signed rows of the log are missing"
+HEAD_MISSING = "the newest rows of its chain were deleted (the chain's head names it)"
 
 
 def verify_chain(
@@ -314,40 +378,60 @@ def verify_chain_steps(
     if walk.signed_from is None and keys:
         # A key of this workspace exists only once a row was signed with it.
         return walk.report(False, None, SIGNING_GONE)
+    missing = walk.missing_head(audit_chains.chain_heads(connection))
+    if missing is not None:
+        return walk.report(False, *missing)
     return walk.report(True)
 
 
 class _Walk:
-    """The state of one walk along the chain."""
+    """The state of one walk along the log: the link each chain expects next."""
 
     def __init__(self, keys: Mapping[str, AuditKey]) -> None:
         self.keys = keys
         self.prev_hash = GENESIS_HASH
+        #: chain → the hash its next row must link to (absent: its first row).
+        self.links: dict[int, str] = {}
+        #: chain → (id, hash) of its newest row checked.
+        self.heads: dict[int, tuple[int, str]] = {}
         self.checked = 0
         self.signed_from: int | None = None
         self.unsigned = 0
         self.last_id: int | None = None
 
     def broken(self, row: RowMapping) -> str:
-        """Why ``row`` breaks the chain; empty when it holds (and then it is taken)."""
-        if row["prev_hash"] != self.prev_hash:
+        """Why ``row`` breaks its chain; empty when it holds (and then it is taken)."""
+        chain = row["chain"] or 0
+        prev_hash = self.links.get(chain, GENESIS_HASH)
+        if row["prev_hash"] != prev_hash:
             return MOVED
         if row["key_id"] is None:
             if self.signed_from is not None:
                 return UNSIGNED
-            if row_hash(self.prev_hash, dict(row)) != row["hash"]:
+            if row_hash(prev_hash, dict(row)) != row["hash"]:
                 return CHANGED
         else:
             key = self.keys.get(row["key_id"])
             if key is None:
                 return UNKNOWN_KEY
-            if not hmac.compare_digest(signed_hash(key, self.prev_hash, row), row["hash"]):
+            if not hmac.compare_digest(signed_hash(key, prev_hash, row), row["hash"]):
                 return CHANGED
             if self.signed_from is None:
                 self.signed_from, self.unsigned = row["id"], self.checked
-        self.prev_hash, self.last_id = row["hash"], row["id"]
+        self.links[chain] = self.prev_hash = row["hash"]
+        self.heads[chain] = (row["id"], row["hash"])
+        self.last_id = row["id"]
         self.checked += 1
         return ""
+
+    def missing_head(self, stored: Mapping[int, ChainHead]) -> tuple[int, str] | None:
+        """(row id, reason) when a chain's stored head is not the newest row the walk
+        found on it: that row was deleted (or the head row was changed). The head
+        rows and the log must be read in one snapshot (a write moves both at once)."""
+        for chain, head in sorted(stored.items()):
+            if self.heads.get(chain) != (head.last_id, head.hash):
+                return head.last_id or 0, HEAD_MISSING
+        return None
 
     def report(self, ok: bool, broken_id: int | None = None, reason: str = "") -> ChainReport:
         unsigned = self.checked if self.signed_from is None else self.unsigned

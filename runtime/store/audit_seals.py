@@ -113,19 +113,31 @@ def _rows(connection: Connection, tables: FormTables, low: int, high: int):
     return rows, children
 
 
-def _server_seals(connection: Connection, tables: FormTables, low: int, high: int):
-    """PostgreSQL, a form without subtables: the server hashes each row (SHA-256 of
-    its JSON text, which writes numbers and times the same whatever the session's
-    settings), so only a short string a record crosses the wire and none of the
-    row's values is built in Python."""
-    quote = connection.dialect.identifier_preparer.quote
+def server_seal_sql(dialect: sa.engine.Dialect, tables: FormTables) -> str | None:
+    """PostgreSQL, a form without subtables: the SQL expression of a row's seal,
+    SHA-256 of its JSON text (which writes numbers and times the same whatever the
+    session's settings), cut to :data:`SEAL_HEX`. Written in a SELECT, or in the
+    RETURNING of the INSERT or UPDATE that writes the row (no read back). None
+    elsewhere: the rows are sealed in Python (:func:`_seals_of`)."""
+    if dialect.name != "postgresql" or tables.children:
+        return None
+    quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(c.name) for c in tables.table.columns if c.name != "id")
     text = f"convert_to(row_to_json(ROW({columns}))::text, 'UTF8')"
+    return f"left(encode(sha256({text}), 'hex'), {SEAL_HEX})"
+
+
+def _server_seals(connection: Connection, tables: FormTables, low: int, high: int):
+    """PostgreSQL, a form without subtables: the server hashes each row, so only a
+    short string a record crosses the wire and none of the row's values is built
+    in Python."""
+    seal = server_seal_sql(connection.dialect, tables)
+    quote = connection.dialect.identifier_preparer.quote
     cursor = connection.connection.cursor()
     try:
         cursor.execute(
-            f"SELECT id, left(encode(sha256({text}), 'hex'), {SEAL_HEX}) "
-            f"FROM {quote(tables.table.name)} WHERE id BETWEEN %s AND %s ORDER BY id",
+            f"SELECT id, {seal} FROM {quote(tables.table.name)} "
+            "WHERE id BETWEEN %s AND %s ORDER BY id",
             (low, high),
         )
         return cursor.fetchall()
@@ -136,7 +148,7 @@ def _server_seals(connection: Connection, tables: FormTables, low: int, high: in
 def _range_seals(connection: Connection, tables: FormTables, low: int, high: int):
     """(id, seal) of the records with ids in [low, high], in id order: the one
     definition of a seal that writing and checking both use."""
-    if connection.dialect.name == "postgresql" and not tables.children:
+    if server_seal_sql(connection.dialect, tables) is not None:
         return _server_seals(connection, tables, low, high)
     rows, children = _rows(connection, tables, low, high)
     return _seals_of(_dumper(connection), rows, children)

@@ -17,7 +17,7 @@ import json
 import os
 import tempfile
 from collections.abc import Generator, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,6 +31,7 @@ from runtime.store.audit import (
     verify_chain_steps,
     workspace_id,
 )
+from runtime.store.audit_chains import CHAIN_ENDS
 from runtime.store.audit_keys import AuditKey, available_keys, read_key, signing_key
 from runtime.store.audit_seals import DriftedRecord, SealLedger, drifted_records
 from runtime.store.engine import WorkspaceError
@@ -52,30 +53,34 @@ class Checkpoint:
     at: str
     key_id: str = ""
     mac: str = ""
+    #: [chain, rows, last id, hash] of every chain (empty in checkpoints written
+    #: before the log had chains: they name chain 0's newest row alone).
+    chains: list = field(default_factory=list)
 
     def _text(self) -> str:
         fields = [self.workspace_id, self.rows, self.last_id, self.head, self.at, self.key_id]
+        if self.chains:
+            fields.append(self.chains)
         return json.dumps(fields, separators=(",", ":"))
 
 
 def make_checkpoint(connection: Connection, key: AuditKey | None = None) -> Checkpoint:
     """The checkpoint of the log as it is now, signed with ``key`` (default: this
-    computer account's key of the workspace)."""
+    computer account's key of the workspace): the newest row of every chain."""
     ident = workspace_id(connection)
     if ident is None:
         raise WorkspaceError(tr("this database is not a Formwright workspace"))
-    last = connection.execute(
-        sa.select(audit_table.c.id, audit_table.c.hash).order_by(audit_table.c.id.desc()).limit(1)
-    ).first()
-    rows = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar_one()
+    ends = connection.execute(CHAIN_ENDS).all()
+    newest = max(ends, key=lambda end: end.last_id, default=None)
     key = key or signing_key(ident)
     point = Checkpoint(
         ident,
-        rows,
-        last.id if last else 0,
-        last.hash if last else "",
+        sum(end.rows for end in ends),
+        newest.last_id if newest else 0,
+        newest.hash if newest else "",
         utc_now().isoformat() + "Z",
         key.key_id,
+        chains=[[end.chain, end.rows, end.last_id, end.hash] for end in ends],
     )
     return replace(point, mac=key.sign(point._text()))
 
@@ -116,21 +121,29 @@ def checkpoint_path_beside(backup: Path) -> Path:
 
 
 def compare_with_checkpoint(connection: Connection, point: Checkpoint) -> tuple[str, int | None]:
-    """Why the log no longer matches the checkpoint (and the row named), or ``("", None)``."""
+    """Why the log no longer matches the checkpoint (and the row named), or ``("", None)``.
+
+    Each chain must still hold as many rows up to its newest row of then, and that
+    row with the same hash. (Chains, not the log as a whole: on PostgreSQL a row of
+    another chain with a lower id may commit after the checkpoint was taken.)
+    """
     if workspace_id(connection) != point.workspace_id:
         return OTHER_WORKSPACE, None
-    if point.rows == 0:
-        return "", None
-    held = connection.execute(
-        sa.select(sa.func.count()).select_from(audit_table).where(audit_table.c.id <= point.last_id)
-    ).scalar_one()
-    row_hash = connection.execute(
-        sa.select(audit_table.c.hash).where(audit_table.c.id == point.last_id)
-    ).scalar()
-    if row_hash is None or held < point.rows:
-        return TAIL_MISSING, point.last_id
-    if row_hash != point.head or held != point.rows:
-        return REWRITTEN, point.last_id
+    ends = point.chains or ([[0, point.rows, point.last_id, point.head]] if point.rows else [])
+    for chain, rows, last_id, head in ends:
+        on_chain = sa.func.coalesce(audit_table.c.chain, 0) == chain
+        held = connection.execute(
+            sa.select(sa.func.count())
+            .select_from(audit_table)
+            .where(on_chain, audit_table.c.id <= last_id)
+        ).scalar_one()
+        row_hash = connection.execute(
+            sa.select(audit_table.c.hash).where(audit_table.c.id == last_id, on_chain)
+        ).scalar()
+        if row_hash is None or held < rows:
+            return TAIL_MISSING, last_id
+        if row_hash != head or held != rows:
+            return REWRITTEN, last_id
     return "", None
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from runtime.spec.models import AppSpec
+from runtime.store.audit_seals import server_seal_sql
 from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
 from runtime.store.connection import inserted_id
 from runtime.store.names import NameDirectory
@@ -67,6 +68,19 @@ LONG_SKIP = 5_000
 #: ``owners``, ``trash_many``): well under SQLite's limit of bound parameters.
 IN_VALUES = 2_000
 IN_IDS = 500
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A record just written: its id, and its seal when the statement that wrote it
+    returned one (None: seal it by reading it back, see runtime.store.audit_seals)."""
+
+    id: int
+    seal: str | None
+
+    def seals(self) -> dict[int, str | None] | None:
+        """The seals for the audit row (None: the writer reads them)."""
+        return None if self.seal is None else {self.id: self.seal}
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -113,16 +127,23 @@ class RecordRepository:
     # -- writes -------------------------------------------------------------
     def insert(
         self, connection: Connection, form: str, values: dict[str, Any], system: dict[str, Any]
-    ) -> int:
-        """Insert a record and its subtable rows; returns the new id."""
+    ) -> Stored:
+        """Insert a record and its subtable rows: its id, and its seal where the
+        server computes it in the same statement (see :func:`server_seal_sql`)."""
         tables = self.form_tables(form)
         row = {key: values.get(key) for key in tables.columns} | system
         # Parameters, not .values(): the statement stays the same object, so SQLAlchemy's
         # compiled cache hits (building a literal-valued statement per save costs 4x).
+        seal = server_seal_sql(connection.dialect, tables)
+        if seal is not None:
+            table = tables.table
+            statement = table.insert().returning(table.c.id, sa.literal_column(seal))
+            record_id, sealed = connection.execute(statement, row).one()
+            return Stored(record_id, sealed)
         record_id = inserted_id(connection.execute(tables.table.insert(), row))
         for key in tables.children:
             self._write_child_rows(connection, tables, key, record_id, values.get(key))
-        return record_id
+        return Stored(record_id, None)
 
     def update(
         self,
@@ -132,22 +153,29 @@ class RecordRepository:
         changes: dict[str, Any],
         expected_version: int,
         system: dict[str, Any],
-    ) -> bool:
+    ) -> Stored | None:
         """Write changes if the stored version is still ``expected_version``.
 
-        Returns False when someone saved first (nothing is written). The version
+        Returns None when someone saved first (nothing is written). The version
         check is in the UPDATE's WHERE, so it holds under concurrency on both engines.
+        Like :meth:`insert`, the record's new seal comes back when the server makes it.
         """
         tables = self.form_tables(form)
         row = {key: value for key, value in changes.items() if key in tables.columns}
         params = row | system | {"version": expected_version + 1}
         params |= {"_record_id": record_id, "_expected_version": expected_version}
-        if connection.execute(self._versioned_update(tables.table), params).rowcount != 1:
-            return False
+        statement = self._versioned_update(tables.table)
+        seal = server_seal_sql(connection.dialect, tables)
+        if seal is not None:
+            sealed = statement.returning(sa.literal_column(seal, sa.String))
+            found: str | None = connection.execute(sealed, params).scalar()
+            return None if found is None else Stored(record_id, found)
+        if connection.execute(statement, params).rowcount != 1:
+            return None
         for key in tables.children:
             if key in changes:
                 self._replace_child_rows(connection, tables, key, record_id, changes[key])
-        return True
+        return Stored(record_id, None)
 
     @staticmethod
     def _versioned_update(table: sa.Table) -> sa.Update:

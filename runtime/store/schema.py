@@ -23,7 +23,9 @@ from widgets.registry import FieldTypeRegistry, default_registry
 #: 3 added the audit log's signing (``key_id``), record seals (``seals``), the
 #: workspace id in ``fw_meta`` (see runtime.store.audit), and the owner, heartbeat and
 #: options of an import (``fw_imports``, see runtime.store.imports).
-STORE_SCHEMA_VERSION = 3
+#: 4 split the audit log into chains (``fw_audit.chain``, ``fw_audit_chains``), so
+#: writers of a shared PostgreSQL no longer queue on one lock (runtime.store.audit).
+STORE_SCHEMA_VERSION = 4
 MAX_IDENTIFIER = 63
 
 # Integer primary keys: 64-bit on PostgreSQL, SQLite's rowid alias on SQLite.
@@ -133,6 +135,22 @@ audit_table = sa.Table(
     sa.Index("ix_fw_audit_at", "at"),
     sa.Index("ix_fw_audit_username", "username"),
     sa.Index("ix_fw_audit_action", "action"),
+    # Schema 4: the chain the row belongs to (NULL: chain 0, every row written before).
+    sa.Column("chain", sa.SmallInteger),
+    sa.Index("ix_fw_audit_chain", "chain", "id"),
+)
+
+#: Schema 4: the head of every chain of the audit log (PostgreSQL; see
+#: runtime.store.audit). A writer locks one row for the rest of its transaction
+#: (``FOR UPDATE SKIP LOCKED``), so concurrent writers take different chains.
+audit_chains_table = sa.Table(
+    "fw_audit_chains",
+    system_metadata,
+    sa.Column("chain", sa.SmallInteger, primary_key=True, autoincrement=False),
+    #: The id, hash and key id of the chain's newest row (NULL: no row yet).
+    sa.Column("last_id", IdType),
+    sa.Column("hash", sa.String(64)),
+    sa.Column("key_id", sa.String(16)),
 )
 
 attachments_table = sa.Table(

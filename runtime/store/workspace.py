@@ -13,6 +13,7 @@ from resources.messages import tr
 from runtime.spec.load import parse_app_spec
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, ensure_workspace_id, utc_now
+from runtime.store.audit_chains import prepare_chains
 from runtime.store.db_errors import database_problem
 from runtime.store.engine import WorkspaceError, create_engine, describe_url
 from runtime.store.integrity import IntegrityWatch, damaged_error
@@ -151,6 +152,7 @@ class Workspace:
             _add_missing_columns(connection)
             _create_missing_indexes(connection)
             ensure_workspace_id(connection)
+            prepare_chains(connection)
             stored = connection.execute(_SCHEMA_VERSION_QUERY).scalar()
             if stored is not None and int(stored) > STORE_SCHEMA_VERSION:
                 text = tr(

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from runtime.store.audit import (
     CHANGED,
+    HEAD_MISSING,
     MOVED,
     SIGNING_GONE,
     UNSIGNED,
@@ -30,7 +31,7 @@ from runtime.store.audit_verify import (
     make_checkpoint,
     verify_workspace,
 )
-from runtime.store.schema import audit_table, meta_table
+from runtime.store.schema import audit_chains_table, audit_table, meta_table
 from tests.store.conftest import load_sample
 
 
@@ -108,12 +109,45 @@ def test_the_key_is_outside_the_database_and_private(workspace, devices):
     assert all(secret not in json.dumps(row, default=str) for row in rows(workspace))
 
 
+def delete_newest(connection, first_id: int) -> None:
+    """Delete the rows from ``first_id`` on, and (PostgreSQL) move each chain's head
+    back to its newest remaining row, as an attacker who knows the schema would."""
+    connection.execute(audit_table.delete().where(audit_table.c.id >= first_id))
+    heads = audit_chains_table
+    for chain in connection.execute(sa.select(heads.c.chain)).scalars().all():
+        newest = connection.execute(
+            sa.select(audit_table.c.id, audit_table.c.hash, audit_table.c.key_id)
+            .where(audit_table.c.chain == chain)
+            .order_by(audit_table.c.id.desc())
+            .limit(1)
+        ).first()
+        values = dict(newest._mapping) if newest else {"id": None, "hash": None, "key_id": None}
+        connection.execute(
+            heads.update()
+            .where(heads.c.chain == chain)
+            .values(last_id=values["id"], hash=values["hash"], key_id=values["key_id"])
+        )
+
+
 def test_deleted_newest_rows_are_caught_by_a_checkpoint(workspace, devices, logins):
     point = checkpoint(workspace)
     with workspace.engine.begin() as connection:
-        connection.execute(audit_table.delete().where(audit_table.c.id >= logins[-2]))
+        delete_newest(connection, logins[-2])
     report = verify(workspace, against=point)
     assert (report.ok, report.reason, report.broken_id) == (False, TAIL_MISSING, logins[-1])
+
+
+def test_deleted_newest_rows_without_a_checkpoint(workspace, devices, logins):
+    """PostgreSQL: each chain's head row still names the deleted row. SQLite keeps
+    no head rows (one writer at a time needs none): there, newest rows that wrote no
+    record are only missed by a checkpoint (docs/audit-and-integrity.md says so)."""
+    with workspace.engine.begin() as connection:
+        connection.execute(audit_table.delete().where(audit_table.c.id >= logins[-2]))
+    report = verify(workspace)
+    if workspace.dialect == "postgresql":
+        assert (report.ok, report.reason, report.broken_id) == (False, HEAD_MISSING, logins[-1])
+    else:
+        assert report.ok
 
 
 def test_rows_added_after_a_checkpoint_are_fine(workspace, devices, logins, repair, nurse):
@@ -127,7 +161,7 @@ def test_a_rewritten_tail_is_caught_by_a_checkpoint_too(workspace, devices, logi
     last row no longer has that row's hash."""
     point = checkpoint(workspace)
     with workspace.engine.begin() as connection:
-        connection.execute(audit_table.delete().where(audit_table.c.id >= logins[-2]))
+        delete_newest(connection, logins[-2])
         for n in (7, 8):
             append(connection, AuditEntry("login", n, f"other{n}"))
     report = verify(workspace, against=point)
@@ -284,8 +318,10 @@ def test_an_older_workspace_keeps_its_unsigned_rows_checkable(workspace, repair,
             connection.execute(table.update().where(table.c.id == devices[0].id).values(name="改"))
         assert [d.record_id for d in verify(reopened).drifted] == [devices[0].id]
         with reopened.engine.begin() as connection:  # and an unsigned row still counts
-            connection.execute(
-                audit_table.update().where(audit_table.c.id == before[1]["id"]).values(username="m")
+            connection.execute(  # (PostgreSQL refuses a changed row without a chain)
+                audit_table.update()
+                .where(audit_table.c.id == before[1]["id"])
+                .values(username="m", chain=0)
             )
         assert (verify(reopened).broken_id, verify(reopened).reason) == (before[1]["id"], CHANGED)
     finally:
@@ -310,6 +346,10 @@ def make_unsigned_schema_2(workspace) -> None:
         )
         connection.exec_driver_sql('ALTER TABLE fw_audit DROP COLUMN "seals"')
         connection.exec_driver_sql('ALTER TABLE fw_audit DROP COLUMN "key_id"')
+        # Schema 4's chains.
+        connection.exec_driver_sql("DROP INDEX ix_fw_audit_chain")
+        connection.exec_driver_sql('ALTER TABLE fw_audit DROP COLUMN "chain"')
+        connection.exec_driver_sql("DROP TABLE fw_audit_chains")
 
 
 def test_the_command_line_checkpoint_then_verify_against_it(workspace, devices, logins, tmp_path):

@@ -205,6 +205,7 @@ SYSTEM_SCHEMA_FINGERPRINTS = {
     1: "cd98a4fb4fdc5339b4916000c852614b8f14c66b52d1104e5996207ccf054d58",
     2: "9633550ae02fad253b6f64a4df1554eb5eb22b08ffef2953e557311298fa617d",  # audit indexes
     3: "a4ad8e41877544c6b2d82e506b57ce2557673157c8afb01a5419b9a6064ed587",  # audit signing, import owners
+    4: "955ad2fa5437051e2a3812148f0ab82872d4356f5fb385224c403f18fcc31538",  # audit chains
 }
 
 
@@ -389,7 +390,7 @@ def test_an_older_workspace_gets_the_indexes_of_the_new_schema(tmp_path):
             ).scalar()
             count = connection.execute(sa.select(sa.func.count()).select_from(audit_table)).scalar()
         assert {"ix_fw_audit_at", "ix_fw_audit_username", "ix_fw_audit_action"} <= indexes
-        assert version == str(STORE_SCHEMA_VERSION) == "3"
+        assert version == str(STORE_SCHEMA_VERSION) == "4"
         assert count == audit_rows
     finally:
         reopened.dispose()

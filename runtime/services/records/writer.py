@@ -139,9 +139,10 @@ class RecordWriter:
         batch = WriteBatch("create", "save", form, actor, connection, [RecordWrite(None, clean)])
         self.hooks.before_write(batch)
         system = actor.new_record_columns(now)
-        record_id = self._guarded(lambda: self.repository.insert(connection, form, clean, system))
-        batch.records[0].record_id = record_id
-        self.audit(connection, actor, "create", form, record_id, self._json(form, clean))
+        stored = self._guarded(lambda: self.repository.insert(connection, form, clean, system))
+        batch.records[0].record_id = record_id = stored.id
+        details = self._json(form, clean)
+        self.audit(connection, actor, "create", form, record_id, details, stored.seals())
         self.hooks.after_write(batch)
         return Record(id=record_id, values=clean, deleted_at=None, **system)
 
@@ -179,13 +180,13 @@ class RecordWriter:
         written = self._guarded(
             lambda: self.repository.update(connection, form, record_id, changes, version, system)
         )
-        if not written:
+        if written is None:
             stored = self.repository.fetch(connection, form, record_id, True)
             if stored is None:  # purged meanwhile
                 raise NotFound(not_found(record_id, form))
             raise self._conflict(connection, policy, form, stored, values)
         details = self._changes_json(form, current.values, changes)
-        self.audit(connection, actor, "update", form, record_id, details)
+        self.audit(connection, actor, "update", form, record_id, details, written.seals())
         current.values.update(changes)
         current.version, current.updated_at = version + 1, system["updated_at"]
         current.updated_by = actor.user_id
@@ -374,9 +375,10 @@ class RecordWriter:
         tables = self.repository.form_tables(form)
         changes = {k: v for k, v in values.items() if k in tables.columns or k in tables.children}
         system = {"updated_at": now, "updated_by": actor.user_id}
-        return self._guarded(
+        written = self._guarded(
             lambda: self.repository.update(connection, form, ident, changes, version, system)
         )
+        return written is not None
 
     def _import_batches(self, connection, form, actor, creates, updates):
         """The hooks' view of an import batch: its creates, and its updates (empty
