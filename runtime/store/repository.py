@@ -20,6 +20,7 @@ Their public names are importable from here too.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -27,8 +28,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from runtime.spec.models import AppSpec
 from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
@@ -67,6 +68,21 @@ LONG_SKIP = 5_000
 #: ``owners``, ``trash_many``): well under SQLite's limit of bound parameters.
 IN_VALUES = 2_000
 IN_IDS = 500
+
+
+@functools.cache
+def _serial_bump(dialect: str) -> sa.Insert:
+    """``next_serial``'s upsert for ``dialect`` (its values are bound at execution)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    counter = serials_table.c.last_value
+    return (
+        insert(serials_table)
+        .values(last_value=1)
+        .on_conflict_do_update(
+            index_elements=list(serials_table.primary_key), set_={"last_value": counter + 1}
+        )
+        .returning(counter)
+    )
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -313,37 +329,18 @@ class RecordRepository:
         return ids
 
     def next_serial(self, connection: Connection, form: str, key: str, period: str) -> int:
-        """The next number of a serial field for a period, gap-free.
+        """The next number of a serial field for a period, gap-free, in one statement.
 
-        The counter row is updated in the caller's transaction, which also inserts
-        the record: a rollback returns the number, and concurrent savers queue on
-        the row lock (PostgreSQL) or the write lock (SQLite).
+        ``INSERT … ON CONFLICT (app_id, form, field, period) DO UPDATE SET
+        last_value = last_value + 1 RETURNING last_value``: the first number of a
+        period creates the counter row, later ones bump it (the four columns are
+        the table's primary key, in every workspace since the first). The counter
+        row is written in the caller's transaction, which also inserts the record:
+        a rollback returns the number, and concurrent savers queue on the row lock
+        (PostgreSQL) or the write lock (SQLite) until it commits.
         """
-        where = (
-            (serials_table.c.app_id == self.spec.id)
-            & (serials_table.c.form == form)
-            & (serials_table.c.field == key)
-            & (serials_table.c.period == period)
-        )
-        bump = (
-            serials_table.update()
-            .where(where)
-            .values(last_value=serials_table.c.last_value + 1)
-            .returning(serials_table.c.last_value)
-        )
-        updated = connection.execute(bump).scalar()
-        if updated is not None:
-            return updated
-        try:  # the first number of a period; another saver may create the counter first
-            with connection.begin_nested():
-                connection.execute(
-                    serials_table.insert().values(
-                        app_id=self.spec.id, form=form, field=key, period=period, last_value=1
-                    )
-                )
-            return 1
-        except IntegrityError:
-            return connection.execute(bump).scalar_one()
+        params = {"app_id": self.spec.id, "form": form, "field": key, "period": period}
+        return connection.execute(_serial_bump(connection.dialect.name), params).scalar_one()
 
     # -- reads --------------------------------------------------------------
     def fetch(
