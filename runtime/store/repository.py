@@ -58,6 +58,7 @@ from runtime.store.schema import (
     FormTables,
     serials_table,
 )
+from runtime.store.value_questions import BRANCH_VALUES, Question, answer
 from widgets.references import as_reference_kind
 from widgets.registry import FieldTypeRegistry
 
@@ -66,7 +67,7 @@ from widgets.registry import FieldTypeRegistry
 LONG_SKIP = 5_000
 #: Values and ids per IN list of the batched reads and writes (``values_in_use``,
 #: ``owners``, ``trash_many``): well under SQLite's limit of bound parameters.
-IN_VALUES = 2_000
+IN_VALUES = BRANCH_VALUES
 IN_IDS = 500
 
 
@@ -403,14 +404,36 @@ class RecordRepository:
         Trashed records do not count (the unique index is over live records). For
         batched unique checks and upserts; the IN lists hold ``IN_VALUES`` values.
         """
+        question = self._in_use_question(form, key, list(values))
+        return answer(connection, [question], self._cached)[0]
+
+    def _in_use_question(self, form: str, key: str, values: Sequence[Any]) -> Question:
         table = self.form_tables(form).table
         column = table.c[key]
         live = table.c.deleted_at.is_(None)
-        found: dict[Any, int] = {}
-        for chunk in _chunks(list(dict.fromkeys(values)), IN_VALUES):
-            rows = connection.execute(sa.select(column, table.c.id).where(column.in_(chunk), live))
-            found.update((value, ident) for value, ident in rows)
-        return found
+
+        def live_among(chunk: Any) -> sa.ColumnElement[bool]:
+            return sa.and_(column.in_(chunk), live)
+
+        return Question(("holds", table.name, key), values, live_among, table.c.id, column)
+
+    def references_and_values_in_use(
+        self,
+        connection: Connection,
+        form: str,
+        references: Sequence[tuple[Any, Sequence[int]]],
+        unique: Sequence[tuple[str, Sequence[Any]]],
+    ) -> tuple[list[set[int]], list[dict[Any, int]]]:
+        """:meth:`existing_references` of each (kind, ids) of ``references`` and
+        :meth:`values_in_use` of each (key, values) of ``unique`` (fields of
+        ``form``), asked in one statement: a save's checks cost one round trip
+        (a bulk batch's, one per ``value_questions.STATEMENT_VALUES`` values)."""
+        asked = [self.names.existing_question(as_reference_kind(k), ids) for k, ids in references]
+        questions = [question for question in asked if question is not None]
+        questions += [self._in_use_question(form, key, values) for key, values in unique]
+        answers = iter(answer(connection, questions, self._cached))
+        existing = [set() if question is None else set(next(answers)) for question in asked]
+        return existing, list(answers)
 
     def holds_lists(self, form: str, key: str) -> bool:
         """Whether field ``key`` is stored as JSON (a list of values, not one
@@ -421,13 +444,16 @@ class RecordRepository:
         self, connection: Connection, kind: Any, ids: Iterable[int]
     ) -> set[int]:
         """Which of ``ids`` a reference of ``kind`` (``FieldType.reference_kind``, or
-        its plain spelling) may hold: see :meth:`NameDirectory.existing`.
+        its plain spelling) may hold: see :meth:`NameTable.existing_question`.
 
         Users and departments count whether active or not (an inactive one stays on
         the records that name them); records of a form count while live, not in the
         trash. A form the app does not have holds none.
         """
-        return self.names.existing(connection, as_reference_kind(kind), ids)
+        question = self.names.existing_question(as_reference_kind(kind), list(ids))
+        if question is None:
+            return set()
+        return set(answer(connection, [question], self._cached)[0])
 
     def value_rows(
         self, connection: Connection, form: str, keys: Sequence[str], scope: RowScope | None

@@ -1,12 +1,22 @@
 """The statements a single save sends, on both engines, and what they answer.
 
 A serial number is one statement (``INSERT … ON CONFLICT … DO UPDATE …
-RETURNING``), the first of its period as every later one.
+RETURNING``), the first of its period as every later one. A save asks the
+database every reference and unique question in one statement
+(runtime.store.value_questions), a bulk write one per batch of rows.
 """
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
+
+from runtime.services.records.service import RecordService, ValidationFailed
+from runtime.store import value_questions
+from tests.store.conftest import add_department, add_user, make_spec
+from tests.store.test_records import add_device
+
+MISSING = "does not exist (it may have been deleted)"
 
 
 class Statements:
@@ -79,3 +89,101 @@ def test_the_counter_upsert_targets_the_primary_key(repair):
     table's primary key, the same since the first workspace schema."""
     key = sa.inspect(repair.workspace.engine).get_pk_constraint("fw_serials")
     assert key["constrained_columns"] == ["app_id", "form", "field", "period"]
+
+
+# -- a save's checks: one statement ------------------------------------------------------------
+
+
+def test_a_device_save_asks_its_reference_and_unique_value_in_one_statement(repair, icu):
+    add_device(repair, "EQ-0001", owner_dept=icu)
+    with Statements(repair.workspace.engine) as heard:
+        add_device(repair, "EQ-0002", owner_dept=icu)
+    checks, insert = heard.until("INSERT INTO equipment_repair__device")
+    assert "fw_departments" in checks and "asset_no IN" in checks and "UNION ALL" in checks
+    assert insert.startswith("INSERT INTO equipment_repair__device")
+
+
+MANY_KINDS = [
+    {"key": "code", "type": "text", "label": "Code", "unique": True},
+    {"key": "amount", "type": "number", "label": "Amount", "unique": True, "decimals": 2},
+    {"key": "day", "type": "date", "label": "Day", "unique": True},
+    {"key": "at", "type": "datetime", "label": "At", "unique": True},
+    {"key": "owner", "type": "user", "label": "Owner"},
+    {"key": "team", "type": "user", "label": "Team", "multiple": True},
+    {"key": "ward", "type": "department", "label": "Ward"},
+    {"key": "parent", "type": "lookup", "label": "Parent", "form": "item",
+     "display_field": "code"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def items(workspace) -> RecordService:
+    spec = make_spec("things", [{"key": "item", "title": "Item", "fields": MANY_KINDS}])
+    workspace.install(spec)
+    return RecordService(workspace, spec)
+
+
+def item(user: int, ward: int, parent: int | None = None, **values) -> dict:
+    return {"code": "A", "amount": "12.50", "day": "2024-03-05", "at": "2024-03-05 08:30",
+            "owner": user, "team": [user], "ward": ward, "parent": parent} | values  # fmt: skip
+
+
+def test_unique_values_of_every_type_and_every_reference_kind_in_one_statement(items, workspace):
+    ward = add_department(workspace, "ICU")
+    user = add_user(workspace, "li", "Li", ward).user_id
+    first = items.create("item", item(user, ward))
+    again = item(user, 999_001, 999_002, owner=999_003, team=[user, 999_004])
+    with Statements(workspace.engine) as heard, pytest.raises(ValidationFailed) as failed:
+        items.create("item", again)
+    assert failed.value.errors == {
+        "code": "'A' is already used by another record",
+        "amount": "'12.50' is already used by another record",
+        "day": "'2024-03-05' is already used by another record",
+        "at": "'2024-03-05 08:30' is already used by another record",
+        "owner": f"#999003 {MISSING}",
+        "team": f"#999004 {MISSING}",
+        "ward": f"#999001 {MISSING}",
+        "parent": f"#999002 {MISSING}",
+    }
+    assert [sql.split()[0] for sql in heard.sent if not sql.startswith("BEGIN")] == ["SELECT"]
+    # its own values are not taken by itself, and a free value passes
+    changed = items.update("item", first.id, item(user, ward, first.id, code="B"), first.version)
+    assert changed.values["code"] == "B"
+
+
+def test_a_bulk_row_reports_its_reference_before_its_unique_value(items, workspace):
+    ward = add_department(workspace, "ICU")
+    user = add_user(workspace, "li", "Li", ward).user_id
+    items.create("item", item(user, ward))
+    rows = [item(user, ward, code="C", amount="1", day="2024-01-01", at="2024-01-01 09:00"),
+            item(user, 999_001)]  # fmt: skip
+    with pytest.raises(ValidationFailed) as failed:
+        items.bulk_create("item", rows)
+    assert failed.value.errors == {"row 2": f"Ward: #999001 {MISSING}"}
+
+
+def test_large_batches_are_split_within_the_statement_limits(repair, icu, monkeypatch):
+    """Lowered limits: each statement binds at most 7 values in at most 2 selects,
+    and the answers are those of one statement."""
+    monkeypatch.setattr(value_questions, "BRANCH_VALUES", 3)
+    monkeypatch.setattr(value_questions, "STATEMENT_VALUES", 7)
+    monkeypatch.setattr(value_questions, "STATEMENT_BRANCHES", 2)
+    other = add_department(repair.workspace, "ER")
+    repair.create("device", {"asset_no": "EQ-00016", "name": "n", "owner_dept": icu})
+    rows = [
+        {"asset_no": f"EQ-{n:05d}", "name": f"设备 {n}", "owner_dept": (icu, other)[n % 2]}
+        for n in range(20)
+    ]
+    with Statements(repair.workspace.engine) as heard, pytest.raises(ValidationFailed) as failed:
+        repair.bulk_create("device", rows)
+    assert failed.value.errors == {
+        "row 17": "资产编号: 'EQ-00016' is already used by another record"
+    }
+    checks = [
+        n for n, sql in enumerate(heard.sent) if "fw_departments" in sql or "asset_no IN" in sql
+    ]
+    assert len(checks) >= 20 / 7
+    for n in checks:
+        parameters = heard.parameters[n]
+        assert len(parameters) <= 7  # type: ignore[arg-type]
+        assert heard.sent[n].count("SELECT") <= 2
