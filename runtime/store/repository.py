@@ -435,6 +435,18 @@ class RecordRepository:
         existing = [set() if question is None else set(next(answers)) for question in asked]
         return existing, list(answers)
 
+    def unique_field(self, form: str, index: str | None) -> str | None:
+        """The field of ``form`` whose unique index a refusal named
+        (``ValueInUse.index``), or None when it named none of them."""
+        table = self.form_tables(form).table
+        for item in table.indexes:
+            columns = list(item.columns)
+            if item.unique and len(columns) == 1:
+                key = columns[0].name
+                if index in (item.name, f"{table.name}.{key}"):
+                    return key
+        return None
+
     def holds_lists(self, form: str, key: str) -> bool:
         """Whether field ``key`` is stored as JSON (a list of values, not one
         comparable value: its unique index alone decides)."""

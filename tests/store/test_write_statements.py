@@ -1,12 +1,15 @@
 """The statements a single save sends, on both engines, and what they answer.
 
-A serial number is one statement (``INSERT … ON CONFLICT … DO UPDATE …
-RETURNING``), the first of its period as every later one. A save asks the
-database every reference and unique question in one statement
-(runtime.store.value_questions), a bulk write one per batch of rows.
+A save asks the database every reference and unique question in one statement
+(runtime.store.value_questions) and takes a serial number in one statement, after
+its checks, right before the record's INSERT (RecordWriter._late_serials). The
+statements counted are those of the checks, the number and the record; the audit
+row's are another matter (runtime.store.audit).
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +17,7 @@ import sqlalchemy as sa
 from runtime.services.records.service import RecordService, ValidationFailed
 from runtime.store import value_questions
 from tests.store.conftest import add_department, add_user, make_spec
-from tests.store.test_records import add_device
+from tests.store.test_records import add_device, request_values
 
 MISSING = "does not exist (it may have been deleted)"
 
@@ -187,3 +190,85 @@ def test_large_batches_are_split_within_the_statement_limits(repair, icu, monkey
         parameters = heard.parameters[n]
         assert len(parameters) <= 7  # type: ignore[arg-type]
         assert heard.sent[n].count("SELECT") <= 2
+
+
+# -- serial numbers taken after the checks, as users saw them before ---------------------------
+
+
+def test_a_request_save_checks_then_numbers_then_inserts(repair, icu, nurse):
+    """Three references (a record, two users) in one statement; the serial number
+    in one statement, the first of its period as every later one. (Saved by the
+    system: a user's save first reads whether the user is still active, in a
+    transaction of its own.)"""
+    device = add_device(repair, owner_dept=icu)
+    values = request_values(device.id, reporter=nurse.user_id, engineer=nurse.user_id)
+    for expected in ("0001", "0002"):
+        with Statements(repair.workspace.engine) as heard:
+            created = repair.create("request", values)
+        assert created.values["request_no"].endswith(expected)
+        before_insert = heard.until("INSERT INTO equipment_repair__request")
+        assert kinds(before_insert) == [
+            "SELECT equipment_repair__device",
+            "INSERT fw_serials",
+            "INSERT equipment_repair__request",
+        ]
+        assert "fw_users" in before_insert[0]
+        assert "ON CONFLICT (app_id, form, field, period) DO UPDATE" in before_insert[1]
+
+
+def test_a_refused_save_never_takes_a_number(repair, icu):
+    """Refused by its values or by the database checks: the counter is not asked at
+    all, so no other save waited for it; the next save gets the next number."""
+    device = add_device(repair, owner_dept=icu)
+    with Statements(repair.workspace.engine) as heard:
+        with pytest.raises(ValidationFailed) as dangling:
+            repair.create("request", request_values(999_999))
+        with pytest.raises(ValidationFailed):
+            repair.create("request", request_values(device.id, urgency="whenever"))
+    assert dangling.value.errors == {"device": f"#999999 {MISSING}"}
+    assert heard.touching("fw_serials") == []
+    number = repair.create("request", request_values(device.id)).values["request_no"]
+    assert number == f"BX-{datetime.now():%Y%m}-0001"
+
+
+def tickets(workspace, extra_fields: list[dict] | None = None) -> RecordService:
+    spec = make_spec(
+        "tickets",
+        [{"key": "ticket", "title": "Ticket", "fields": [
+            {"key": "ticket_no", "type": "serial", "label": "No", "required": True,
+             "pattern": "T-{seq:3}"},
+            {"key": "title", "type": "text", "label": "Title", "required": True},
+            *(extra_fields or []),
+        ]}],
+    )  # fmt: skip
+    workspace.install(spec)
+    return RecordService(workspace, spec)
+
+
+def test_a_number_a_stored_record_holds_is_refused_on_its_field(workspace):
+    """A number typed in earlier is reached by the counter: the save is refused
+    with the sentence a typed-in duplicate gets, on the serial field."""
+    service = tickets(workspace)
+    service.create("ticket", {"title": "typed", "ticket_no": "T-002"})
+    assert service.create("ticket", {"title": "a"}).values["ticket_no"] == "T-001"
+    with pytest.raises(ValidationFailed) as taken:
+        service.create("ticket", {"title": "b"})
+    with pytest.raises(ValidationFailed) as typed:
+        service.create("ticket", {"title": "c", "ticket_no": "T-002"})
+    message = "'T-002' is already used by another record"
+    assert taken.value.errors == typed.value.errors == {"ticket_no": message}
+
+
+def test_a_number_a_formula_reads_is_taken_before_the_checks(workspace):
+    label = {"key": "label", "type": "formula", "label": "Label", "result": "text",
+             "expression": 'ticket_no & " / " & title'}  # fmt: skip
+    service = tickets(workspace, [label])
+    assert service.create("ticket", {"title": "pump"}).values["label"] == "T-001 / pump"
+    with Statements(workspace.engine) as heard:
+        created = service.create("ticket", {"title": "valve"})
+    assert created.values["label"] == "T-002 / valve"
+    assert kinds(heard.until("INSERT INTO tickets__ticket")) == [
+        "INSERT fw_serials",
+        "SELECT tickets__ticket",  # its value is checked as unique, as before
+        "INSERT tickets__ticket",
+    ]

@@ -253,7 +253,7 @@ def _taken_values(
                 value=field_type.display(spec, value), row=seen[value]
             )
         elif taken:
-            message = _taken(field_type.display(spec, value))
+            message = value_taken(field_type.display(spec, value))
         else:
             seen[value] = number
             continue
@@ -279,6 +279,8 @@ class FormRules:
             key for key, spec in self.fields.items() if needs_value(spec, self.types[key])
         }
         self.rows = RowRules(self.typed_fields(), self.required)
+        #: The fields the form's formulas and visibility rules read.
+        self.logic_reads = frozenset(self.logic.names_read())
         self.database = DatabaseChecks(repository, registry, form)
 
     def typed_fields(self) -> list[tuple[str, FieldSpecBase, FieldType]]:
@@ -291,6 +293,7 @@ class FormRules:
         values: dict[str, Any],
         record_id: int | None,
         stored: dict[str, Any] | None = None,
+        assigned_later: Collection[str] = (),
     ) -> dict[str, Any]:
         """The values of a single save: coerced, formulas computed, each required,
         within its type's limits, unique among the form's records, its references
@@ -301,6 +304,10 @@ class FormRules:
         the user did not change is kept as it is, even if the app's rules became
         stricter since (an option removed, a shorter limit) — editing another field
         never loses it.
+
+        ``assigned_later``: empty fields the engine fills in after these checks
+        (serial numbers, see ``RecordWriter.create``): not asked for now; their
+        values are checked by :meth:`check_assigned`.
         """
         fields, stored = self.fields, stored or {}
         errors = {
@@ -320,8 +327,9 @@ class FormRules:
         clean = self.logic.compute(clean)
         # Unchanged and present: already accepted when it was saved.
         kept = {key for key in fields if stored.get(key) is not None and stored[key] == clean[key]}
-        problems = self.rows.problems(clean, set(errors) | kept, self.logic.hidden_fields(clean))
-        skip = set(errors) | kept | set(problems)
+        skip = set(errors) | kept | set(assigned_later)
+        problems = self.rows.problems(clean, skip, self.logic.hidden_fields(clean))
+        skip |= set(problems)
         problems.update(self._database_problems(connection, clean, record_id, skip))
         errors.update((key, problems[key]) for key in fields if key in problems)
         if errors:
@@ -330,6 +338,16 @@ class FormRules:
         return {
             key: clean[key] for key in fields if key in tables.columns or key in tables.children
         }
+
+    def check_assigned(self, values: dict[str, Any], keys: Collection[str]) -> None:
+        """ValidationFailed if the values the engine assigned to ``keys`` after
+        :meth:`checked` break their field's rules (required, the type's limits).
+        Their uniqueness is the unique index's to refuse."""
+        empty = any(values.get(key) is None for key in keys)
+        hidden = self.logic.hidden_fields(values) if empty else ()
+        problems = self.rows.problems(values, self.fields.keys() - set(keys), hidden)
+        if problems:
+            raise ValidationFailed(problems)
 
     def _database_problems(self, connection, values, record_id, skip) -> dict[str, str]:
         present: dict[str, Present] = {
@@ -468,7 +486,8 @@ def _missing(ident: int) -> str:
     return tr("#{id} does not exist (it may have been deleted)").format(id=ident)
 
 
-def _taken(display: str) -> str:
+def value_taken(display: str) -> str:
+    """Why a unique value (as its type ``display``s it) is refused."""
     return tr("'{value}' is already used by another record").format(value=display)
 
 
