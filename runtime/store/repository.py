@@ -73,17 +73,14 @@ IN_IDS = 500
 
 @functools.cache
 def _serial_bump(dialect: str) -> sa.Insert:
-    """``next_serial``'s upsert for ``dialect`` (its values are bound at execution)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    """``next_serials``' upsert for ``dialect``: a new counter starts at the count
+    taken (``last_value`` bound at execution), a stored one adds it."""
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(serials_table)
     counter = serials_table.c.last_value
-    return (
-        insert(serials_table)
-        .values(last_value=1)
-        .on_conflict_do_update(
-            index_elements=list(serials_table.primary_key), set_={"last_value": counter + 1}
-        )
-        .returning(counter)
-    )
+    return upsert.on_conflict_do_update(
+        index_elements=list(serials_table.primary_key),
+        set_={"last_value": counter + upsert.excluded.last_value},
+    ).returning(counter)
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -340,8 +337,34 @@ class RecordRepository:
         a rollback returns the number, and concurrent savers queue on the row lock
         (PostgreSQL) or the write lock (SQLite) until it commits.
         """
+        return self.next_serials(connection, form, key, period, 1)
+
+    def next_serials(
+        self, connection: Connection, form: str, key: str, period: str, count: int
+    ) -> int:
+        """Take the next ``count`` numbers at once, as :meth:`next_serial` takes one;
+        returns the last of them (the first is ``last - count + 1``)."""
         params = {"app_id": self.spec.id, "form": form, "field": key, "period": period}
-        return connection.execute(_serial_bump(connection.dialect.name), params).scalar_one()
+        bump = _serial_bump(connection.dialect.name)
+        return connection.execute(bump, params | {"last_value": count}).scalar_one()
+
+    def return_serials(
+        self, connection: Connection, form: str, key: str, period: str, count: int
+    ) -> None:
+        """Give back the last ``count`` numbers this transaction took and did not use.
+
+        Gap-free only because the transaction holds the counter's lock from its
+        first number on: nobody took a number after them.
+        """
+        counter = serials_table.c
+        where = sa.and_(
+            counter.app_id == self.spec.id,
+            counter.form == form,
+            counter.field == key,
+            counter.period == period,
+        )
+        statement = serials_table.update().where(where)
+        connection.execute(statement.values(last_value=counter.last_value - count))
 
     # -- reads --------------------------------------------------------------
     def fetch(

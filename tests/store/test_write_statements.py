@@ -9,6 +9,7 @@ row's are another matter (runtime.store.audit).
 
 from __future__ import annotations
 
+import csv
 from datetime import datetime
 
 import pytest
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 
 from runtime.services.records.service import RecordService, ValidationFailed
 from runtime.store import value_questions
+from tests.services.excel_support import do_import
 from tests.store.conftest import add_department, add_user, make_spec
 from tests.store.test_records import add_device, request_values
 
@@ -85,6 +87,36 @@ def test_a_rolled_back_first_number_of_a_period_is_given_again(repair):
         transaction.rollback()
     with engine.begin() as connection:
         assert repository.next_serial(connection, "request", "request_no", "2031-05") == 1
+
+
+def test_a_bulk_insert_takes_its_numbers_in_doubling_blocks_and_gives_back_the_rest(repair, icu):
+    """Ten rows: blocks of 1, 2, 4 and 8 numbers, the 5 unused given back; a
+    typed-in number takes none."""
+    device = add_device(repair, owner_dept=icu)
+    rows = [request_values(device.id) for _ in range(10)]
+    rows.insert(3, request_values(device.id, request_no="BX-202001-0001"))
+    with Statements(repair.workspace.engine) as heard:
+        assert repair.bulk_create("request", rows) == 11
+    assert [sql.split()[0] for sql in heard.touching("fw_serials")] == ["INSERT"] * 4 + ["UPDATE"]
+    prefix = f"BX-{datetime.now():%Y%m}-"
+    numbers = sorted(r.values["request_no"] for r in repair.iter_records("request"))
+    assert numbers == ["BX-202001-0001", *(f"{prefix}{n:04d}" for n in range(1, 11))]
+    next_one = repair.create("request", request_values(device.id)).values["request_no"]
+    assert next_one == f"{prefix}0011"  # gap-free
+
+
+def test_an_import_batch_takes_its_numbers_in_one_statement(workspace, tmp_path):
+    service = tickets(workspace, required=False)
+    path = tmp_path / "tickets.csv"
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows([["Title", "No"], ["a", ""], ["b", "T-900"], ["c", ""]])
+    with Statements(workspace.engine) as heard:
+        result = do_import(service, "ticket", path)
+    assert result.created == 3 and result.errors == []
+    assert [sql.split()[0] for sql in heard.touching("fw_serials")] == ["INSERT"]
+    titles = {r.values["title"]: r.values["ticket_no"] for r in service.iter_records("ticket")}
+    assert titles == {"a": "T-001", "b": "T-900", "c": "T-002"}
+    assert service.create("ticket", {"title": "d"}).values["ticket_no"] == "T-003"
 
 
 def test_the_counter_upsert_targets_the_primary_key(repair):
@@ -231,11 +263,14 @@ def test_a_refused_save_never_takes_a_number(repair, icu):
     assert number == f"BX-{datetime.now():%Y%m}-0001"
 
 
-def tickets(workspace, extra_fields: list[dict] | None = None) -> RecordService:
+def tickets(
+    workspace, extra_fields: list[dict] | None = None, required: bool = True
+) -> RecordService:
+    """A form numbered T-001, T-002, … (its number required unless ``required`` is False)."""
     spec = make_spec(
         "tickets",
         [{"key": "ticket", "title": "Ticket", "fields": [
-            {"key": "ticket_no", "type": "serial", "label": "No", "required": True,
+            {"key": "ticket_no", "type": "serial", "label": "No", "required": required,
              "pattern": "T-{seq:3}"},
             {"key": "title", "type": "text", "label": "Title", "required": True},
             *(extra_fields or []),

@@ -51,6 +51,7 @@ from runtime.services.records.hooks import (
     WriteHooks,
     form_writable_fields,
 )
+from runtime.services.records.numbering import NumberBlocks
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, utc_now
 from runtime.store.audit_seals import (
@@ -313,6 +314,7 @@ class RecordWriter:
         columns = rules.tables.columns
         convert = _row_converter(self.registry, columns, rules.logic, encoders, dialect)
         serials = self._serial_fields(form)
+        numbers = self._number_blocks(connection, form, serials)
         local_now = datetime.now()
         known = columns.keys()
         for number, row in enumerate(rows, start=1):
@@ -324,11 +326,13 @@ class RecordWriter:
                     raise ValidationFailed({row_key(number): message.format(key=unknown)})
             if serials:
                 row = dict(row)
-                self._assign(connection, form, row, serials, local_now)
+                _assign(row, serials, local_now, numbers)
             try:
                 yield convert(row)
             except FieldValueError as error:
                 raise ValidationFailed({row_key(number): error.message}) from None
+        for blocks in numbers.values():
+            blocks.give_back()
 
     def import_batch(
         self,
@@ -466,13 +470,27 @@ class RecordWriter:
     ) -> None:
         """Fill in the values new records get from their field types (serial
         numbers) where they are empty, from the counters, in this transaction
-        (not of the fields in ``skip``)."""
-        serials = [serial for serial in self._serial_fields(form) if serial[0] not in skip]
-        if not serials:
-            return
+        (not of the fields in ``skip``): one statement per field, whatever the
+        number of records (:class:`~.numbering.NumberBlocks`)."""
+        records = list(records)
         local_now = datetime.now()
-        for values in records:
-            self._assign(connection, form, values, serials, local_now)
+        for serial in self._serial_fields(form):
+            key = serial[0]
+            empty = [values for values in records if values.get(key) is None]
+            if key in skip or not empty:
+                continue
+            numbers = self._number_blocks(connection, form, [serial], len(empty))
+            for values in empty:
+                _assign(values, [serial], local_now, numbers)
+            numbers[key].give_back()
+
+    def _number_blocks(
+        self, connection: Connection, form: str, serials: list, first: int = 1
+    ) -> dict[str, NumberBlocks]:
+        """A :class:`~.numbering.NumberBlocks` for each of ``serials`` (first block:
+        ``first`` numbers)."""
+        repository = self.repository
+        return {key: NumberBlocks(repository, connection, form, key, first) for key, *_ in serials}
 
     def _late_serials(self, form: str, values: dict[str, Any]) -> frozenset[str]:
         """The serial fields of a new record (empty in ``values``) whose numbers are
@@ -508,21 +526,12 @@ class RecordWriter:
         if not keys:
             return {}
         serials = [serial for serial in self._serial_fields(form) if serial[0] in keys]
-        self._assign(connection, form, values, serials, datetime.now())
+        numbers = self._number_blocks(connection, form, serials)
+        _assign(values, serials, datetime.now(), numbers)
+        for blocks in numbers.values():
+            blocks.give_back()
         self.rules(form).check_assigned(values, keys)
         return {key: values[key] for key in keys if values.get(key) is not None}
-
-    def _assign(self, connection, form, values: dict[str, Any], serials, local_now) -> None:
-        for key, spec, field_type in serials:
-            if values.get(key) is not None:
-                continue
-            assigned = field_type.assign_on_create(
-                spec,
-                local_now,
-                lambda period, key=key: self.repository.next_serial(connection, form, key, period),
-            )
-            if assigned is not None:
-                values[key] = assigned
 
     # -- writing --------------------------------------------------------------
     def _guarded(
@@ -612,6 +621,17 @@ class RecordWriter:
             ]
             for key, value in new.items()
         }
+
+
+def _assign(
+    values: dict[str, Any], serials, local_now: datetime, numbers: Mapping[str, NumberBlocks]
+) -> None:
+    """Give the empty ``serials`` of ``values`` their numbers from ``numbers``."""
+    for key, spec, field_type in serials:
+        if values.get(key) is None:
+            assigned = field_type.assign_on_create(spec, local_now, numbers[key])
+            if assigned is not None:
+                values[key] = assigned
 
 
 def _refuse_unwritable(policy, form, action, row, known, writable, number) -> None:
