@@ -2,8 +2,9 @@
 
 A save asks the database every reference and unique question in one statement
 (runtime.store.value_questions) and takes a serial number in one statement, after
-its checks, right before the record's INSERT (RecordWriter._late_serials). The
-statements counted are those of the checks, the number and the record; the audit
+its checks, right before the record's INSERT (RecordWriter._late_serials); bulk
+inserts and imports take their numbers in blocks (records.numbering). The
+statements counted are those of the checks, the numbers and the record; the audit
 row's are another matter (runtime.store.audit).
 """
 
