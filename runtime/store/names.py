@@ -10,9 +10,11 @@ class in one mapping, :data:`NAME_TABLES`:
 * the records of a form: :class:`RecordNames` over the form's table, named by one
   field and limited to the rows of a :class:`RowScope`.
 
-Look-ups are batched (one query per chunk of ids or names). :class:`NameChanges`
-tells name caches when a committed transaction updated or deleted rows of a table
-that names come from, whichever code wrote them.
+Look-ups are batched (one query per chunk of ids or names); whether referenced
+ids exist is a :class:`~runtime.store.value_questions.Question`, which a write
+asks together with its other questions. :class:`NameChanges` tells name caches
+when a committed transaction updated or deleted rows of a table that names come
+from, whichever code wrote them.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from runtime.store.query import Condition, RecordQuery, RowScope
 from runtime.store.record_conditions import UnknownName, escape_like, scope_condition
 from runtime.store.schema import departments_table, users_table
+from runtime.store.value_questions import Question
 from widgets.base import FieldValueError
 from widgets.references import DepartmentRef, RecordRef, ReferenceKind, UserRef
 
@@ -59,8 +62,9 @@ class NameTable(Protocol):
     def display_key(self) -> str | None:
         """The field the names are read from (records); None: no name, ``#id`` only."""
 
-    def existing(self, connection: Connection, ids: Iterable[int]) -> set[int]:
-        """Which of ``ids`` a reference may hold (they exist; records: not trashed)."""
+    def existing_question(self, ids: Sequence[int]) -> Question:
+        """Which of ``ids`` a reference may hold (they exist; records: not trashed),
+        as a question a write asks with its others (``value_questions.answer``)."""
 
     def names(
         self, connection: Connection, ids: Iterable[int], scope: RowScope | None
@@ -103,15 +107,10 @@ class OrgNames:
     def _shown_columns(self) -> list[sa.Column]:
         return [self.table.c.id, *(self.table.c[key] for key in self.shown)]
 
-    def existing(self, connection: Connection, ids: Iterable[int]) -> set[int]:
+    def existing_question(self, ids: Sequence[int]) -> Question:
         """Active or not: an inactive user stays on the records that name them."""
         identity = self.table.c.id
-        found: set[int] = set()
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            found.update(
-                connection.execute(sa.select(identity).where(identity.in_(chunk))).scalars()
-            )
-        return found
+        return Question(("exists", self.table.name), ids, identity.in_, identity)
 
     def names(self, connection: Connection, ids: Iterable[int], scope=None) -> dict[int, str]:
         found: dict[int, str] = {}
@@ -191,15 +190,15 @@ class RecordNames:
         spec = self.repository.form_tables(self.form).columns[self.display_key]
         return spec, self.repository.registry.of(spec)
 
-    def existing(self, connection: Connection, ids: Iterable[int]) -> set[int]:
+    def existing_question(self, ids: Sequence[int]) -> Question:
         """Live records only: a trashed record cannot be linked again."""
         table = self.table
         live = table.c.deleted_at.is_(None)
-        found: set[int] = set()
-        for chunk in _chunks(list(dict.fromkeys(ids))):
-            query = sa.select(table.c.id).where(table.c.id.in_(chunk), live)
-            found.update(connection.execute(query).scalars())
-        return found
+
+        def live_among(chunk: Any) -> sa.ColumnElement[bool]:
+            return sa.and_(table.c.id.in_(chunk), live)
+
+        return Question(("exists", table.name), ids, live_among, table.c.id)
 
     def names(
         self, connection: Connection, ids: Iterable[int], scope: RowScope | None
@@ -313,10 +312,11 @@ class NameDirectory:
         find = NAME_TABLES.get(type(kind))
         return None if find is None else find(kind, self)
 
-    def existing(self, connection: Connection, kind: ReferenceKind, ids: Iterable[int]) -> set[int]:
-        """Which of ``ids`` a reference of ``kind`` may hold (see NameTable.existing)."""
+    def existing_question(self, kind: ReferenceKind, ids: Sequence[int]) -> Question | None:
+        """The question of which of ``ids`` a reference of ``kind`` may hold; None
+        for a form the app does not have (it holds none)."""
         table = self.table(kind)
-        return set() if table is None else table.existing(connection, ids)
+        return None if table is None else table.existing_question(ids)
 
     def records(self, kind: RecordRef) -> RecordNames | None:
         try:

@@ -20,6 +20,7 @@ Their public names are importable from here too.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -27,8 +28,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
 
 from runtime.spec.models import AppSpec
 from runtime.store.audit_seals import server_seal_sql
@@ -58,6 +59,7 @@ from runtime.store.schema import (
     FormTables,
     serials_table,
 )
+from runtime.store.value_questions import BRANCH_VALUES, Question, answer
 from widgets.references import as_reference_kind
 from widgets.registry import FieldTypeRegistry
 
@@ -66,7 +68,7 @@ from widgets.registry import FieldTypeRegistry
 LONG_SKIP = 5_000
 #: Values and ids per IN list of the batched reads and writes (``values_in_use``,
 #: ``owners``, ``trash_many``): well under SQLite's limit of bound parameters.
-IN_VALUES = 2_000
+IN_VALUES = BRANCH_VALUES
 IN_IDS = 500
 
 
@@ -81,6 +83,18 @@ class Stored:
     def seals(self) -> dict[int, str | None] | None:
         """The seals for the audit row (None: the writer reads them)."""
         return None if self.seal is None else {self.id: self.seal}
+
+
+@functools.cache
+def _serial_bump(dialect: str) -> sa.Insert:
+    """``next_serials``' upsert for ``dialect``: a new counter starts at the count
+    taken (``last_value`` bound at execution), a stored one adds it."""
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(serials_table)
+    counter = serials_table.c.last_value
+    return upsert.on_conflict_do_update(
+        index_elements=list(serials_table.primary_key),
+        set_={"last_value": counter + upsert.excluded.last_value},
+    ).returning(counter)
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -341,37 +355,44 @@ class RecordRepository:
         return ids
 
     def next_serial(self, connection: Connection, form: str, key: str, period: str) -> int:
-        """The next number of a serial field for a period, gap-free.
+        """The next number of a serial field for a period, gap-free, in one statement.
 
-        The counter row is updated in the caller's transaction, which also inserts
-        the record: a rollback returns the number, and concurrent savers queue on
-        the row lock (PostgreSQL) or the write lock (SQLite).
+        ``INSERT … ON CONFLICT (app_id, form, field, period) DO UPDATE SET
+        last_value = last_value + 1 RETURNING last_value``: the first number of a
+        period creates the counter row, later ones bump it (the four columns are
+        the table's primary key, in every workspace since the first). The counter
+        row is written in the caller's transaction, which also inserts the record:
+        a rollback returns the number, and concurrent savers queue on the row lock
+        (PostgreSQL) or the write lock (SQLite) until it commits.
         """
-        where = (
-            (serials_table.c.app_id == self.spec.id)
-            & (serials_table.c.form == form)
-            & (serials_table.c.field == key)
-            & (serials_table.c.period == period)
+        return self.next_serials(connection, form, key, period, 1)
+
+    def next_serials(
+        self, connection: Connection, form: str, key: str, period: str, count: int
+    ) -> int:
+        """Take the next ``count`` numbers at once, as :meth:`next_serial` takes one;
+        returns the last of them (the first is ``last - count + 1``)."""
+        params = {"app_id": self.spec.id, "form": form, "field": key, "period": period}
+        bump = _serial_bump(connection.dialect.name)
+        return connection.execute(bump, params | {"last_value": count}).scalar_one()
+
+    def return_serials(
+        self, connection: Connection, form: str, key: str, period: str, count: int
+    ) -> None:
+        """Give back the last ``count`` numbers this transaction took and did not use.
+
+        Gap-free only because the transaction holds the counter's lock from its
+        first number on: nobody took a number after them.
+        """
+        counter = serials_table.c
+        where = sa.and_(
+            counter.app_id == self.spec.id,
+            counter.form == form,
+            counter.field == key,
+            counter.period == period,
         )
-        bump = (
-            serials_table.update()
-            .where(where)
-            .values(last_value=serials_table.c.last_value + 1)
-            .returning(serials_table.c.last_value)
-        )
-        updated = connection.execute(bump).scalar()
-        if updated is not None:
-            return updated
-        try:  # the first number of a period; another saver may create the counter first
-            with connection.begin_nested():
-                connection.execute(
-                    serials_table.insert().values(
-                        app_id=self.spec.id, form=form, field=key, period=period, last_value=1
-                    )
-                )
-            return 1
-        except IntegrityError:
-            return connection.execute(bump).scalar_one()
+        statement = serials_table.update().where(where)
+        connection.execute(statement.values(last_value=counter.last_value - count))
 
     # -- reads --------------------------------------------------------------
     def fetch(
@@ -434,14 +455,48 @@ class RecordRepository:
         Trashed records do not count (the unique index is over live records). For
         batched unique checks and upserts; the IN lists hold ``IN_VALUES`` values.
         """
+        question = self._in_use_question(form, key, list(values))
+        return answer(connection, [question], self._cached)[0]
+
+    def _in_use_question(self, form: str, key: str, values: Sequence[Any]) -> Question:
         table = self.form_tables(form).table
         column = table.c[key]
         live = table.c.deleted_at.is_(None)
-        found: dict[Any, int] = {}
-        for chunk in _chunks(list(dict.fromkeys(values)), IN_VALUES):
-            rows = connection.execute(sa.select(column, table.c.id).where(column.in_(chunk), live))
-            found.update((value, ident) for value, ident in rows)
-        return found
+
+        def live_among(chunk: Any) -> sa.ColumnElement[bool]:
+            return sa.and_(column.in_(chunk), live)
+
+        return Question(("holds", table.name, key), values, live_among, table.c.id, column)
+
+    def references_and_values_in_use(
+        self,
+        connection: Connection,
+        form: str,
+        references: Sequence[tuple[Any, Sequence[int]]],
+        unique: Sequence[tuple[str, Sequence[Any]]],
+    ) -> tuple[list[set[int]], list[dict[Any, int]]]:
+        """:meth:`existing_references` of each (kind, ids) of ``references`` and
+        :meth:`values_in_use` of each (key, values) of ``unique`` (fields of
+        ``form``), asked in one statement: a save's checks cost one round trip
+        (a bulk batch's, one per ``value_questions.STATEMENT_VALUES`` values)."""
+        asked = [self.names.existing_question(as_reference_kind(k), ids) for k, ids in references]
+        questions = [question for question in asked if question is not None]
+        questions += [self._in_use_question(form, key, values) for key, values in unique]
+        answers = iter(answer(connection, questions, self._cached))
+        existing = [set() if question is None else set(next(answers)) for question in asked]
+        return existing, list(answers)
+
+    def unique_field(self, form: str, index: str | None) -> str | None:
+        """The field of ``form`` whose unique index a refusal named
+        (``ValueInUse.index``), or None when it named none of them."""
+        table = self.form_tables(form).table
+        for item in table.indexes:
+            columns = list(item.columns)
+            if item.unique and len(columns) == 1:
+                key = columns[0].name
+                if index in (item.name, f"{table.name}.{key}"):
+                    return key
+        return None
 
     def holds_lists(self, form: str, key: str) -> bool:
         """Whether field ``key`` is stored as JSON (a list of values, not one
@@ -452,13 +507,16 @@ class RecordRepository:
         self, connection: Connection, kind: Any, ids: Iterable[int]
     ) -> set[int]:
         """Which of ``ids`` a reference of ``kind`` (``FieldType.reference_kind``, or
-        its plain spelling) may hold: see :meth:`NameDirectory.existing`.
+        its plain spelling) may hold: see :meth:`NameTable.existing_question`.
 
         Users and departments count whether active or not (an inactive one stays on
         the records that name them); records of a form count while live, not in the
         trash. A form the app does not have holds none.
         """
-        return self.names.existing(connection, as_reference_kind(kind), ids)
+        question = self.names.existing_question(as_reference_kind(kind), list(ids))
+        if question is None:
+            return set()
+        return set(answer(connection, [question], self._cached)[0])
 
     def value_rows(
         self, connection: Connection, form: str, keys: Sequence[str], scope: RowScope | None

@@ -37,7 +37,15 @@ class DatabaseRefused(Exception):
 
 class ValueInUse(Exception):
     """A unique index refused a value that another record holds (a race the
-    checks before the write could not see)."""
+    checks before the write could not see).
+
+    ``index``: what the database named, when it did — the index (PostgreSQL) or
+    ``table.column`` (SQLite); ``RecordRepository.unique_field`` reads it.
+    """
+
+    def __init__(self, index: str | None = None) -> None:
+        super().__init__(index)
+        self.index = index
 
 
 def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: int = 5) -> T:
@@ -60,8 +68,18 @@ def unique_guard() -> Iterator[None]:
     (the driver's text would show the value and the SQL)."""
     try:
         yield
-    except IntegrityError:
-        raise ValueInUse() from None
+    except IntegrityError as error:
+        raise ValueInUse(_unique_index(error.orig)) from None
+
+
+def _unique_index(error: BaseException | None) -> str | None:
+    """The index a unique violation names: PostgreSQL's constraint name, or the one
+    ``table.column`` of SQLite's "UNIQUE constraint failed: t.c"."""
+    diagnostics = getattr(error, "diag", None)
+    if diagnostics is not None:
+        return diagnostics.constraint_name
+    _, _, named = str(error).partition("UNIQUE constraint failed: ")
+    return named if named and "," not in named else None
 
 
 def _retryable(error: DBAPIError) -> bool:

@@ -11,8 +11,8 @@ ones every save passes), and reports each problem at its cell:
 - formulas and visibility, and required fields (``RowRules``);
 - values of fields no column fills (subtables, formulas, values an upsert keeps);
 - unique values — in the database and within the file — and that referenced
-  records exist (``DatabaseChecks``), both asked in one query per field and
-  batch, so 100,000 rows stay fast.
+  records exist (``DatabaseChecks``), all asked in one statement per batch,
+  so 100,000 rows stay fast.
 
 Kept apart from :mod:`excel_import` because this maps the form's rules onto the
 file's cells; the rules themselves live with the records.

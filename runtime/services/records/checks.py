@@ -11,7 +11,7 @@ comes in:
   required unless hidden by visibility, each value within its type's limits;
 - :class:`DatabaseChecks` — the rules that ask the database: unique values are
   free (in the database and earlier in the batch) and referenced records,
-  users and departments exist, one query per field and batch of rows;
+  users and departments exist, all asked in one statement per batch of rows;
 - :class:`FormRules` — the three together for one form; :meth:`FormRules.checked`
   is a single save (create or update);
 - :class:`CellCheck` and :class:`BulkChecks` — the same rules on a bulk insert's
@@ -152,8 +152,8 @@ Present = list[tuple[int, Any, int | None]]
 
 
 class DatabaseChecks:
-    """Unique values and references: the rules that ask the database, one query
-    per field and batch of rows (single saves are a batch of one).
+    """Unique values and references: the rules that ask the database, all of a
+    batch of rows in one statement (single saves are a batch of one).
 
     A value is taken when a live record other than the one its row writes holds
     it, or an earlier row of the same run (``seen``: value → the row number that
@@ -201,44 +201,63 @@ class DatabaseChecks:
         streams them), so a value an earlier row held is "also in row …" rather
         than taken by another record.
         """
+        references = [
+            (key, kind, present[key]) for key, kind in self.references if present.get(key)
+        ]
+        unique = [
+            (key, spec, type_, present[key]) for key, spec, type_ in self.unique if present.get(key)
+        ]
+        if not (references or unique):
+            return []
+        # Every question of the batch in one statement (runtime.store.value_questions).
+        existing, held = self.repository.references_and_values_in_use(
+            connection,
+            self.form,
+            [(kind, sorted(_all_ids(values))) for _key, kind, values in references],
+            [(key, [value for _n, value, _own in values]) for key, _s, _t, values in unique],
+        )
         found: list[Problem] = []
-        for key, kind in self.references:
-            found.extend(self._missing_references(connection, key, kind, present.get(key)))
-        for key, spec, field_type in self.unique:
-            values = present.get(key)
-            if values:
-                seen_key = seen.setdefault(key, {})
-                found.extend(
-                    self._taken(connection, key, spec, field_type, values, seen_key, seen_first)
-                )
+        for (key, _kind, values), ids in zip(references, existing, strict=True):
+            found.extend(_missing_references(key, values, ids))
+        for (key, spec, field_type, values), holders in zip(unique, held, strict=True):
+            seen_key = seen.setdefault(key, {})
+            found.extend(
+                _taken_values(key, spec, field_type, values, holders, seen_key, seen_first)
+            )
         return found
 
-    def _missing_references(self, connection, key, kind, values: Present | None):
-        if not values:
-            return
-        ids = {ident for _n, value, _own in values for ident in _ids(value)}
-        existing = self.repository.existing_references(connection, kind, sorted(ids))
-        for number, value, _own in values:
-            bad = next((ident for ident in _ids(value) if ident not in existing), None)
-            if bad is not None:
-                yield Problem(number, key, _missing(bad))
 
-    def _taken(self, connection, key, spec, field_type, values: Present, seen, seen_first):
-        held = self.repository.values_in_use(
-            connection, self.form, key, [v for _n, v, _o in values]
-        )
-        for number, value, own in values:  # no calls per row: this runs for every row
-            taken = value in held and held[value] != own
-            if value in seen and seen[value] != number and (seen_first or not taken):
-                message = tr("'{value}' is also in row {row}").format(
-                    value=field_type.display(spec, value), row=seen[value]
-                )
-            elif taken:
-                message = _taken(field_type.display(spec, value))
-            else:
-                seen[value] = number
-                continue
-            yield Problem(number, key, message)
+def _missing_references(key: str, values: Present, existing: set[int]) -> Iterable[Problem]:
+    """A problem for each row whose reference names an id not in ``existing``."""
+    for number, value, _own in values:
+        bad = next((ident for ident in _ids(value) if ident not in existing), None)
+        if bad is not None:
+            yield Problem(number, key, _missing(bad))
+
+
+def _taken_values(
+    key: str,
+    spec: FieldSpecBase,
+    field_type: FieldType,
+    values: Present,
+    held: Mapping[Any, int],
+    seen: dict[Any, int],
+    seen_first: bool,
+) -> Iterable[Problem]:
+    """A problem for each row whose unique value a live record (``held``: value ->
+    record id) or an earlier row (``seen``: value -> row number) holds."""
+    for number, value, own in values:  # no calls per row: this runs for every row
+        taken = value in held and held[value] != own
+        if value in seen and seen[value] != number and (seen_first or not taken):
+            message = tr("'{value}' is also in row {row}").format(
+                value=field_type.display(spec, value), row=seen[value]
+            )
+        elif taken:
+            message = value_taken(field_type.display(spec, value))
+        else:
+            seen[value] = number
+            continue
+        yield Problem(number, key, message)
 
 
 # -- one form -------------------------------------------------------------------
@@ -260,6 +279,8 @@ class FormRules:
             key for key, spec in self.fields.items() if needs_value(spec, self.types[key])
         }
         self.rows = RowRules(self.typed_fields(), self.required)
+        #: The fields the form's formulas and visibility rules read.
+        self.logic_reads = frozenset(self.logic.names_read())
         self.database = DatabaseChecks(repository, registry, form)
 
     def typed_fields(self) -> list[tuple[str, FieldSpecBase, FieldType]]:
@@ -272,6 +293,7 @@ class FormRules:
         values: dict[str, Any],
         record_id: int | None,
         stored: dict[str, Any] | None = None,
+        assigned_later: Collection[str] = (),
     ) -> dict[str, Any]:
         """The values of a single save: coerced, formulas computed, each required,
         within its type's limits, unique among the form's records, its references
@@ -282,6 +304,10 @@ class FormRules:
         the user did not change is kept as it is, even if the app's rules became
         stricter since (an option removed, a shorter limit) — editing another field
         never loses it.
+
+        ``assigned_later``: empty fields the engine fills in after these checks
+        (serial numbers, see ``RecordWriter.create``): not asked for now; their
+        values are checked by :meth:`check_assigned`.
         """
         fields, stored = self.fields, stored or {}
         errors = {
@@ -301,8 +327,9 @@ class FormRules:
         clean = self.logic.compute(clean)
         # Unchanged and present: already accepted when it was saved.
         kept = {key for key in fields if stored.get(key) is not None and stored[key] == clean[key]}
-        problems = self.rows.problems(clean, set(errors) | kept, self.logic.hidden_fields(clean))
-        skip = set(errors) | kept | set(problems)
+        skip = set(errors) | kept | set(assigned_later)
+        problems = self.rows.problems(clean, skip, self.logic.hidden_fields(clean))
+        skip |= set(problems)
         problems.update(self._database_problems(connection, clean, record_id, skip))
         errors.update((key, problems[key]) for key in fields if key in problems)
         if errors:
@@ -311,6 +338,16 @@ class FormRules:
         return {
             key: clean[key] for key in fields if key in tables.columns or key in tables.children
         }
+
+    def check_assigned(self, values: dict[str, Any], keys: Collection[str]) -> None:
+        """ValidationFailed if the values the engine assigned to ``keys`` after
+        :meth:`checked` break their field's rules (required, the type's limits).
+        Their uniqueness is the unique index's to refuse."""
+        empty = any(values.get(key) is None for key in keys)
+        hidden = self.logic.hidden_fields(values) if empty else ()
+        problems = self.rows.problems(values, self.fields.keys() - set(keys), hidden)
+        if problems:
+            raise ValidationFailed(problems)
 
     def _database_problems(self, connection, values, record_id, skip) -> dict[str, str]:
         present: dict[str, Present] = {
@@ -449,13 +486,19 @@ def _missing(ident: int) -> str:
     return tr("#{id} does not exist (it may have been deleted)").format(id=ident)
 
 
-def _taken(display: str) -> str:
+def value_taken(display: str) -> str:
+    """Why a unique value (as its type ``display``s it) is refused."""
     return tr("'{value}' is already used by another record").format(value=display)
 
 
 def _named(spec: FieldSpecBase, message: str) -> str:
     """A message about one field of a bulk row, naming the field."""
     return tr("{field}: {problem}").format(field=spec.label, problem=message)
+
+
+def _all_ids(values: Present) -> set[int]:
+    """The ids the references of ``values`` hold."""
+    return {ident for _n, value, _own in values for ident in _ids(value)}
 
 
 def _ids(value: Any) -> list:

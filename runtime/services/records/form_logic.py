@@ -61,6 +61,14 @@ class FormLogic:
         logic.formulas = _ordered(_compile_formulas(form.fields, registry))
         return logic
 
+    def names_read(self) -> set[str]:
+        """The fields the form's formulas and visibility rules read (a row formula
+        reads the record's fields too)."""
+        read = {name for node in self.visibility.values() for name in names_used(node)}
+        for formula in [*self.formulas, *(f for fs in self.row_formulas.values() for f in fs)]:
+            read |= formula.depends_on
+        return read
+
     # -- visibility ---------------------------------------------------------
     def hidden_fields(self, values: dict[str, Any]) -> set[str]:
         """Keys hidden by their own ``visible_when`` or their section's."""

@@ -12,6 +12,8 @@ writer, in this order:
    form; an approval flow will make them depend on the record's state);
 2. assigns the values the engine gives a new record (serial numbers, one counter
    per field and period, in the same transaction: a rollback returns the number);
+   a single create takes them after step 3 unless its rules read them
+   (:meth:`RecordWriter._late_serials`: the counter's lock is held for less time);
 3. checks the values with the form's rules (:class:`~.checks.FormRules`: types,
    required, unique, references, formulas and visibility) — an import checks its
    rows with the same rules before it writes;
@@ -30,7 +32,7 @@ hooks a bulk insert streams its rows; with hooks its rows are gathered first so
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
@@ -40,7 +42,7 @@ from runtime.services.actor import Actor
 from runtime.services.errors import PermissionDenied
 from runtime.services.permissions import Policy
 from runtime.services.records.bulk import _row_converter
-from runtime.services.records.checks import BulkChecks, FormRules, row_key
+from runtime.services.records.checks import BulkChecks, FormRules, row_key, value_taken
 from runtime.services.records.errors import ConflictError, NotFound, ValidationFailed
 from runtime.services.records.hooks import (
     RecordWrite,
@@ -49,6 +51,7 @@ from runtime.services.records.hooks import (
     WriteHooks,
     form_writable_fields,
 )
+from runtime.services.records.numbering import NumberBlocks
 from runtime.spec.models import AppSpec
 from runtime.store.audit import AuditEntry, append, utc_now
 from runtime.store.audit_seals import (
@@ -128,18 +131,23 @@ class RecordWriter:
     def create(
         self, connection: Connection, policy: Policy, form: str, values: dict[str, Any]
     ) -> Record:
-        """A new record of ``values`` (the actor's, redacted by the caller)."""
+        """A new record of ``values`` (the actor's, redacted by the caller).
+
+        Its serial numbers are taken after the checks (see :meth:`_late_serials`);
+        a failed save rolls a number back."""
         actor = policy.actor
         self.check_writes(policy, form, values, "create")
         now = utc_now()
-        # Assigned first so required serials validate; a failed save rolls its number back.
         assigned = self._with_defaults(form, values)
-        self.assign_serials(connection, form, [assigned])
-        clean = self.rules(form).checked(connection, assigned, None)
+        late = self._late_serials(form, assigned)
+        self.assign_serials(connection, form, [assigned], skip=late)
+        clean = self.rules(form).checked(connection, assigned, None, assigned_later=late)
+        numbers = self._assign_late(connection, form, clean, late)
         batch = WriteBatch("create", "save", form, actor, connection, [RecordWrite(None, clean)])
         self.hooks.before_write(batch)
         system = actor.new_record_columns(now)
-        stored = self._guarded(lambda: self.repository.insert(connection, form, clean, system))
+        insert = partial(self.repository.insert, connection, form, clean, system)
+        stored = self._guarded(insert, form, numbers)
         batch.records[0].record_id = record_id = stored.id
         details = self._json(form, clean)
         self.audit(connection, actor, "create", form, record_id, details, stored.seals())
@@ -307,6 +315,7 @@ class RecordWriter:
         columns = rules.tables.columns
         convert = _row_converter(self.registry, columns, rules.logic, encoders, dialect)
         serials = self._serial_fields(form)
+        numbers = self._number_blocks(connection, form, serials)
         local_now = datetime.now()
         known = columns.keys()
         for number, row in enumerate(rows, start=1):
@@ -318,11 +327,13 @@ class RecordWriter:
                     raise ValidationFailed({row_key(number): message.format(key=unknown)})
             if serials:
                 row = dict(row)
-                self._assign(connection, form, row, serials, local_now)
+                _assign(row, serials, local_now, numbers)
             try:
                 yield convert(row)
             except FieldValueError as error:
                 raise ValidationFailed({row_key(number): error.message}) from None
+        for blocks in numbers.values():
+            blocks.give_back()
 
     def import_batch(
         self,
@@ -453,36 +464,95 @@ class RecordWriter:
         return found
 
     def assign_serials(
-        self, connection: Connection, form: str, records: Iterable[dict[str, Any]]
+        self,
+        connection: Connection,
+        form: str,
+        records: Iterable[dict[str, Any]],
+        skip: Collection[str] = (),
     ) -> None:
         """Fill in the values new records get from their field types (serial
-        numbers) where they are empty, from the counters, in this transaction."""
-        serials = self._serial_fields(form)
-        if not serials:
-            return
+        numbers) where they are empty, from the counters, in this transaction
+        (not of the fields in ``skip``): one statement per field, whatever the
+        number of records (:class:`~.numbering.NumberBlocks`)."""
+        records = list(records)
         local_now = datetime.now()
-        for values in records:
-            self._assign(connection, form, values, serials, local_now)
-
-    def _assign(self, connection, form, values: dict[str, Any], serials, local_now) -> None:
-        for key, spec, field_type in serials:
-            if values.get(key) is not None:
+        for serial in self._serial_fields(form):
+            key = serial[0]
+            empty = [values for values in records if values.get(key) is None]
+            if key in skip or not empty:
                 continue
-            assigned = field_type.assign_on_create(
-                spec,
-                local_now,
-                lambda period, key=key: self.repository.next_serial(connection, form, key, period),
-            )
-            if assigned is not None:
-                values[key] = assigned
+            numbers = self._number_blocks(connection, form, [serial], len(empty))
+            for values in empty:
+                _assign(values, [serial], local_now, numbers)
+            numbers[key].give_back()
+
+    def _number_blocks(
+        self, connection: Connection, form: str, serials: list, first: int = 1
+    ) -> dict[str, NumberBlocks]:
+        """A :class:`~.numbering.NumberBlocks` for each of ``serials`` (first block:
+        ``first`` numbers)."""
+        repository = self.repository
+        return {key: NumberBlocks(repository, connection, form, key, first) for key, *_ in serials}
+
+    def _late_serials(self, form: str, values: dict[str, Any]) -> frozenset[str]:
+        """The serial fields of a new record (empty in ``values``) whose numbers are
+        taken after its checks, right before the record is written.
+
+        A number is taken from its counter row, whose lock the transaction then
+        holds until it commits: the creates of the form queue behind it (on
+        PostgreSQL; SQLite's write lock queues them anyway). Taken late, the lock
+        is not held while the values are checked and the database is asked about
+        references and unique values. Users see no difference:
+
+        - the field is not required until it is assigned, and its number is then
+          checked by the same rules (:meth:`FormRules.check_assigned`);
+        - a save refused by its checks never reaches the counter (it used to take
+          a number and roll it back);
+        - a number a stored record holds (typed in, imported) is refused by the
+          unique index, with the message the checks give (:meth:`_guarded`);
+        - numbers the form's formulas or visibility rules read are taken before
+          the checks, as the rules must see them.
+        """
+        reads = self.rules(form).logic_reads
+        return frozenset(
+            key
+            for key, _spec, _type in self._serial_fields(form)
+            if values.get(key) is None and key not in reads
+        )
+
+    def _assign_late(
+        self, connection: Connection, form: str, values: dict[str, Any], keys: frozenset[str]
+    ) -> dict[str, Any]:
+        """Assign the serial fields ``keys`` of a checked new record; checks what
+        they got as :meth:`FormRules.checked` would have. Returns the values given."""
+        if not keys:
+            return {}
+        serials = [serial for serial in self._serial_fields(form) if serial[0] in keys]
+        numbers = self._number_blocks(connection, form, serials)
+        _assign(values, serials, datetime.now(), numbers)
+        for blocks in numbers.values():
+            blocks.give_back()
+        self.rules(form).check_assigned(values, keys)
+        return {key: values[key] for key in keys if values.get(key) is not None}
 
     # -- writing --------------------------------------------------------------
-    def _guarded(self, write: Callable[[], T]) -> T:
-        """Turn a unique-index race (two saves of one value at once) into a message."""
+    def _guarded(
+        self, write: Callable[[], T], form: str = "", assigned: Mapping[str, Any] | None = None
+    ) -> T:
+        """Turn a unique-index race (two saves of one value at once) into a message.
+
+        A value the engine ``assigned`` after the checks (a serial number a stored
+        record already holds, typed in or imported) is named as the checks name
+        a value in use."""
         try:
             with unique_guard():
                 return write()
-        except ValueInUse:
+        except ValueInUse as refused:
+            key = self.repository.unique_field(form, refused.index) if assigned else None
+            if assigned and key is not None and key in assigned:
+                spec = self.rules(form).fields[key]
+                display = self.registry.of(spec).display(spec, assigned[key])
+                raise ValidationFailed({key: value_taken(display)}) from None
             message = tr("a value that must be unique is already used by another record")
             raise ValidationFailed({"": message}) from None
 
@@ -553,6 +623,17 @@ class RecordWriter:
             ]
             for key, value in new.items()
         }
+
+
+def _assign(
+    values: dict[str, Any], serials, local_now: datetime, numbers: Mapping[str, NumberBlocks]
+) -> None:
+    """Give the empty ``serials`` of ``values`` their numbers from ``numbers``."""
+    for key, spec, field_type in serials:
+        if values.get(key) is None:
+            assigned = field_type.assign_on_create(spec, local_now, numbers[key])
+            if assigned is not None:
+                values[key] = assigned
 
 
 def _refuse_unwritable(policy, form, action, row, known, writable, number) -> None:
