@@ -32,8 +32,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 
+from runtime.store.driver_statement import DriverStatement
 from runtime.store.schema import audit_chains_table, audit_table
 
 #: Chains of a PostgreSQL workspace: how many transactions may append at once
@@ -172,11 +173,28 @@ def remember(connection: Connection, head: ChainHead) -> None:
     _written[connection.engine] = head
 
 
+#: Dialect → the two append statements compiled for it (every save runs one).
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[str, DriverStatement]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _statement(connection: Connection, name: str) -> DriverStatement:
+    statements = _compiled.get(connection.dialect)
+    if statements is None:
+        statements = _compiled[connection.dialect] = {
+            "if_head": DriverStatement(_APPEND_IF_HEAD, connection.dialect),
+            "at": DriverStatement(_APPEND_AT, connection.dialect),
+        }
+    return statements[name]
+
+
 def append_if_head(connection: Connection, head: ChainHead, row: Mapping[str, Any]) -> int | None:
     """Insert ``row`` (linked to ``head``) in one statement if ``head`` is still its
     chain's head and free; its id, or None (nothing written)."""
     params = {**row, "chain": head.chain, "last_id": head.last_id}
-    return connection.execute(_APPEND_IF_HEAD, params).scalar()
+    found = _statement(connection, "if_head").rows(connection, params)
+    return found[0][0] if found else None
 
 
 def lock_chain(connection: Connection) -> ChainHead:
@@ -195,7 +213,7 @@ def lock_chain(connection: Connection) -> ChainHead:
 
 def append_at(connection: Connection, chain: int, row: Mapping[str, Any]) -> int:
     """Insert ``row`` on ``chain``, which this transaction holds; its id."""
-    return connection.execute(_APPEND_AT, {**row, "chain": chain}).scalar_one()
+    return _statement(connection, "at").rows(connection, {**row, "chain": chain})[0][0]
 
 
 def prepare_chains(connection: Connection) -> None:

@@ -35,6 +35,7 @@ from runtime.spec.models import AppSpec
 from runtime.store.audit_seals import server_seal_sql
 from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
 from runtime.store.connection import inserted_id
+from runtime.store.driver_statement import DriverStatement
 from runtime.store.names import NameDirectory
 from runtime.store.query import Cursor, RecordQuery, RowScope
 from runtime.store.record_conditions import (
@@ -116,6 +117,9 @@ class RecordRepository:
         self._tables_lock = threading.Lock()
         self.registry = registry
         self._plans: dict[tuple, PagePlan | SkipPlan] = {}
+        #: PostgreSQL: the sealed INSERT and UPDATEs of a save, compiled once
+        #: (runtime.store.driver_statement), by table and the columns an UPDATE sets.
+        self._sealed_writes: dict[tuple, DriverStatement] = {}
         #: Where the names of each reference kind live (runtime.store.names).
         self.names = NameDirectory(self)
 
@@ -150,9 +154,16 @@ class RecordRepository:
         # compiled cache hits (building a literal-valued statement per save costs 4x).
         seal = server_seal_sql(connection.dialect, tables)
         if seal is not None:
-            table = tables.table
-            statement = table.insert().returning(table.c.id, sa.literal_column(seal))
-            record_id, sealed = connection.execute(statement, row).one()
+            cache_key = (tables.table.name, None)
+            insert = self._sealed_writes.get(cache_key)
+            if insert is None:
+                table = tables.table
+                values = {name: sa.bindparam(name) for name in row}
+                returning = (
+                    table.insert().values(values).returning(table.c.id, sa.literal_column(seal))
+                )
+                insert = self._sealed_write(cache_key, returning, connection)
+            record_id, sealed = insert.rows(connection, row)[0]
             return Stored(record_id, sealed)
         record_id = inserted_id(connection.execute(tables.table.insert(), row))
         for key in tables.children:
@@ -181,15 +192,30 @@ class RecordRepository:
         statement = self._versioned_update(tables.table)
         seal = server_seal_sql(connection.dialect, tables)
         if seal is not None:
-            sealed = statement.returning(sa.literal_column(seal, sa.String))
-            found: str | None = connection.execute(sealed, params).scalar()
-            return None if found is None else Stored(record_id, found)
+            cache_key = (tables.table.name, frozenset(params))
+            update = self._sealed_writes.get(cache_key)
+            if update is None:
+                sets: dict[str, Any] = {
+                    name: sa.bindparam(name) for name in params if not name.startswith("_")
+                }
+                sealed: Any = statement.values(sets).returning(sa.literal_column(seal))
+                update = self._sealed_write(cache_key, sealed, connection)
+            found = update.rows(connection, params)
+            return Stored(record_id, found[0][0]) if found else None
         if connection.execute(statement, params).rowcount != 1:
             return None
         for key in tables.children:
             if key in changes:
                 self._replace_child_rows(connection, tables, key, record_id, changes[key])
         return Stored(record_id, None)
+
+    def _sealed_write(self, key: tuple, statement, connection: Connection) -> DriverStatement:
+        """Compile and keep a sealed write (a form's saves set a few column sets;
+        the cache starts again past 500 of them)."""
+        if len(self._sealed_writes) >= 500:
+            self._sealed_writes.clear()
+        compiled = self._sealed_writes[key] = DriverStatement(statement, connection.dialect)
+        return compiled
 
     @staticmethod
     def _versioned_update(table: sa.Table) -> sa.Update:
