@@ -2,7 +2,8 @@
 beside raw psycopg writers, with the server's lock waits sampled while they run.
 
     .venv/bin/python bench/bench_pg_writers.py --quick          # smoke run: 1 and 2 writers, 2 s
-    .venv/bin/python bench/bench_pg_writers.py                  # 1, 2, 4, 8, 16 writers, 10 s (~5 min)
+    .venv/bin/python bench/bench_pg_writers.py                  # 1, 2, 4, 8, 16 writers, 10 s (~4 min)
+    .venv/bin/python bench/bench_pg_writers.py --rounds 3       # the sweep 3 times, median rates (~12 min)
     .venv/bin/python bench/bench_pg_writers.py --writers 1,8 --seconds 20
 
 For each number of writers, that many processes start together and write for the
@@ -21,6 +22,7 @@ import json
 import multiprocessing
 import os
 import socket
+import statistics
 import sys
 import threading
 import time
@@ -266,6 +268,19 @@ class Activity:
             self.waiting_on_lock += kind == "Lock"
             self.events["running" if kind is None else f"{kind}:{event}"] += 1
 
+    @classmethod
+    def pooled(cls, parts: Sequence[Activity]) -> Activity:
+        """The samples of several runs taken together."""
+        events: Counter[str] = Counter()
+        for part in parts:
+            events.update(part.events)
+        return cls(
+            sum(p.samples for p in parts),
+            sum(p.active for p in parts),
+            sum(p.waiting_on_lock for p in parts),
+            events,
+        )
+
     @property
     def lock_share(self) -> float:
         return self.waiting_on_lock / self.active if self.active else 0.0
@@ -316,7 +331,6 @@ class Run:
     ops: list[int]  # per writer
     activity: Activity
     errors: list[str]
-    load: float  # the machine's 1-minute load average when the window closed
 
     @property
     def rate(self) -> float:
@@ -363,8 +377,7 @@ def _window(kind, url, writers, seconds, interval, ready, go, start_at, reports)
     errors = [r.error for r in gathered if r.error]
     errors += ["a writer did not report"] * (writers - len(gathered))
     ops = [r.ops for r in sorted(gathered, key=lambda r: r.index)]
-    load = os.getloadavg()[0]
-    return Run(kind, writers, seconds, ops, sampler.activity, errors, load)
+    return Run(kind, writers, seconds, ops, sampler.activity, errors)
 
 
 def _gather(reports, count: int, timeout: float) -> list[WriterReport]:
@@ -380,18 +393,44 @@ def _gather(reports, count: int, timeout: float) -> list[WriterReport]:
 
 # -- the whole measurement ---------------------------------------------------------------------
 @dataclass
+class Runs:
+    """The runs of one kind at one writer count, one per round: the median rate,
+    the samples of all rounds pooled."""
+
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def rates(self) -> list[float]:
+        return [run.rate for run in self.runs]
+
+    @property
+    def rate(self) -> float:
+        return statistics.median(self.rates)
+
+    @property
+    def activity(self) -> Activity:
+        return Activity.pooled([run.activity for run in self.runs])
+
+    @property
+    def errors(self) -> list[str]:
+        return [error for run in self.runs for error in run.errors]
+
+
+@dataclass
 class Row:
-    """One writer count: the service run and the raw run."""
+    """One writer count: its service runs and its raw runs."""
 
     writers: int
-    service: Run
-    raw: Run
+    service: Runs = field(default_factory=Runs)
+    raw: Runs = field(default_factory=Runs)
 
 
 @dataclass
 class Measurement:
     seconds: float
+    rounds: int
     seed_records: int
+    load_before: tuple[float, ...]  # the machine's load averages (1, 5, 15 min)
     rows: list[Row]
     audit_ok: bool
     audit_text: str
@@ -417,25 +456,30 @@ def measure(
     writer_counts: Sequence[int],
     seconds: float,
     seed_records: int = 2000,
+    rounds: int = 1,
     interval: float = 0.1,
     progress: Callable[[str], None] = lambda _text: None,
 ) -> Measurement:
     """The whole benchmark on the empty PostgreSQL database ``url``: install and seed,
-    run every writer count (service and raw alternately first), then verify the audit."""
+    run every writer count ``rounds`` times (service and raw alternately first), then
+    verify the audit."""
+    load_before = tuple(round(value, 2) for value in os.getloadavg())
     with common.installed_app(url, app_spec()) as service:
         service.bulk_create(FORM, (new_values(n) for n in range(seed_records)))
     create_raw_tables(url, seed_records)
-    rows = []
-    for position, writers in enumerate(writer_counts):
-        kinds = ("service", "raw") if position % 2 == 0 else ("raw", "service")
-        runs = {}
-        for kind in kinds:
-            progress(f"{writers} {kind} writer(s), {seconds:g} s")
-            runs[kind] = run_writers(kind, url, writers, seconds, interval)
-        rows.append(Row(writers, runs["service"], runs["raw"]))
+    rows = [Row(writers) for writers in writer_counts]
+    for round_ in range(rounds):
+        for position, row in enumerate(rows):
+            kinds = ("service", "raw") if (round_ + position) % 2 == 0 else ("raw", "service")
+            for kind in kinds:
+                progress(
+                    f"round {round_ + 1}/{rounds}: {row.writers} {kind} writer(s), {seconds:g} s"
+                )
+                run = run_writers(kind, url, row.writers, seconds, interval)
+                getattr(row, kind).runs.append(run)
     progress("audit verify")
     audit_seconds, (ok, text) = common.timed(lambda: verify_audit(url))
-    return Measurement(seconds, seed_records, rows, ok, text, audit_seconds)
+    return Measurement(seconds, rounds, seed_records, load_before, rows, ok, text, audit_seconds)
 
 
 def verify_audit(url: str) -> tuple[bool, str]:
@@ -459,8 +503,8 @@ HEADER = (
     "service ÷ raw",
     "service scaling",
     "raw scaling",
-    "active backends",
-    "waiting on a lock",
+    "active backends (mean)",
+    "of them waiting on a lock",
     "top wait events (service)",
 )
 
@@ -537,20 +581,22 @@ def results(m: Measurement) -> list[Result]:
 
 
 def as_json(m: Measurement) -> dict[str, Any]:
-    def run_json(run: Run) -> dict[str, Any]:
+    def runs_json(runs: Runs) -> dict[str, Any]:
         return {
-            "ops_per_s": round(run.rate, 1),
-            "ops_per_writer": run.ops,
-            "load_average": run.load,
-            "activity": run.activity.as_json(),
-            "errors": run.errors,
+            "ops_per_s": round(runs.rate, 1),  # the median of the rounds
+            "ops_per_s_by_round": [round(rate, 1) for rate in runs.rates],
+            "ops_per_writer_by_round": [run.ops for run in runs.runs],
+            "activity": runs.activity.as_json(),
+            "errors": runs.errors,
         }
 
     return {
         "seconds": m.seconds,
+        "rounds": m.rounds,
         "seed_records": m.seed_records,
+        "load_average_before": m.load_before,
         "writers": [
-            {"writers": r.writers, "service": run_json(r.service), "raw": run_json(r.raw)}
+            {"writers": r.writers, "service": runs_json(r.service), "raw": runs_json(r.raw)}
             for r in m.rows
         ],
         "targets": [{**asdict(t), "result": t.verdict} for t in targets(m)],
@@ -559,20 +605,19 @@ def as_json(m: Measurement) -> dict[str, Any]:
 
 
 def report(m: Measurement) -> str:
+    rates = "ops/s: one run" if m.rounds == 1 else f"ops/s: median of {m.rounds} rounds"
+    load = " / ".join(f"{value:.1f}" for value in m.load_before)
     lines = [
-        f"Writers on a shared PostgreSQL: {m.seconds:g} s per run, "
+        f"Writers on a shared PostgreSQL: {m.seconds:g} s per run, {rates}, "
         f"{m.seed_records:,} records seeded",
+        f"Machine: {os.cpu_count()} cores, load average before the run {load} (1/5/15 min); "
+        "other work on the machine lowers every rate",
         "",
         table(m),
         "",
         "Targets (issue #13):",
     ]
     lines += [f"  {t.verdict:<12} {t.name}: {t.measured}" for t in targets(m)]
-    loads = [run.load for row in m.rows for run in (row.service, row.raw)]
-    lines.append(
-        f"machine load (1-min average) at the end of the runs: {min(loads):.1f}–{max(loads):.1f} "
-        f"on {os.cpu_count()} cores; other work on the machine lowers every rate"
-    )
     lines.append(f"audit verify: {m.audit_text} ({m.audit_seconds:.1f} s)")
     for error in m.errors:
         lines.append(f"WRITER ERROR:\n{error}")
@@ -585,6 +630,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--writers", default="1,2,4,8,16", help="comma-separated writer counts")
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
     parser.add_argument("--seed-records", type=int, default=2000)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="repeat the sweep; rates are the medians"
+    )
     parser.add_argument("--interval", type=float, default=0.1, help="sampling interval, s")
     parser.add_argument("--quick", action="store_true", help="1 and 2 writers, 2 s (smoke run)")
     args = parser.parse_args(argv)
@@ -598,7 +646,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     say = lambda text: print(f"[pg-writers] {text}", file=sys.stderr, flush=True)  # noqa: E731
     with common.fresh_postgres_database() as url:
-        m = measure(url, args.writers, args.seconds, args.seed_records, args.interval, say)
+        m = measure(
+            url, args.writers, args.seconds, args.seed_records, args.rounds, args.interval, say
+        )
     path = common.write_json("pg-writers", as_json(m), results(m))
     print(f"{report(m)}\n(JSON: {path})")
     return 0  # a benchmark: the verdicts are printed, not the exit status

@@ -18,7 +18,8 @@ def test_two_writers_of_each_kind_write_and_the_audit_verifies(postgres_url, mon
 
     (row,) = m.rows
     assert m.errors == []
-    for run in (row.service, row.raw):
+    for runs in (row.service, row.raw):
+        (run,) = runs.runs
         assert len(run.ops) == 2 and all(ops > 0 for ops in run.ops)
     assert row.service.activity.samples >= 5  # sampled every 100 ms for 1 s
     assert m.audit_ok, m.audit_text
