@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Engine
 
-from runtime.store.driver_statement import DriverStatement
+from runtime.store.driver_write import DriverWrite
 from runtime.store.schema import audit_chains_table, audit_table
 
 #: Chains of a PostgreSQL workspace: how many transactions may append at once
@@ -174,17 +174,15 @@ def remember(connection: Connection, head: ChainHead) -> None:
 
 
 #: Dialect → the two append statements compiled for it (every save runs one).
-_compiled: weakref.WeakKeyDictionary[Dialect, dict[str, DriverStatement]] = (
-    weakref.WeakKeyDictionary()
-)
+_compiled: weakref.WeakKeyDictionary[Dialect, dict[str, DriverWrite]] = weakref.WeakKeyDictionary()
 
 
-def _statement(connection: Connection, name: str) -> DriverStatement:
+def _statement(connection: Connection, name: str) -> DriverWrite:
     statements = _compiled.get(connection.dialect)
     if statements is None:
         statements = _compiled[connection.dialect] = {
-            "if_head": DriverStatement(_APPEND_IF_HEAD, connection.dialect),
-            "at": DriverStatement(_APPEND_AT, connection.dialect),
+            "if_head": DriverWrite(_APPEND_IF_HEAD, connection.dialect),
+            "at": DriverWrite(_APPEND_AT, connection.dialect),
         }
     return statements[name]
 

@@ -35,7 +35,7 @@ from runtime.spec.models import AppSpec
 from runtime.store.audit_seals import server_seal_sql
 from runtime.store.bulk_encoding import BulkInsert, compile_bulk_insert, send_batches
 from runtime.store.connection import inserted_id
-from runtime.store.driver_statement import DriverStatement
+from runtime.store.driver_write import DriverWrite
 from runtime.store.names import NameDirectory
 from runtime.store.query import Cursor, RecordQuery, RowScope
 from runtime.store.record_conditions import (
@@ -118,8 +118,8 @@ class RecordRepository:
         self.registry = registry
         self._plans: dict[tuple, PagePlan | SkipPlan] = {}
         #: PostgreSQL: the sealed INSERT and UPDATEs of a save, compiled once
-        #: (runtime.store.driver_statement), by table and the columns an UPDATE sets.
-        self._sealed_writes: dict[tuple, DriverStatement] = {}
+        #: (runtime.store.driver_write), by table and the columns an UPDATE sets.
+        self._sealed_writes: dict[tuple, DriverWrite] = {}
         #: Where the names of each reference kind live (runtime.store.names).
         self.names = NameDirectory(self)
 
@@ -209,12 +209,12 @@ class RecordRepository:
                 self._replace_child_rows(connection, tables, key, record_id, changes[key])
         return Stored(record_id, None)
 
-    def _sealed_write(self, key: tuple, statement, connection: Connection) -> DriverStatement:
+    def _sealed_write(self, key: tuple, statement, connection: Connection) -> DriverWrite:
         """Compile and keep a sealed write (a form's saves set a few column sets;
         the cache starts again past 500 of them)."""
         if len(self._sealed_writes) >= 500:
             self._sealed_writes.clear()
-        compiled = self._sealed_writes[key] = DriverStatement(statement, connection.dialect)
+        compiled = self._sealed_writes[key] = DriverWrite(statement, connection.dialect)
         return compiled
 
     @staticmethod

@@ -3,7 +3,7 @@
 A save on PostgreSQL sends two statements (the record, then its audit row) between
 BEGIN and COMMIT. Through ``Connection.execute`` each costs SQLAlchemy ~0.15–0.4 ms
 of Python (cache key, parameter processing, result set-up), as much as the round
-trip itself: a third of a save. A :class:`DriverStatement` is compiled by SQLAlchemy
+trip itself: a third of a save. A :class:`DriverWrite` is compiled by SQLAlchemy
 once (the same SQL, the same bind casts and bind processors) and then runs on the
 driver's cursor in the connection's transaction. What ``execute`` adds that matters
 is kept: listeners of ``before_cursor_execute`` hear the statement (tests count
@@ -24,7 +24,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from runtime.store.connection import driver_connection
 
 
-class DriverStatement:
+class DriverWrite:
     """One INSERT/UPDATE (with RETURNING) for one dialect; :meth:`rows` runs it."""
 
     def __init__(self, statement: sa.ClauseElement, dialect: Dialect) -> None:
