@@ -33,7 +33,10 @@ with ``SET LOCAL`` (``set_config``) at the start of each transaction that may wr
 
 from __future__ import annotations
 
+import functools
 import select
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,7 +44,7 @@ from sqlalchemy.engine import URL, Engine
 from sqlalchemy.exc import DisconnectionError
 
 from resources.messages import tr
-from runtime.store.transactions import watch_answers
+from runtime.store.connection import Connection, driver_connection
 
 #: Connections each runtime keeps open, and how many more it may open at a peak
 #: (closed again when returned).
@@ -97,7 +100,6 @@ def postgres_engine(url: URL) -> Engine:
         connect_args=connect_arguments(url, pgbouncer),
     )
     sa.event.listen(engine, "checkout", _discard_if_closed_by_server)
-    watch_answers(engine)
     if pgbouncer:
         sa.event.listen(engine, "begin", _set_local_timeouts)
     return engine
@@ -106,6 +108,7 @@ def postgres_engine(url: URL) -> Engine:
 def connect_arguments(url: URL, pgbouncer: bool) -> dict[str, Any]:
     """psycopg's connection arguments; what the URL sets itself is kept."""
     arguments: dict[str, Any] = {
+        "cursor_factory": _answering_cursor(),
         "connect_timeout": CONNECT_TIMEOUT_S,
         "application_name": APPLICATION_NAME,
         "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
@@ -149,10 +152,46 @@ def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
         raise DisconnectionError("the server closed the connection")
 
 
+#: psycopg connections whose server answered a statement since :func:`watch_answers`.
+_ANSWERED: weakref.WeakSet = weakref.WeakSet()
+
+
+def watch_answers(connection: Connection) -> Callable[[], bool]:
+    """From now on: whether the server has answered a statement on ``connection``
+    (``run_transaction`` tries a unit of work again only if it had not). Noted by
+    the cursor of :func:`_answering_cursor`, which every statement uses (SQLAlchemy's
+    and the driver-level ones), for a few µs less than an engine event."""
+    if connection.dialect.name != "postgresql":
+        return lambda: False
+    driver = driver_connection(connection.connection)
+    _ANSWERED.discard(driver)
+    return lambda: driver in _ANSWERED
+
+
+@functools.cache
+def _answering_cursor() -> type:
+    """psycopg's cursor, noting on each answered statement that its connection had
+    an answer (made on first use: SQLite-only runs need not import psycopg)."""
+    import psycopg
+
+    class AnsweringCursor(psycopg.Cursor):
+        def execute(self, *args: Any, **kwargs: Any) -> Any:
+            result = super().execute(*args, **kwargs)
+            _ANSWERED.add(self.connection)
+            return result
+
+        def executemany(self, *args: Any, **kwargs: Any) -> None:
+            super().executemany(*args, **kwargs)
+            _ANSWERED.add(self.connection)
+
+    return AnsweringCursor
+
+
 __all__ = [
     "POOL_SIZE",
     "SERVER_SETTINGS",
     "UrlOptionError",
     "behind_pgbouncer",
     "postgres_engine",
+    "watch_answers",
 ]

@@ -25,18 +25,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
 from resources.messages import tr
 from runtime.store.db_errors import database_problem, server_unreachable
+from runtime.store.postgres import watch_answers
 
 T = TypeVar("T")
 #: PostgreSQL errors worth retrying: serialization failure and deadlock.
 RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
-#: The execution option under which :func:`run_transaction` hands its :class:`Answers`.
-ANSWERS_OPTION = "formwright_answers"
 
 
 class DatabaseRefused(Exception):
@@ -55,13 +53,6 @@ class ServerUnreachable(DatabaseRefused):
 class ValueInUse(Exception):
     """A unique index refused a value that another record holds (a race the
     checks before the write could not see)."""
-
-
-class Answers:
-    """Whether the server answered any statement of one try of a unit of work."""
-
-    def __init__(self) -> None:
-        self.any = False
 
 
 class _ConnectionLost(Exception):
@@ -94,10 +85,10 @@ def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: i
 
 def _one_try(engine: Engine, work: Callable[[Connection], T]) -> T:
     """``work`` in a transaction; _ConnectionLost when the server is out of reach."""
-    stage, answers = "connecting", Answers()
+    stage, answered = "connecting", lambda: False
     try:
         with engine.begin() as connection:
-            connection.execution_options(**{ANSWERS_OPTION: answers})
+            answered = watch_answers(connection)
             stage = "working"
             result = work(connection)
             stage = "committing"
@@ -107,7 +98,7 @@ def _one_try(engine: Engine, work: Callable[[Connection], T]) -> T:
             raise
         # A connection that had been made (so SQLAlchemy invalidated it) broke
         # before the server answered anything of this work: it had died idle.
-        if stage != "committing" and error.connection_invalidated and not answers.any:
+        if stage != "committing" and error.connection_invalidated and not answered():
             stage = "unanswered"
         raise _ConnectionLost(stage) from error
 
@@ -122,18 +113,6 @@ def _lost_message(stage: str) -> str:
         "the database server cannot be reached (it may be restarting, or the network is "
         "down), so nothing was saved"
     )
-
-
-def watch_answers(engine: Engine) -> None:
-    """Let :func:`run_transaction` know whether the server answered a statement of
-    the work (for engines whose server can go away: PostgreSQL)."""
-    sa.event.listen(engine, "after_cursor_execute", _note_answer)
-
-
-def _note_answer(connection, _cursor, _statement, _parameters, _context, _many) -> None:
-    answers = connection.get_execution_options().get(ANSWERS_OPTION)
-    if answers is not None:
-        answers.any = True
 
 
 @contextmanager
@@ -173,5 +152,4 @@ __all__ = [
     "run_transaction",
     "unique_guard",
     "unreachable_reported",
-    "watch_answers",
 ]
