@@ -88,6 +88,28 @@ def postgres_url() -> Iterator[str]:
     yield from _postgres_database()
 
 
+@pytest.fixture(scope="session")
+def private_postgres():
+    """A PostgreSQL cluster of this test session's own (tests/postgres_servers.py),
+    started on first use: tests may stop and start it (``with server.stopped():``)."""
+    from tests.postgres_servers import PrivateServer
+
+    server = PrivateServer()
+    yield server
+    server.remove()
+
+
+@pytest.fixture(scope="session")
+def pgbouncer():
+    """PgBouncer in transaction mode in front of the test PostgreSQL server (failed
+    in CI when it is not installed, skipped elsewhere)."""
+    from tests.postgres_servers import PgBouncer
+
+    bouncer = PgBouncer(POSTGRES_ADMIN_URL)
+    yield bouncer
+    bouncer.close()
+
+
 @pytest.fixture
 def workspace(db_url):
     """An open, empty workspace on SQLite and on PostgreSQL."""

@@ -7,16 +7,22 @@ here, so a screen catches and words every error without importing the store.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from runtime.services.accounts.errors import AccountError
 from runtime.store.db_errors import database_problem_in
 from runtime.store.engine import WorkspaceError
+from runtime.store.transactions import ServerUnreachable, unreachable_reported
 
 __all__ = [
+    "DatabaseUnavailable",
     "PermissionDenied",
     "ServiceError",
     "SessionEnded",
     "WorkspaceError",
     "database_problem_in",
+    "server_required",
 ]
 
 
@@ -36,3 +42,19 @@ class SessionEnded(ServiceError, AccountError):
     """The session's user was disabled or locked since logging in: every call of
     the session is refused until the user logs in again (which they cannot while
     disabled or locked)."""
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database server cannot be reached, or the connection to it broke (a
+    restart, the network): nothing was changed. Screens keep what the user typed;
+    the next call after the server is back connects anew."""
+
+
+@contextmanager
+def server_required() -> Iterator[None]:
+    """A database server out of reach in this block is :class:`DatabaseUnavailable`."""
+    try:
+        with unreachable_reported():
+            yield
+    except ServerUnreachable as error:
+        raise DatabaseUnavailable(error.message) from error.__cause__

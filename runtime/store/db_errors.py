@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, TimeoutError
 
 from resources.messages import tr
 
@@ -22,6 +22,11 @@ _CANNOT_OPEN = {"SQLITE_CANTOPEN", "SQLITE_PERM", "SQLITE_AUTH", "3D000", "28000
 _DAMAGED = {"SQLITE_CORRUPT", "SQLITE_NOTADB", "XX001", "XX002"}
 _DENIED = {"42501"}
 _MISSING = {"42P01", "42703"}
+#: The server ended the session (a shutdown, a restart, an administrator, a hung
+#: transaction) or is starting up or shutting down.
+_SERVER_GONE = {"57P01", "57P02", "57P03", "25P03"}
+_SERVER_GONE_TEXTS = ("starting up", "shutting down", "in recovery mode")
+_TOO_MANY = {"53300"}
 
 
 def is_database_error(error: BaseException) -> bool:
@@ -45,11 +50,44 @@ def database_problem_in(error: BaseException) -> str | None:
     return None
 
 
+def server_unreachable(error: BaseException) -> bool:
+    """The database server could not be reached, or the connection to it broke
+    (never a SQLite error: a file is always there)."""
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    original = error.orig if isinstance(error, DBAPIError) else error
+    if original is None or isinstance(original, sqlite3.Error) or not is_database_error(original):
+        return False
+    code = _code(original)
+    if code in _SERVER_GONE or code.startswith("08"):
+        return True
+    if code or not isinstance(original, _driver_operational_errors()):
+        return False
+    # psycopg's failures to connect carry no SQLSTATE: the server did not answer,
+    # or answered that it is starting or stopping (else it refused us: not this).
+    text = str(original).lower()
+    return "fatal:" not in text or any(phrase in text for phrase in _SERVER_GONE_TEXTS)
+
+
 def database_problem(error: BaseException) -> str:
     """One sentence saying what went wrong with the database and what to do."""
     original = error.orig if isinstance(error, DBAPIError) else error
     code = _code(original)
     text = str(original).lower()
+    if server_unreachable(error):
+        return _unreachable_sentence()
+    refusal = _refused_at_connect(original)
+    if refusal is not None:
+        return refusal
+    if code == "55P03":  # lock_not_available: lock_timeout ran out
+        return tr("another workstation's change held this one up for too long; try again")
+    if isinstance(error, TimeoutError):  # the pool had no free connection in time
+        return tr("all connections to the database are busy; try again in a moment")
+    if code in _TOO_MANY or "too many clients" in text:
+        return tr(
+            "the database server has no free connection (too many workstations); try again "
+            "in a moment, or ask your IT department to raise its limit or use PgBouncer"
+        )
     if code in _READ_ONLY or "readonly" in text or "read-only" in text:
         return tr("the database is read-only: check that its file and folder may be written")
     if code in _FULL or "disk is full" in text or "no space left" in text:
@@ -67,9 +105,45 @@ def database_problem(error: BaseException) -> str:
     if isinstance(error, IntegrityError):
         return tr("the change conflicts with stored records; nothing was saved")
     if "connect" in text or "server closed" in text or "connection" in text:
-        return tr("cannot reach the database server; check that it runs and the address")
+        return _unreachable_sentence()
     text = tr("the database refused the operation ({kind}); nothing was saved")
     return text.format(kind=type(original).__name__)
+
+
+def _unreachable_sentence() -> str:
+    return tr(
+        "the database server cannot be reached (it may be restarting, or the network is "
+        "down); check that it runs and the address"
+    )
+
+
+def _refused_at_connect(error: BaseException | None) -> str | None:
+    """The server's reason for refusing a connection (a missing database, a wrong
+    password, a parameter PgBouncer does not take): a line about the connection,
+    never SQL or values."""
+    if not isinstance(error, _driver_operational_errors()) or _code(error):
+        return None
+    text = str(error)
+    head, fatal, reason = text.partition("FATAL:")
+    if not fatal or not head.startswith("connection failed"):
+        return None
+    reason = " ".join(reason.split())
+    if "unsupported startup parameter" in reason:
+        text = tr(
+            "the database server refused the connection ({reason}); behind PgBouncer, "
+            "add ?pgbouncer=true to the database address"
+        )
+    else:
+        text = tr("the database server refused the connection: {reason}")
+    return text.format(reason=reason)
+
+
+def _driver_operational_errors() -> tuple[type[BaseException], ...]:
+    """psycopg's OperationalError, when psycopg is loaded (SQLite-only runs need not)."""
+    import sys
+
+    psycopg = sys.modules.get("psycopg")
+    return (psycopg.OperationalError,) if psycopg is not None else ()
 
 
 def _code(error: BaseException | None) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 
 from resources.messages import tr
+from runtime.store.postgres import UrlOptionError, postgres_engine
 from widgets.protected_files import protect_database
 
 #: File systems that cannot hold SQLite's locks for every process that opens the
@@ -87,7 +88,11 @@ def create_engine(url: str | None = None) -> Engine:
             return _sqlite_engine(parsed)
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        if parsed.drivername == "postgresql+psycopg":
+            return postgres_engine(parsed)
+        return sa.create_engine(parsed, pool_pre_ping=True)  # another driver: as it comes
+    except UrlOptionError as error:
+        raise WorkspaceError(str(error)) from None
     except ArgumentError as error:  # e.g. an unknown driver: postgresql+nodriver://
         text = tr("cannot use the database address '{url}': {error}")
         shown = parsed.render_as_string(hide_password=True)

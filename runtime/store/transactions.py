@@ -5,6 +5,15 @@ plain exceptions (no driver text, no SQLAlchemy types in the services).
 when PostgreSQL asks to (a serialization failure or a deadlock) or SQLite is
 locked; any other database failure becomes :class:`DatabaseRefused` with one
 plain sentence (:func:`~runtime.store.db_errors.database_problem`).
+
+A server that cannot be reached, or a connection that broke, is
+:class:`ServerUnreachable`. The unit of work is tried once more only when that is
+safe: its connection failed before the server had answered any of its statements
+(a connection that died in the pool, e.g. after a server restart; see
+``runtime.store.postgres``), so nothing of it was done. A connection lost later
+rolled the work back on the server; one lost during the commit leaves unknown
+whether it was stored, and the message says so.
+
 :func:`unique_guard` turns a unique index's refusal — two saves of one value at
 once — into :class:`ValueInUse`, which the record writer reports as a message.
 """
@@ -17,9 +26,11 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 
-from runtime.store.db_errors import database_problem
+from resources.messages import tr
+from runtime.store.db_errors import database_problem, server_unreachable
+from runtime.store.postgres import watch_answers
 
 T = TypeVar("T")
 #: PostgreSQL errors worth retrying: serialization failure and deadlock.
@@ -35,6 +46,10 @@ class DatabaseRefused(Exception):
         self.message = message
 
 
+class ServerUnreachable(DatabaseRefused):
+    """The database server cannot be reached, or the connection to it broke."""
+
+
 class ValueInUse(Exception):
     """A unique index refused a value that another record holds (a race the
     checks before the write could not see).
@@ -48,18 +63,76 @@ class ValueInUse(Exception):
         self.index = index
 
 
+class _ConnectionLost(Exception):
+    """One try lost its connection; ``stage`` says how far it had got."""
+
+    def __init__(self, stage: str) -> None:
+        super().__init__(stage)
+        self.stage = stage
+
+
 def run_transaction(engine: Engine, work: Callable[[Connection], T], attempts: int = 5) -> T:
-    """Run ``work`` in one transaction, retrying serialization failures; nothing of
-    a failed attempt is kept."""
-    for attempt in range(attempts):
+    """Run ``work`` in one transaction, retrying serialization failures and, once,
+    a connection that was dead before the work began; nothing of a failed try is kept."""
+    tried_fresh_connection = False
+    failures = 0
+    while True:
         try:
-            with engine.begin() as connection:
-                return work(connection)
+            return _one_try(engine, work)
+        except _ConnectionLost as lost:
+            if lost.stage == "unanswered" and not tried_fresh_connection:
+                tried_fresh_connection = True
+                continue
+            raise ServerUnreachable(_lost_message(lost.stage)) from lost.__cause__
         except DBAPIError as error:
-            if attempt + 1 == attempts or not _retryable(error):
+            failures += 1
+            if failures == attempts or not _retryable(error):
                 raise DatabaseRefused(database_problem(error)) from error
-            time.sleep(0.02 * (2**attempt))
-    raise AssertionError("unreachable")
+            time.sleep(0.02 * (2 ** (failures - 1)))
+
+
+def _one_try(engine: Engine, work: Callable[[Connection], T]) -> T:
+    """``work`` in a transaction; _ConnectionLost when the server is out of reach."""
+    stage, answered = "connecting", lambda: False
+    try:
+        with engine.begin() as connection:
+            answered = watch_answers(connection)
+            stage = "working"
+            result = work(connection)
+            stage = "committing"
+        return result
+    except DBAPIError as error:
+        if not server_unreachable(error):
+            raise
+        # A connection that had been made (so SQLAlchemy invalidated it) broke
+        # before the server answered anything of this work: it had died idle.
+        if stage != "committing" and error.connection_invalidated and not answered():
+            stage = "unanswered"
+        raise _ConnectionLost(stage) from error
+
+
+def _lost_message(stage: str) -> str:
+    if stage == "committing":
+        return tr(
+            "the connection to the database server broke while saving: the change may or "
+            "may not be stored; look before saving again"
+        )
+    return tr(
+        "the database server cannot be reached (it may be restarting, or the network is "
+        "down), so nothing was saved"
+    )
+
+
+@contextmanager
+def unreachable_reported() -> Iterator[None]:
+    """A server out of reach in this block is :class:`ServerUnreachable` (one plain
+    sentence); other database errors pass unchanged."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        if not server_unreachable(error):
+            raise
+        raise ServerUnreachable(database_problem(error)) from error
 
 
 @contextmanager
@@ -92,7 +165,9 @@ def _retryable(error: DBAPIError) -> bool:
 __all__ = [
     "RETRYABLE_SQLSTATES",
     "DatabaseRefused",
+    "ServerUnreachable",
     "ValueInUse",
     "run_transaction",
     "unique_guard",
+    "unreachable_reported",
 ]

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
+from runtime.services.errors import ServiceError
 from runtime.services.excel.filter import WhereError, filter_from_expression
 from runtime.services.query import Filter, RecordQuery, Sort, all_of
 from runtime.spec.models import FormSpec, ViewSpec
@@ -360,8 +361,14 @@ class RecordListPage(QWidget):
             return None
         return self._show_window(RecordWindow(self.services, self.form, None, self))
 
-    def open_record(self, record_id: int) -> RecordWindow:
-        window = RecordWindow(self.services, self.form, record_id, self, trash=self._trash)
+    def open_record(self, record_id: int) -> RecordWindow | None:
+        """The record's window; None, with the reason in the status line, when it
+        cannot be read (the server out of reach, the record gone meanwhile)."""
+        try:
+            window = RecordWindow(self.services, self.form, record_id, self, trash=self._trash)
+        except ServiceError as error:
+            self.status.setText(error.message)
+            return None
         return self._show_window(window)
 
     def open_row(self, row: int) -> RecordWindow | None:

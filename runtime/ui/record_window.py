@@ -2,7 +2,8 @@
 
 It turns service answers into screens: ValidationFailed → messages under the
 fields; ConflictError → the conflict dialog (nothing is overwritten silently);
-unsaved edits → a question before closing. New records start with defaults.
+DatabaseUnavailable → a banner, the form kept as typed for saving again once the
+server is back; unsaved edits → a question before closing. New records start with defaults.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from resources import icons
-from runtime.services.errors import ServiceError
+from runtime.services.errors import DatabaseUnavailable, ServiceError
 from runtime.services.query import Record
 from runtime.services.records.references import NameMap
 from runtime.services.records.service import ConflictError, ValidationFailed
@@ -214,6 +215,13 @@ class RecordWindow(QDialog):
             return False
         except ConflictError as error:
             return self.resolve_conflict(error)
+        except DatabaseUnavailable as error:
+            self._show_banner(
+                tr("{problem}. Your entries are kept: save again when the server is back.").format(
+                    problem=error.message
+                )
+            )
+            return False
         except ServiceError as error:
             self._show_banner(error.message)
             return False

@@ -27,7 +27,7 @@ from datetime import datetime
 
 from resources.messages import tr
 from runtime.services.actor import Actor
-from runtime.services.errors import SessionEnded
+from runtime.services.errors import SessionEnded, server_required
 from runtime.store.accounts import account_state
 from runtime.store.audit import utc_now
 from runtime.store.workspace import Workspace
@@ -75,7 +75,7 @@ class SessionGuard:
         workspace = self._workspace()
         if workspace is None:
             return None
-        with workspace.reader() as connection:
+        with server_required(), workspace.reader() as connection:
             state = account_state(connection, user_id)
         if state is None:
             return None

@@ -6,7 +6,7 @@ import hashlib
 import mimetypes
 
 from resources.messages import tr
-from runtime.services.errors import ServiceError
+from runtime.services.errors import ServiceError, server_required
 from runtime.store.audit import utc_now
 from runtime.store.files import add_file, file_content, stored_hashes
 from runtime.store.workspace import Workspace
@@ -36,7 +36,9 @@ class FileStore:
                 )
             if len(data) > MAX_FILE_BYTES:
                 raise ServiceError(tr("a file is larger than 200 MB and cannot be stored"))
-        with self.workspace.engine.begin() as connection:
+        if not files:
+            return
+        with server_required(), self.workspace.engine.begin() as connection:
             stored = stored_hashes(connection, files)
             for sha256, data in files.items():
                 if sha256 not in stored:
@@ -44,7 +46,7 @@ class FileStore:
                     add_file(connection, sha256, data, mime, utc_now())
 
     def read_file(self, sha256: str) -> bytes | None:
-        with self.workspace.reader() as connection:
+        with server_required(), self.workspace.reader() as connection:
             return file_content(connection, sha256)
 
 

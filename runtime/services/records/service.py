@@ -13,13 +13,14 @@ hooks, in a transaction of :meth:`RecordService.transaction`. The errors
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, TypeVar
 
 from resources.messages import tr
 from runtime.services.accounts.session_guard import require_session
 from runtime.services.actor import SYSTEM, Actor
-from runtime.services.errors import PermissionDenied
+from runtime.services.errors import DatabaseUnavailable, PermissionDenied, server_required
 from runtime.services.names import NameResolver
 from runtime.services.permissions import Policy
 from runtime.services.records.checks import BULK_CHECK_ROWS
@@ -39,7 +40,12 @@ from runtime.store.names import NameTable
 from runtime.store.query import Condition, Cursor, Filter, RecordQuery, RowScope
 from runtime.store.repository import Page, Record, RecordRepository, UnknownName
 from runtime.store.schema import FormTables
-from runtime.store.transactions import RETRYABLE_SQLSTATES, DatabaseRefused, run_transaction
+from runtime.store.transactions import (
+    RETRYABLE_SQLSTATES,
+    DatabaseRefused,
+    ServerUnreachable,
+    run_transaction,
+)
 from runtime.store.workspace import Workspace
 from widgets.references import ReferenceKind
 
@@ -99,9 +105,12 @@ class RecordService:
     # -- transactions -------------------------------------------------------
     def transaction(self, work: Callable[[Connection], T], attempts: int = 5) -> T:
         """Run ``work`` in one transaction, retrying serialization failures;
-        StorageFailed (a plain sentence) when the database cannot do it."""
+        StorageFailed (a plain sentence) when the database cannot do it,
+        DatabaseUnavailable when its server cannot be reached."""
         try:
             return run_transaction(self.workspace.engine, work, attempts)
+        except ServerUnreachable as lost:
+            raise DatabaseUnavailable(lost.message) from lost.__cause__
         except DatabaseRefused as refused:
             raise StorageFailed(refused.message) from refused.__cause__
 
@@ -184,7 +193,7 @@ class RecordService:
         (Workspace.snapshot_reader): a save during the walk cannot shift the later
         marks against the earlier ones."""
         query, scope = self._list_of(form, query, actor)
-        with self.workspace.snapshot_reader() as connection:
+        with server_required(), self.workspace.snapshot_reader() as connection:
             return self.repository.position_marks(connection, form, query, every, scope, stopped)
 
     def _list_of(
@@ -256,8 +265,11 @@ class RecordService:
                 return
             cursor = page.next_cursor
 
-    def _reader(self):
-        return self.workspace.reader()
+    @contextmanager
+    def _reader(self) -> Iterator[Connection]:
+        """A read-only connection; DatabaseUnavailable when the server is out of reach."""
+        with server_required(), self.workspace.reader() as connection:
+            yield connection
 
     # -- update -----------------------------------------------------------------
     def update(
