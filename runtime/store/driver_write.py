@@ -6,8 +6,9 @@ of Python (cache key, parameter processing, result set-up), as much as the round
 trip itself: a third of a save. A :class:`DriverWrite` is compiled by SQLAlchemy
 once (the same SQL, the same bind casts and bind processors) and then runs on the
 driver's cursor in the connection's transaction. What ``execute`` adds that matters
-is kept: listeners of ``before_cursor_execute`` hear the statement (tests count
-statements), and a driver error is raised as SQLAlchemy's exception (so callers and
+is kept: listeners of ``before_cursor_execute`` hear the SQL (tests count
+statements) and those of ``after_execute`` the Core statement (the name caches learn
+that a table was updated, runtime.store.names.NameChanges), and a driver error is raised as SQLAlchemy's exception (so callers and
 :func:`runtime.store.transactions.run_transaction` see what they always see), the
 connection invalidated when the server went away.
 """
@@ -28,6 +29,7 @@ class DriverWrite:
     """One INSERT/UPDATE (with RETURNING) for one dialect; :meth:`rows` runs it."""
 
     def __init__(self, statement: sa.ClauseElement, dialect: Dialect) -> None:
+        self.statement = statement
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
         self.sql = compiled.string
         #: The parameters' names in the order of a positional driver (None: named).
@@ -54,7 +56,10 @@ class DriverWrite:
                     connection, cursor, self.sql, driver_params, None, False
                 )
             cursor.execute(self.sql, driver_params)
-            return cursor.fetchall() if cursor.description else []
+            rows = cursor.fetchall() if cursor.description else []
+            if connection.dispatch.after_execute:  # e.g. runtime.store.names.NameChanges
+                connection.dispatch.after_execute(connection, self.statement, (), params, {}, None)
+            return rows
         except connection.dialect.loaded_dbapi.Error as error:
             gone = connection.dialect.is_disconnect(error, pooled.dbapi_connection, cursor)
             if gone:
